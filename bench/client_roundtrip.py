@@ -1,0 +1,117 @@
+"""Client round trips against the local server's null backend: tinkex vs the official SDK, one run.
+
+Measures (1) a forward_backward round trip of 32 datums x 8192 tokens (submit, long-poll, decode) and
+(2) 256 concurrent sample calls. The null backend answers in microseconds, so the figures are the
+clients' own cost: encoding, HTTP, polling and decoding. Prints a table; targets from issue 3 are
+>= 5x faster for (1) and >= 2x for (2).
+
+    .venv/bin/python bench/client_roundtrip.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import statistics
+import time
+from types import ModuleType
+from typing import Any
+
+from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
+
+DATUMS = 32
+TOKENS = 8192
+CONCURRENT_SAMPLES = 256
+
+
+def build_batch(sdk: ModuleType) -> list[Any]:
+    types = sdk.types
+    tokens = [(i * 7919) % 250 for i in range(TOKENS + 1)]
+    return [
+        types.Datum(
+            model_input=types.ModelInput.from_ints(tokens[:-1]),
+            loss_fn_inputs={"target_tokens": tokens[1:], "weights": [1.0] * TOKENS},
+        )
+        for _ in range(DATUMS)
+    ]
+
+
+def time_forward_backward(sdk: ModuleType, base_url: str, repeats: int) -> list[float]:
+    service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
+    base_model = service.get_server_capabilities().supported_models[0].model_name
+    training = service.create_lora_training_client(base_model=base_model, rank=8)
+    batch = build_batch(sdk)
+    training.forward_backward(batch, "cross_entropy").result()  # warm-up: connections, imports
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = training.forward_backward(batch, "cross_entropy").result()
+        timings.append(time.perf_counter() - start)
+        assert len(out.loss_fn_outputs) == DATUMS
+    _close(service)
+    return timings
+
+
+def time_concurrent_samples(sdk: ModuleType, base_url: str, repeats: int) -> list[float]:
+    service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
+    base_model = service.get_server_capabilities().supported_models[0].model_name
+    sampler = service.create_sampling_client(base_model=base_model)
+    prompt = sdk.types.ModelInput.from_ints(list(range(1, 65)))
+    params = sdk.types.SamplingParams(max_tokens=16, temperature=1.0)
+
+    async def burst() -> None:
+        results = await asyncio.gather(
+            *(
+                sampler.sample_async(prompt=prompt, num_samples=1, sampling_params=params)
+                for _ in range(CONCURRENT_SAMPLES)
+            )
+        )
+        assert len(results) == CONCURRENT_SAMPLES
+
+    asyncio.run(burst())  # warm-up
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        asyncio.run(burst())
+        timings.append(time.perf_counter() - start)
+    _close(service)
+    return timings
+
+
+def _close(service: Any) -> None:
+    close = getattr(service, "close", None)
+    if close is not None:
+        close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.setdefault("TINKER_TELEMETRY", "0")
+
+    sdks = {"tinkex": importlib.import_module("tinkex"), "tinker 0.7.0": importlib.import_module("tinker")}
+    rows: dict[str, dict[str, float]] = {}
+    with LocalServer(backend="null") as server:
+        for name, sdk in sdks.items():
+            fb = time_forward_backward(sdk, server.base_url, args.repeats)
+            samples = time_concurrent_samples(sdk, server.base_url, args.repeats)
+            rows[name] = {"fb": statistics.median(fb), "samples": statistics.median(samples)}
+
+    ours, official = rows["tinkex"], rows["tinker 0.7.0"]
+    print(f"\nmedian of {args.repeats} runs, null backend on 127.0.0.1")
+    print(f"{'':32} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9} {'target':>7}")
+    print(
+        f"{'forward_backward 32x8192 (ms)':32} {ours['fb'] * 1e3:10.1f} {official['fb'] * 1e3:13.1f}"
+        f" {official['fb'] / ours['fb']:8.1f}x {'>= 5x':>7}"
+    )
+    print(
+        f"{f'{CONCURRENT_SAMPLES} concurrent samples (ms)':32} {ours['samples'] * 1e3:10.1f}"
+        f" {official['samples'] * 1e3:13.1f} {official['samples'] / ours['samples']:8.1f}x {'>= 2x':>7}"
+    )
+
+
+if __name__ == "__main__":
+    main()
