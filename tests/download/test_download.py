@@ -1,0 +1,259 @@
+"""download_archive against a real HTTP server on 127.0.0.1: streaming, Range resume proven byte for
+byte, "preparing" waits, size and checksum verification, redirects, and nothing partial left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+from tinkex._download import DownloadIntegrityError, download_archive, download_archive_async
+from tinkex._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    NotFoundError,
+    PermissionDeniedError,
+    TinkexValidationError,
+)
+
+from ._server import ArchiveServer, Fault, Resource
+
+MiB = 1024 * 1024
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+class FakeTime:
+    """A clock that only moves when the downloader sleeps: no real waiting in tests."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def test_streams_whole_file_with_progress_and_checksum(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path
+) -> None:
+    server.resources["/a.tar"] = Resource(big_data)
+    seen: list[tuple[int, int | None]] = []
+    result = download_archive(
+        server.url("/a.tar"), tmp_path / "a.tar", progress=lambda d, t: seen.append((d, t))
+    )
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert result.size == len(big_data)
+    assert result.sha256 == hashlib.sha256(big_data).hexdigest()
+    assert result.verified
+    assert result.resumes == 0
+    assert seen[-1] == (len(big_data), len(big_data))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # the body arrives in bounded pieces, never as one blob; progress comes about every MiB
+    steps = [b - a for (a, _), (b, _) in zip([(0, None), *seen], seen, strict=False)]
+    assert max(steps) < 2 * MiB
+    assert len(seen) >= len(big_data) // (2 * MiB)
+    assert leftovers(tmp_path) == ["a.tar"]
+
+
+def test_resumes_dropped_connections_byte_for_byte(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path
+) -> None:
+    # three drops at different offsets; each resume must ask for exactly the next byte
+    drops = [5 * MiB + 123, 7 * MiB + 1, 3 * MiB + 77]
+    server.resources["/a.tar"] = Resource(big_data, script=deque(Fault("drop", n) for n in drops))
+    t = FakeTime()
+    result = download_archive(server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.sleep, _clock=t.clock)
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert result.resumes == 3
+    ranges = [h.get("range") for p, h in server.requests]
+    expected_offsets = [drops[0], drops[0] + drops[1], drops[0] + drops[1] + drops[2]]
+    assert ranges == [None] + [f"bytes={o}-" for o in expected_offsets]
+    # progress was made before every drop, so every resume is immediate
+    assert t.sleeps == []
+    assert leftovers(tmp_path) == ["a.tar"]
+
+
+def test_server_ignoring_range_restarts_from_zero(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path
+) -> None:
+    server.resources["/a.tar"] = Resource(
+        big_data, script=deque([Fault("drop", 2 * MiB), Fault("ignore_range")])
+    )
+    result = download_archive(server.url("/a.tar"), tmp_path / "a.tar")
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert result.sha256 == hashlib.sha256(big_data).hexdigest()
+
+
+def test_mismatched_content_range_restarts(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(3 * MiB)
+    server.resources["/a.tar"] = Resource(data, script=deque([Fault("drop", MiB), Fault("shift_range", 10)]))
+    t = FakeTime()
+    download_archive(server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.sleep, _clock=t.clock)
+    assert (tmp_path / "a.tar").read_bytes() == data
+    ranges = [h.get("range") for _, h in server.requests]
+    assert ranges == [None, f"bytes={MiB}-", None]
+
+
+def test_waits_while_archive_is_prepared(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(MiB)
+    preparing = Fault("status", status=503, headers={"Retry-After": "2"})
+    accepted = Fault("status", status=202)
+    server.resources["/a.tar"] = Resource(data, script=deque([preparing, preparing, accepted]))
+    t = FakeTime()
+    download_archive(server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.sleep, _clock=t.clock)
+    assert (tmp_path / "a.tar").read_bytes() == data
+    assert t.sleeps[:2] == [2.0, 2.0]
+    assert len(t.sleeps) == 3
+    assert 0 < t.sleeps[2] <= 10
+
+
+def test_prepare_deadline_raises_timeout(server: ArchiveServer, tmp_path: Path) -> None:
+    server.resources["/a.tar"] = Resource(
+        b"x", script=deque(Fault("status", status=503, headers={"Retry-After": "30"}) for _ in range(100))
+    )
+    t = FakeTime()
+    with pytest.raises(APITimeoutError, match="still being prepared") as info:
+        download_archive(
+            server.url("/a.tar"), tmp_path / "a.tar", prepare_timeout=100, _sleep=t.sleep, _clock=t.clock
+        )
+    assert isinstance(info.value, TimeoutError)
+    assert sum(t.sleeps) == pytest.approx(100)
+    assert leftovers(tmp_path) == []
+
+
+def test_wrong_server_checksum_keeps_nothing(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(2 * MiB)
+    server.resources["/a.tar"] = Resource(data, checksum=False, headers={"X-Checksum-Sha256": "0" * 64})
+    with pytest.raises(DownloadIntegrityError, match="SHA-256 mismatch"):
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar")
+    assert leftovers(tmp_path) == []
+
+
+def test_caller_checksum_and_size_are_verified(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(MiB)
+    server.resources["/a.tar"] = Resource(data, checksum=False)
+    with pytest.raises(DownloadIntegrityError, match="SHA-256 mismatch"):
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar", sha256="ab" * 32)
+    with pytest.raises(DownloadIntegrityError, match="expected"):
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar", expected_size=len(data) + 1)
+    assert leftovers(tmp_path) == []
+    ok = download_archive(server.url("/a.tar"), tmp_path / "a.tar", sha256=hashlib.sha256(data).hexdigest())
+    assert ok.verified
+
+
+def test_repr_digest_is_understood(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(1000)
+    good = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    server.resources["/good"] = Resource(data, checksum=False, headers={"Repr-Digest": f"sha-256=:{good}:"})
+    assert download_archive(server.url("/good"), tmp_path / "good").verified
+    bad = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    server.resources["/bad"] = Resource(data, checksum=False, headers={"Repr-Digest": f"sha-256=:{bad}:"})
+    with pytest.raises(DownloadIntegrityError):
+        download_archive(server.url("/bad"), tmp_path / "bad")
+
+
+def test_redirect_chain_and_no_tinker_headers(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(1000)
+    server.resources["/final"] = Resource(data)
+    server.redirects["/r1"] = "/r2"
+    server.redirects["/r2"] = server.url("/final")
+    download_archive(server.url("/r1"), tmp_path / "a.tar")
+    assert (tmp_path / "a.tar").read_bytes() == data
+    assert [p for p, _ in server.requests] == ["/r1", "/r2", "/final"]
+    for _, headers in server.requests:
+        assert not {"x-api-key", "authorization", "cf-access-client-secret"} & set(headers)
+        assert not any(k.startswith("x-stainless") for k in headers)
+
+
+def test_status_errors_are_clear_and_hide_the_signature(server: ArchiveServer, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError) as info:
+        download_archive(server.url("/missing"), tmp_path / "a.tar")
+    assert "SECRETSIGNATURE" not in str(info.value)
+    assert "/missing" in str(info.value)
+    server.resources["/expired"] = Resource(b"x", script=deque([Fault("status", status=403)]))
+    with pytest.raises(PermissionDeniedError):
+        download_archive(server.url("/expired"), tmp_path / "a.tar")
+    assert leftovers(tmp_path) == []
+
+
+def test_no_progress_gives_up_after_max_attempts(server: ArchiveServer, tmp_path: Path) -> None:
+    server.resources["/a.tar"] = Resource(b"y" * MiB, script=deque(Fault("drop", 0) for _ in range(10)))
+    t = FakeTime()
+    with pytest.raises(APIConnectionError, match="3 attempts without progress"):
+        download_archive(
+            server.url("/a.tar"), tmp_path / "a.tar", max_attempts=3, _sleep=t.sleep, _clock=t.clock
+        )
+    assert server.per_path["/a.tar"] == 3
+    assert len(t.sleeps) == 2
+    assert leftovers(tmp_path) == []
+
+
+def test_existing_destination_needs_force(server: ArchiveServer, tmp_path: Path) -> None:
+    server.resources["/a.tar"] = Resource(b"new")
+    (tmp_path / "a.tar").write_bytes(b"old")
+    with pytest.raises(TinkexValidationError, match="already exists"):
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar")
+    assert (tmp_path / "a.tar").read_bytes() == b"old"
+    assert server.requests == []
+    download_archive(server.url("/a.tar"), tmp_path / "a.tar", force=True)
+    assert (tmp_path / "a.tar").read_bytes() == b"new"
+
+
+def test_ctrl_c_mid_body_leaves_nothing(server: ArchiveServer, big_data: bytes, tmp_path: Path) -> None:
+    server.resources["/a.tar"] = Resource(big_data)
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done > 4 * MiB:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar", progress=interrupt)
+    assert leftovers(tmp_path) == []
+
+
+async def test_async_resumes_byte_for_byte(server: ArchiveServer, big_data: bytes, tmp_path: Path) -> None:
+    server.resources["/a.tar"] = Resource(
+        big_data, script=deque([Fault("drop", 4 * MiB), Fault("drop", MiB)])
+    )
+    t = FakeTime()
+    result = await download_archive_async(
+        server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.asleep, _clock=t.clock
+    )
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert result.resumes == 2
+    assert result.verified
+    assert [h.get("range") for _, h in server.requests] == [None, f"bytes={4 * MiB}-", f"bytes={5 * MiB}-"]
+
+
+async def test_async_cancellation_leaves_nothing(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path
+) -> None:
+    server.resources["/a.tar"] = Resource(big_data)
+    started = asyncio.Event()
+
+    def progress(done: int, total: int | None) -> None:
+        started.set()
+
+    task = asyncio.create_task(
+        download_archive_async(server.url("/a.tar"), tmp_path / "a.tar", progress=progress)
+    )
+    await asyncio.wait_for(started.wait(), timeout=30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert leftovers(tmp_path) == []
