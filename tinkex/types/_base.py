@@ -1,0 +1,457 @@
+"""The machinery every wire type shares: the `WireModel` base with to_dict / from_dict / model_dump,
+per-field codecs for nested objects, datetimes, enums and bytes, and short reprs of long arrays.
+
+Plain fields (numbers, strings, token lists, metric dicts) have no codec: they go to and come from
+the wire as the very same object, so per-token arrays are never copied or walked element by element.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+
+from tinkex._exceptions import TinkexValidationError
+
+# Dump modes: WIRE is the request body (numpy arrays left for orjson, None dropped by the caller),
+# JSON is what pydantic's model_dump(mode="json") gives, PYTHON its default mode.
+WIRE = 0
+JSON = 1
+PYTHON = 2
+
+_W = TypeVar("_W", bound="WireModel")
+
+
+class Codec:
+    """How one non-plain field is dumped and loaded."""
+
+    __slots__ = ()
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        raise NotImplementedError
+
+    def load(self, value: Any) -> Any:
+        raise NotImplementedError
+
+
+class Obj(Codec):
+    """A nested wire object; `cls` may be a zero-argument callable to allow forward references."""
+
+    __slots__ = ("_cls", "_resolve")
+
+    def __init__(self, cls: type[WireModel] | Callable[[], type[WireModel]]) -> None:
+        self._resolve = cls
+        self._cls: type[WireModel] | None = cls if isinstance(cls, type) else None
+
+    @property
+    def cls(self) -> type[WireModel]:
+        if self._cls is None:
+            self._cls = self._resolve()  # type: ignore[call-arg]
+        return self._cls
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if isinstance(value, WireModel):
+            return value._dump(mode, exclude_none)
+        return value
+
+    def load(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return self.cls.from_dict(value)
+        return value
+
+
+class Union_(Codec):
+    """One of several wire objects, picked by `pick(mapping) -> class`."""
+
+    __slots__ = ("_pick",)
+
+    def __init__(self, pick: Callable[[Mapping[str, Any]], type[WireModel]]) -> None:
+        self._pick = pick
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if isinstance(value, WireModel):
+            return value._dump(mode, exclude_none)
+        return value
+
+    def load(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return self._pick(value).from_dict(value)
+        return value
+
+
+class ListOf(Codec):
+    """A list of values of an inner codec (only for lists of objects, never token lists)."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Codec) -> None:
+        self.inner = inner
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        dump = self.inner.dump
+        return [None if v is None else dump(v, mode, exclude_none) for v in value]
+
+    def load(self, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        load = self.inner.load
+        return [None if v is None else load(v) for v in value]
+
+
+class DictOf(Codec):
+    """A str-keyed mapping of values of an inner codec."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Codec) -> None:
+        self.inner = inner
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        dump = self.inner.dump
+        return {k: None if v is None else dump(v, mode, exclude_none) for k, v in value.items()}
+
+    def load(self, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        load = self.inner.load
+        return {k: None if v is None else load(v) for k, v in value.items()}
+
+
+class DateTime(Codec):
+    """ISO 8601 on the wire (`Z` for UTC), an aware `datetime` in Python."""
+
+    __slots__ = ()
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if mode == PYTHON or not isinstance(value, _dt.datetime):
+            return value
+        return format_datetime(value)
+
+    def load(self, value: Any) -> Any:
+        return parse_datetime(value)
+
+
+class Enum_(Codec):
+    """A str enum: its value on the wire; unknown values load as `fallback` when given."""
+
+    __slots__ = ("_enum", "_fallback")
+
+    def __init__(self, enum_cls: type[enum.Enum], fallback: enum.Enum | None = None) -> None:
+        self._enum = enum_cls
+        self._fallback = fallback
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if mode != PYTHON and isinstance(value, enum.Enum):
+            return value.value
+        return value
+
+    def load(self, value: Any) -> Any:
+        try:
+            return self._enum(value)
+        except ValueError:
+            if self._fallback is not None:
+                return self._fallback
+            raise
+
+
+class Bytes(Codec):
+    """bytes in Python, standard base64 (with padding) on the wire."""
+
+    __slots__ = ()
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if mode != PYTHON and isinstance(value, bytes | bytearray):
+            return base64.b64encode(value).decode("ascii")
+        return value
+
+    def load(self, value: Any) -> Any:
+        return to_bytes(value)
+
+
+class Array(Codec):
+    """A flat number array that may be a numpy array: left as is for the wire, a list otherwise."""
+
+    __slots__ = ()
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if mode == WIRE or isinstance(value, list):
+            return value
+        return value.tolist() if hasattr(value, "tolist") else list(value)
+
+    def load(self, value: Any) -> Any:
+        return value
+
+
+def to_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return base64.b64decode(value)
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value  # type: ignore[no-any-return]
+
+
+def format_datetime(value: _dt.datetime) -> str:
+    """ISO 8601 with `Z` for UTC, as the official SDK serialises datetimes."""
+    text = value.isoformat()
+    if text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return text
+
+
+def parse_datetime(value: Any) -> Any:
+    """ISO 8601 / RFC 3339 string (`Z` or offset; naive means UTC) or Unix seconds -> aware datetime."""
+    if isinstance(value, _dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _dt.datetime.fromtimestamp(value, tz=_dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            # More than 6 fractional digits (nanoseconds from some servers): trim to micro.
+            parsed = _parse_long_fraction(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
+    raise TinkexValidationError("datetime", f"cannot parse {value!r}", "send an ISO 8601 string")
+
+
+def _parse_long_fraction(value: str) -> _dt.datetime:
+    head, dot, rest = value.partition(".")
+    if not dot:
+        raise TinkexValidationError("datetime", f"cannot parse {value!r}", "send an ISO 8601 string")
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    return _dt.datetime.fromisoformat(f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Repr helpers
+# ------------------------------------------------------------------------------------------------
+
+_REPR_ITEMS = 8
+
+
+def short_repr(value: Any) -> str:
+    """Repr of a possibly long array: the first items and the total count."""
+    if isinstance(value, list | tuple):
+        if len(value) <= _REPR_ITEMS:
+            return repr(value)
+        head = ", ".join(repr(v) for v in value[:_REPR_ITEMS])
+        return f"[{head}, ... ({len(value)} items)]"
+    size = getattr(value, "size", None)
+    if size is not None and hasattr(value, "dtype"):
+        flat = value.reshape(-1)[:_REPR_ITEMS].tolist()
+        more = f", ... ({size} items)" if size > _REPR_ITEMS else ""
+        return f"array({flat!r}{more}, dtype={value.dtype})"
+    return repr(value)
+
+
+# ------------------------------------------------------------------------------------------------
+# The base class
+# ------------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _FieldSpec:
+    name: str
+    codec: Codec | None
+    required: bool
+    # A null for a field whose default is not None means "use the default" (0.7.0 sends explicit
+    # nulls for optional fields; the server may too).
+    null_means_default: bool
+    # attrs' `repr` of the field: True, False or a callable.
+    repr: Any
+
+
+_SPECS: dict[type, tuple[_FieldSpec, ...]] = {}
+
+
+def _specs(cls: type[WireModel]) -> tuple[_FieldSpec, ...]:
+    specs = _SPECS.get(cls)
+    if specs is None:
+        codecs = cls._CODECS
+        specs = tuple(
+            _FieldSpec(
+                name=a.name,
+                codec=codecs.get(a.name),
+                required=a.default is attrs.NOTHING,
+                null_means_default=a.default is not attrs.NOTHING and a.default is not None,
+                repr=a.repr,
+            )
+            for a in attrs.fields(cls)
+        )
+        _SPECS[cls] = specs
+    return specs
+
+
+class WireModel:
+    """Base of every public wire type: `to_dict`, `from_dict` and pydantic-style aliases.
+
+    Example::
+
+        >>> from tinkex.types import AdamParams
+        >>> AdamParams(learning_rate=1e-3).to_dict()["learning_rate"]
+        0.001
+        >>> AdamParams.from_dict({"learning_rate": 1e-3, "unknown": 1}) == AdamParams(learning_rate=1e-3)
+        True
+    """
+
+    __slots__ = ()
+
+    # Codecs of the fields that are not plain JSON values.
+    _CODECS: ClassVar[Mapping[str, Codec]] = {}
+    # The value of the `type` discriminator when the class has one.
+    _TAG: ClassVar[str | None] = None
+
+    def _dump(self, mode: int, exclude_none: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for spec in _specs(type(self)):
+            value = getattr(self, spec.name)
+            if value is None:
+                if not exclude_none:
+                    out[spec.name] = None
+                continue
+            out[spec.name] = value if spec.codec is None else spec.codec.dump(value, mode, exclude_none)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body for the wire: the `type` tag and every non-None field.
+
+        numpy arrays in TensorData are left in place; encode with
+        ``orjson.dumps(d, option=orjson.OPT_SERIALIZE_NUMPY)``.
+        """
+        return self._dump(WIRE, True)
+
+    @classmethod
+    def from_dict(cls: type[_W], d: Mapping[str, Any]) -> _W:
+        """Decode a JSON object: unknown keys ignored, missing optional keys and nulls take defaults.
+
+        Raises `TinkexValidationError` naming the class and field when a required key is missing.
+        """
+        if isinstance(d, cls):
+            return d
+        if not isinstance(d, Mapping):
+            raise TinkexValidationError(
+                cls.__name__, f"expected a JSON object, got {type(d).__name__}", "pass a dict"
+            )
+        kwargs: dict[str, Any] = {}
+        missing: list[str] = []
+        for spec in _specs(cls):
+            name = spec.name
+            if name not in d:
+                if spec.required:
+                    missing.append(name)
+                continue
+            value = d[name]
+            if name == "type":
+                # Tolerant: a wrong or missing tag never fails the decode; keep the class's own.
+                if value == cls._TAG:
+                    kwargs[name] = value
+                continue
+            if value is None:
+                if spec.null_means_default:
+                    continue
+            elif spec.codec is not None:
+                try:
+                    value = spec.codec.load(value)
+                except TinkexValidationError:
+                    raise
+                except (ValueError, TypeError) as e:
+                    raise TinkexValidationError(
+                        f"{cls.__name__}.{name}", f"cannot decode {_clip(value)}: {e}", ""
+                    ) from e
+            kwargs[name] = value
+        if missing:
+            raise TinkexValidationError(
+                f"{cls.__name__}.{missing[0]}",
+                f"required key(s) {missing} missing from {sorted(d)}",
+                "the server's reply does not match this SDK's types; check base_url and versions",
+            )
+        return cls(**kwargs)
+
+    # --- pydantic-compatible aliases ------------------------------------------------------------
+
+    def model_dump(
+        self, *, mode: str = "python", exclude_none: bool = False, **_ignored: Any
+    ) -> dict[str, Any]:
+        """Like pydantic's: every field (None too unless `exclude_none`); `mode="json"` gives JSON types.
+
+        Example::
+
+            >>> from tinkex.types import LoraConfig
+            >>> LoraConfig(rank=8).model_dump()
+            {'rank': 8, 'seed': None, 'train_unembed': True, 'train_mlp': True, 'train_attn': True}
+        """
+        return self._dump(JSON if mode == "json" else PYTHON, exclude_none)
+
+    def model_dump_json(
+        self, *, exclude_none: bool = False, indent: int | None = None, **_ignored: Any
+    ) -> str:
+        """The JSON text of `model_dump(mode="json")`.
+
+        Example::
+
+            >>> from tinkex.types import Cursor
+            >>> Cursor(offset=0, limit=10, total_count=3).model_dump_json()
+            '{"offset":0,"limit":10,"total_count":3}'
+        """
+        import orjson
+
+        option = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
+        return orjson.dumps(self._dump(JSON, exclude_none), option=option).decode()
+
+    @classmethod
+    def model_validate(cls: type[_W], obj: Mapping[str, Any], **_ignored: Any) -> _W:
+        """Alias of `from_dict` for code written against pydantic models."""
+        return cls.from_dict(obj)
+
+    def model_copy(self: _W, *, update: Mapping[str, Any] | None = None, **_ignored: Any) -> _W:
+        """A copy with `update` applied (`attrs.evolve`)."""
+        return attrs.evolve(self, **(update or {}))
+
+    # --- repr / equality / hash (generic, so that class creation stays cheap at import) -----------
+
+    def __repr__(self) -> str:
+        parts = []
+        for spec in _specs(type(self)):
+            if spec.repr is False:
+                continue
+            value = getattr(self, spec.name)
+            parts.append(f"{spec.name}={spec.repr(value) if callable(spec.repr) else repr(value)}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, s.name) == getattr(other, s.name) for s in _specs(type(self)))
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        # Like pydantic's frozen models: fails (TypeError) when a field holds a list or dict.
+        return hash((type(self), *(getattr(self, s.name) for s in _specs(type(self)))))
+
+
+def _clip(value: Any, limit: int = 80) -> str:
+    text = short_repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def require_str(owner: str, name: str, value: Any, fix: str = "") -> None:
+    if not isinstance(value, str):
+        raise TinkexValidationError(f"{owner}.{name}", f"must be a str, got {type(value).__name__}", fix)
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

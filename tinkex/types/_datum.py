@@ -1,0 +1,115 @@
+"""`Datum`: one training example, converting lists, numpy arrays and torch tensors in `loss_fn_inputs`
+to `TensorData` exactly as the official client does."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeAlias
+
+import attrs
+
+from tinkex._exceptions import TinkexValidationError
+from tinkex.types._base import Codec, DictOf, Obj, WireModel
+from tinkex.types._enums import TensorDtype
+from tinkex.types._model_input import ModelInput
+from tinkex.types._tensor import TensorData, _numpy_tensor_dtype
+
+__all__ = ["Datum", "LossFnInputs", "LossFnOutput"]
+
+LossFnInputs: TypeAlias = dict[str, TensorData]
+LossFnOutput: TypeAlias = dict[str, TensorData]
+
+# The dtype of a plain-list loss input is chosen by its key (the official table, 0.7.0).
+KEY_DTYPES: dict[str, TensorDtype] = {
+    "target_tokens": "int64",
+    "weights": "float32",
+    "advantages": "float32",
+    "logprobs": "float32",
+    "clip_low_threshold": "float32",
+    "clip_high_threshold": "float32",
+}
+
+
+def convert_loss_input(key: str, value: Any) -> TensorData:
+    """One `loss_fn_inputs` value -> TensorData (TensorData, torch tensor, numpy array, list, dict)."""
+    if isinstance(value, TensorData):
+        return value
+    if isinstance(value, list):
+        dtype = KEY_DTYPES.get(key)
+        if dtype is None:
+            raise TinkexValidationError(
+                f"Datum.loss_fn_inputs[{key!r}]",
+                f"a plain list needs a known key ({', '.join(KEY_DTYPES)}) to pick its dtype",
+                "pass a TensorData, numpy array or torch tensor instead",
+            )
+        return TensorData(data=value, dtype=dtype, shape=[len(value)])
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return TensorData.from_torch(value)
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        _numpy_tensor_dtype(value, f"Datum.loss_fn_inputs[{key!r}]")
+        return TensorData.from_numpy(value)
+    if isinstance(value, Mapping):
+        return TensorData.from_dict(value)
+    raise TinkexValidationError(
+        f"Datum.loss_fn_inputs[{key!r}]",
+        f"unsupported value of type {type(value).__name__}",
+        "pass a TensorData, a numpy array, a torch tensor or a plain list",
+    )
+
+
+def _to_loss_inputs(value: Any) -> dict[str, TensorData]:
+    if not isinstance(value, Mapping):
+        raise TinkexValidationError(
+            "Datum.loss_fn_inputs",
+            f"must be a dict of name -> tensor, got {type(value).__name__}",
+            "pass e.g. loss_fn_inputs={'target_tokens': [...], 'weights': [...]}",
+        )
+    return {key: convert_loss_input(key, v) for key, v in value.items()}
+
+
+def _to_model_input(value: Any) -> ModelInput:
+    if isinstance(value, ModelInput):
+        return value
+    if isinstance(value, Mapping):
+        return ModelInput.from_dict(value)
+    raise TinkexValidationError(
+        "Datum.model_input",
+        f"must be a ModelInput, got {type(value).__name__}",
+        "wrap token ids with ModelInput.from_ints(tokens)",
+    )
+
+
+@attrs.frozen(kw_only=True, repr=False, eq=False)
+class Datum(WireModel):
+    """One training example: the model input and the named tensors its loss function reads.
+
+    Plain lists get their dtype from the key (target_tokens -> int64; weights, advantages, logprobs,
+    clip thresholds -> float32); numpy and torch values keep their shape.
+
+    Example::
+
+        >>> d = Datum(
+        ...     model_input=ModelInput.from_ints([1, 2, 3]),
+        ...     loss_fn_inputs={"target_tokens": [2, 3, 4], "weights": [1.0, 1.0, 1.0]},
+        ... )
+        >>> d.loss_fn_inputs["weights"].dtype
+        'float32'
+    """
+
+    loss_fn_inputs: LossFnInputs = attrs.field(converter=_to_loss_inputs)
+    model_input: ModelInput = attrs.field(converter=_to_model_input)
+
+    _CODECS: ClassVar[dict[str, Codec]] = {
+        "loss_fn_inputs": DictOf(Obj(TensorData)),
+        "model_input": Obj(ModelInput),
+    }
+
+    def to_dict(self) -> dict[str, Any]:
+        # Hot path (32 datums per request): straight-line, no generic machinery.
+        return {
+            "loss_fn_inputs": {k: v.to_dict() for k, v in self.loss_fn_inputs.items()},
+            "model_input": self.model_input.to_dict(),
+        }

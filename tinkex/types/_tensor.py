@@ -1,0 +1,280 @@
+"""`TensorData`: a flat number array with dtype and shape, and its numpy / torch interop.
+
+`data` is a Python list, or a flat C-contiguous numpy array kept as is (orjson encodes it natively
+and `to_numpy` then copies nothing). numpy and torch are imported only inside the helpers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from tinkex._exceptions import TinkexValidationError
+from tinkex.types._base import Array, Codec, WireModel, short_repr
+from tinkex.types._enums import TensorDtype
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import torch
+
+__all__ = ["TensorData"]
+
+_DTYPES = ("int64", "float32")
+
+
+def _check_dtype(inst: Any, att: attrs.Attribute[Any], value: Any) -> None:
+    if value not in _DTYPES:
+        raise TinkexValidationError(
+            "TensorData.dtype",
+            f"must be 'int64' or 'float32', got {value!r}",
+            "pass dtype='int64' or 'float32'",
+        )
+
+
+def _convert_data(value: Any) -> Any:
+    # Lists and tuples pass untouched (no per-element work); numpy arrays are flattened views.
+    if isinstance(value, list | tuple):
+        return value
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        return _flat_array(value)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        raise TinkexValidationError(
+            "TensorData.data",
+            "got a torch.Tensor",
+            "use TensorData.from_torch(tensor) to keep its dtype and shape",
+        )
+    raise TinkexValidationError(
+        "TensorData.data",
+        f"must be a flat list of numbers or a numpy array, got {type(value).__name__}",
+        "pass a list, or use TensorData.from_numpy / from_torch",
+    )
+
+
+def _convert_shape(value: Any) -> list[int] | None:
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    raise TinkexValidationError(
+        "TensorData.shape",
+        f"must be a list of ints or None, got {type(value).__name__}",
+        "pass e.g. shape=[4, 8]",
+    )
+
+
+def _flat_array(array: Any) -> Any:
+    """A 1-D C-contiguous view (copy only when needed) in a dtype orjson can encode natively."""
+    import numpy as np
+
+    if array.dtype.kind == "f" and array.dtype.itemsize not in (4, 8):
+        array = array.astype(np.float32)  # float16 / longdouble
+    elif not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+def _numpy_tensor_dtype(array: Any, field: str) -> TensorDtype:
+    kind = array.dtype.kind
+    if kind == "f":
+        return "float32"
+    if kind == "i":
+        return "int64"
+    raise TinkexValidationError(
+        field,
+        f"numpy dtype {array.dtype} is not supported (only float -> float32 and signed int -> int64)",
+        "convert first, e.g. array.astype(np.int64) or array.astype(np.float32)",
+    )
+
+
+@attrs.frozen(kw_only=True, repr=False, eq=False)
+class TensorData(WireModel):
+    """A tensor on the wire: `data` flattened in row-major order, `dtype` int64 or float32, optional `shape`.
+
+    Example::
+
+        >>> td = TensorData(data=[1, 2, 3, 4], dtype="int64", shape=[2, 2])
+        >>> td.tolist()
+        [[1, 2], [3, 4]]
+        >>> TensorData.from_dict(td.to_dict()) == td
+        True
+    """
+
+    data: list[int] | list[float] | Any = attrs.field(converter=_convert_data, repr=short_repr)
+    dtype: TensorDtype = attrs.field(validator=_check_dtype)
+    shape: list[int] | None = attrs.field(default=None, converter=_convert_shape)
+
+    _CODECS: ClassVar[dict[str, Codec]] = {"data": Array()}
+
+    def to_dict(self) -> dict[str, Any]:
+        # Hot path: the data list / array goes into the body as is.
+        if self.shape is None:
+            return {"data": self.data, "dtype": self.dtype}
+        return {"data": self.data, "dtype": self.dtype, "shape": self.shape}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TensorData:
+        if isinstance(d, TensorData):
+            return d
+        try:
+            return cls(data=d["data"], dtype=d["dtype"], shape=d.get("shape"))
+        except (KeyError, TypeError, AttributeError):
+            return super().from_dict(d)
+
+    # --- cheap sizes for chunking estimates -----------------------------------------------------
+
+    @property
+    def numel(self) -> int:
+        """Number of elements, without touching them (len of the flat data)."""
+        return len(self.data)
+
+    # --- conversions ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_numpy(cls, array: npt.NDArray[Any]) -> TensorData:
+        """Wrap a numpy array without copying when it is already contiguous.
+
+        float arrays become dtype float32, signed int arrays int64; other dtypes are rejected.
+
+        Example::
+
+            >>> import numpy as np
+            >>> TensorData.from_numpy(np.zeros((2, 3), dtype=np.float32)).shape
+            [2, 3]
+        """
+        dtype = _numpy_tensor_dtype(array, "TensorData.from_numpy(array)")
+        return cls(data=_flat_array(array), dtype=dtype, shape=list(array.shape))
+
+    @classmethod
+    def from_torch(cls, tensor: torch.Tensor) -> TensorData:
+        """Wrap a torch tensor (detached, moved to CPU): floating -> float32, anything else -> int64.
+
+        Example::
+
+            >>> import torch
+            >>> TensorData.from_torch(torch.tensor([1, 2])).dtype
+            'int64'
+        """
+        import torch
+
+        dtype: TensorDtype = "float32" if tensor.dtype.is_floating_point else "int64"
+        shape = list(tensor.shape)
+        t = tensor.detach()
+        if t.device.type != "cpu":
+            t = t.cpu()
+        if dtype == "float32":
+            if t.dtype not in (torch.float32, torch.float64):
+                t = t.to(torch.float32)  # bfloat16 / float16 have no orjson encoding
+        elif t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8):
+            t = t.to(torch.int64)  # bool, uint8 ...: the official client sends them as int64
+        if "numpy" in sys.modules or _numpy_available():
+            try:
+                return cls(data=_flat_array(t.numpy()), dtype=dtype, shape=shape)
+            except RuntimeError:  # torch built without numpy support
+                pass
+        return cls(data=t.reshape(-1).tolist(), dtype=dtype, shape=shape)
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        """A numpy array of dtype float32 / int64 in `shape`; no copy when `data` already is one.
+
+        Example::
+
+            >>> TensorData(data=[1.0, 2.0], dtype="float32").to_numpy().dtype
+            dtype('float32')
+        """
+        import numpy as np
+
+        np_dtype = np.float32 if self.dtype == "float32" else np.int64
+        arr = np.asarray(self.data, dtype=np_dtype)
+        if self.shape is not None:
+            arr = arr.reshape(self.shape)
+        return arr
+
+    def to_torch(self) -> torch.Tensor:
+        """A torch tensor of dtype float32 / int64 in `shape`.
+
+        Example::
+
+            >>> TensorData(data=[1, 2], dtype="int64").to_torch().tolist()
+            [1, 2]
+        """
+        import torch
+
+        torch_dtype = torch.float32 if self.dtype == "float32" else torch.int64
+        if isinstance(self.data, list | tuple):
+            tensor = torch.tensor(self.data, dtype=torch_dtype)
+        else:
+            # Copy: a tensor that shared memory with this frozen object could mutate it.
+            tensor = torch.from_numpy(self.to_numpy().copy())
+        if self.shape is not None:
+            tensor = tensor.reshape(self.shape)
+        return tensor
+
+    def tolist(self) -> list[Any]:
+        """Nested Python lists in `shape`, values cast to the dtype (as `to_numpy().tolist()`).
+
+        Example::
+
+            >>> TensorData(data=[1, 2, 3, 4], dtype="int64", shape=[2, 2]).tolist()
+            [[1, 2], [3, 4]]
+        """
+        if _numpy_available():
+            return self.to_numpy().tolist()  # type: ignore[no-any-return]
+        return _tolist_pure(self.data, self.dtype, self.shape)
+
+    # --- equality -------------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TensorData):
+            return NotImplemented
+        if self.dtype != other.dtype or self._shape_or_flat() != other._shape_or_flat():
+            return False
+        a, b = self.data, other.data
+        if isinstance(a, list) and isinstance(b, list):
+            return a == b
+        return _as_list(a) == _as_list(b)
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = None  # type: ignore[assignment]  # holds a mutable list or array
+
+    def _shape_or_flat(self) -> list[int]:
+        return self.shape if self.shape is not None else [len(self.data)]
+
+
+def _as_list(data: Any) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    if hasattr(data, "tolist"):
+        return data.tolist()  # type: ignore[no-any-return]
+    return list(data)
+
+
+_NUMPY_OK: list[bool] = []
+
+
+def _numpy_available() -> bool:
+    if not _NUMPY_OK:
+        import importlib.util
+
+        _NUMPY_OK.append(importlib.util.find_spec("numpy") is not None)
+    return _NUMPY_OK[0]
+
+
+def _tolist_pure(data: Any, dtype: str, shape: list[int] | None) -> list[Any]:
+    from array import array
+
+    # array('f') rounds to float32 exactly as numpy would.
+    flat = array("f", data).tolist() if dtype == "float32" else [int(v) for v in data]
+    if not shape or len(shape) <= 1:
+        return flat
+    for dim in reversed(shape[1:]):
+        flat = [flat[i : i + dim] for i in range(0, len(flat), dim)]
+    return flat
