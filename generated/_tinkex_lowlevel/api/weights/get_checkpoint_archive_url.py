@@ -1,0 +1,256 @@
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.checkpoint_kind import CheckpointKind
+from ...models.error_response import ErrorResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    training_run_id: str,
+    checkpoint_kind: CheckpointKind,
+    checkpoint_name: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/archive".format(
+            training_run_id=quote(str(training_run_id), safe=":@"),
+            checkpoint_kind=quote(str(checkpoint_kind), safe=":@"),
+            checkpoint_name=quote(str(checkpoint_name), safe=":@"),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | ErrorResponse | None:
+    if response.status_code == 302:
+        response_302 = cast(Any, None)
+        return response_302
+
+    if response.status_code == 400:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_400 = ErrorResponse.from_dict(orjson.loads(response.content))
+
+            return response_400
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if response.status_code == 401:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+
+            return response_401
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if response.status_code == 403:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_403 = ErrorResponse.from_dict(orjson.loads(response.content))
+
+            return response_403
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if response.status_code == 404:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_404 = ErrorResponse.from_dict(orjson.loads(response.content))
+
+            return response_404
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if 500 <= response.status_code <= 599:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+
+            return response_5xx
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | ErrorResponse]:
+    return Response(
+        status_code=response.status_code,
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    training_run_id: str,
+    checkpoint_kind: CheckpointKind,
+    checkpoint_name: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[Any | ErrorResponse]:
+    """Redirect to a signed download URL for the checkpoint's tar archive.
+
+     Answers 302 with `Location` (the signed URL) and `Expires` (RFC 7231 date, e.g.
+    `Wed, 03 Dec 2025 01:15:00 GMT`; clients assume 15 minutes when it is absent). The 0.7.0 client
+    requests this without following redirects and treats any 2xx as an error. The archive is a tar
+    file (possibly gzip-compressed) whose members sit at its root. Clients must fetch the Location
+    with a separate client that sends no Tinker headers (never forward the API key).
+
+    Args:
+        training_run_id (str): A training run / model id (the same thing). Opaque; current form
+            `<session_id>:train:<n>`.
+        checkpoint_kind (CheckpointKind): The `<kind>` part of `tinker://<run>/<kind>/<name>` and
+            of a checkpoint_id.
+        checkpoint_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        training_run_id=training_run_id,
+        checkpoint_kind=checkpoint_kind,
+        checkpoint_name=checkpoint_name,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    training_run_id: str,
+    checkpoint_kind: CheckpointKind,
+    checkpoint_name: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Any | ErrorResponse | None:
+    """Redirect to a signed download URL for the checkpoint's tar archive.
+
+     Answers 302 with `Location` (the signed URL) and `Expires` (RFC 7231 date, e.g.
+    `Wed, 03 Dec 2025 01:15:00 GMT`; clients assume 15 minutes when it is absent). The 0.7.0 client
+    requests this without following redirects and treats any 2xx as an error. The archive is a tar
+    file (possibly gzip-compressed) whose members sit at its root. Clients must fetch the Location
+    with a separate client that sends no Tinker headers (never forward the API key).
+
+    Args:
+        training_run_id (str): A training run / model id (the same thing). Opaque; current form
+            `<session_id>:train:<n>`.
+        checkpoint_kind (CheckpointKind): The `<kind>` part of `tinker://<run>/<kind>/<name>` and
+            of a checkpoint_id.
+        checkpoint_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | ErrorResponse
+    """
+
+    return sync_detailed(
+        training_run_id=training_run_id,
+        checkpoint_kind=checkpoint_kind,
+        checkpoint_name=checkpoint_name,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    training_run_id: str,
+    checkpoint_kind: CheckpointKind,
+    checkpoint_name: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[Any | ErrorResponse]:
+    """Redirect to a signed download URL for the checkpoint's tar archive.
+
+     Answers 302 with `Location` (the signed URL) and `Expires` (RFC 7231 date, e.g.
+    `Wed, 03 Dec 2025 01:15:00 GMT`; clients assume 15 minutes when it is absent). The 0.7.0 client
+    requests this without following redirects and treats any 2xx as an error. The archive is a tar
+    file (possibly gzip-compressed) whose members sit at its root. Clients must fetch the Location
+    with a separate client that sends no Tinker headers (never forward the API key).
+
+    Args:
+        training_run_id (str): A training run / model id (the same thing). Opaque; current form
+            `<session_id>:train:<n>`.
+        checkpoint_kind (CheckpointKind): The `<kind>` part of `tinker://<run>/<kind>/<name>` and
+            of a checkpoint_id.
+        checkpoint_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        training_run_id=training_run_id,
+        checkpoint_kind=checkpoint_kind,
+        checkpoint_name=checkpoint_name,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    training_run_id: str,
+    checkpoint_kind: CheckpointKind,
+    checkpoint_name: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Any | ErrorResponse | None:
+    """Redirect to a signed download URL for the checkpoint's tar archive.
+
+     Answers 302 with `Location` (the signed URL) and `Expires` (RFC 7231 date, e.g.
+    `Wed, 03 Dec 2025 01:15:00 GMT`; clients assume 15 minutes when it is absent). The 0.7.0 client
+    requests this without following redirects and treats any 2xx as an error. The archive is a tar
+    file (possibly gzip-compressed) whose members sit at its root. Clients must fetch the Location
+    with a separate client that sends no Tinker headers (never forward the API key).
+
+    Args:
+        training_run_id (str): A training run / model id (the same thing). Opaque; current form
+            `<session_id>:train:<n>`.
+        checkpoint_kind (CheckpointKind): The `<kind>` part of `tinker://<run>/<kind>/<name>` and
+            of a checkpoint_id.
+        checkpoint_name (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | ErrorResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            training_run_id=training_run_id,
+            checkpoint_kind=checkpoint_kind,
+            checkpoint_name=checkpoint_name,
+            client=client,
+        )
+    ).parsed
