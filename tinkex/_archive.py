@@ -5,11 +5,13 @@ place, so a rejected or interrupted archive leaves nothing behind.
 
 from __future__ import annotations
 
+import lzma
 import os
 import posixpath
 import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path, PureWindowsPath
 
@@ -20,6 +22,9 @@ from tinkex._exceptions import TinkexError, TinkexValidationError
 __all__ = ["UnsafeArchiveError", "check_members", "extract_archive", "member_problem"]
 
 ProgressCallback = Callable[[int, int], None]
+
+# What a corrupt or truncated (compressed) tar raises from the stdlib; bz2 errors are OSErrors.
+_READ_ERRORS = (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError)
 
 
 class UnsafeArchiveError(TinkexError):
@@ -189,10 +194,13 @@ def extract_archive(
     try:
         # Not a `with` here: opening errors get their own message; the `with tar:` below closes it.
         tar = tarfile.open(archive, "r:*")  # noqa: SIM115
-    except (tarfile.TarError, OSError) as e:
+    except _READ_ERRORS as e:
         raise TinkexError(f"Cannot open {os.fspath(archive)!r} as a tar archive: {e}") from e
     with tar:
-        members = tar.getmembers()
+        try:
+            members = tar.getmembers()
+        except _READ_ERRORS as e:
+            raise TinkexError(f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})") from e
         check_members(_MemberInfo(m.name, _kind(m), m.linkname) for m in members)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
@@ -208,7 +216,7 @@ def extract_archive(
             _swap_into_place(staging, target, force=force)
         except BaseException as e:
             shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(e, tarfile.TarError | OSError) and not isinstance(e, TinkexError):
+            if isinstance(e, _READ_ERRORS) and not isinstance(e, TinkexError):
                 raise TinkexError(f"Failed to extract {os.fspath(archive)!r}: {e}") from e
             raise
     return target

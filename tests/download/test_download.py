@@ -257,3 +257,103 @@ async def test_async_cancellation_leaves_nothing(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert leftovers(tmp_path) == []
+
+
+# --- download_checkpoint: RestClient lookup + download + safe extraction ----------------------
+
+
+class FakeRest:
+    """Stands in for RestClient: hands out the local server's URL like the 302 lookup would."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.asked: list[str] = []
+
+    def get_checkpoint_archive_url_from_tinker_path(self, tinker_path: str) -> object:
+        self.asked.append(tinker_path)
+        outer = self
+
+        class Future:
+            def result(self, timeout: float | None = None) -> object:
+                class Resp:
+                    url = outer.url
+
+                return Resp()
+
+        return Future()
+
+    async def get_checkpoint_archive_url_from_tinker_path_async(self, tinker_path: str) -> object:
+        return self.get_checkpoint_archive_url_from_tinker_path(tinker_path).result()  # type: ignore[attr-defined]
+
+
+def tar_bytes(members: dict[str, bytes], *, evil: bool = False) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if evil:
+            info = tarfile.TarInfo("../escaped.txt")
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"!"))
+    return buf.getvalue()
+
+
+def test_download_checkpoint_extracts_into_named_dir(server: ArchiveServer, tmp_path: Path) -> None:
+    from tinkex._download import download_checkpoint
+
+    weights = os.urandom(3 * MiB)
+    server.resources["/ckpt"] = Resource(
+        tar_bytes({"adapter_model.safetensors": weights, "adapter_config.json": b"{}"}),
+        script=deque([Fault("status", status=503, headers={"Retry-After": "0"}), Fault("drop", MiB)]),
+    )
+    rest = FakeRest(server.url("/ckpt"))
+    got = download_checkpoint(rest, "tinker://run-1/sampler_weights/final", tmp_path)
+    assert got.path == tmp_path / "run-1_sampler_weights_final"
+    assert (got.path / "adapter_model.safetensors").read_bytes() == weights
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1_sampler_weights_final"]
+    # a second download refuses to overwrite, without asking the server
+    with pytest.raises(TinkexValidationError, match="already exists"):
+        download_checkpoint(rest, "tinker://run-1/sampler_weights/final", tmp_path)
+    assert rest.asked == ["tinker://run-1/sampler_weights/final"]
+
+
+def test_download_checkpoint_rejects_malicious_archive(server: ArchiveServer, tmp_path: Path) -> None:
+    from tinkex._archive import UnsafeArchiveError
+    from tinkex._download import download_checkpoint
+
+    server.resources["/evil"] = Resource(tar_bytes({"ok": b"x"}, evil=True))
+    out = tmp_path / "out"
+    with pytest.raises(UnsafeArchiveError, match=r"\.\./escaped\.txt"):
+        download_checkpoint(FakeRest(server.url("/evil")), "tinker://r/weights/w", out)
+    assert leftovers(out) == []
+    assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_download_checkpoint_validates_path_before_any_request(tmp_path: Path) -> None:
+    from tinkex._download import download_checkpoint
+
+    rest = FakeRest("http://127.0.0.1:9/never")
+    for bad in ["run/weights/x", "tinker://run/other/x", "tinker://run/weights", "tinker://../weights/x"]:
+        with pytest.raises(TinkexValidationError, match="tinker_path"):
+            download_checkpoint(rest, bad, tmp_path)
+    assert rest.asked == []
+
+
+async def test_download_checkpoint_async_keeps_archive_when_asked(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
+    from tinkex._download import download_checkpoint_async
+
+    data = tar_bytes({"a": b"1"})
+    server.resources["/ckpt"] = Resource(data)
+    got = await download_checkpoint_async(
+        FakeRest(server.url("/ckpt")), "tinker://r/weights/w", tmp_path, extract=False
+    )
+    assert got.path == tmp_path / "r_weights_w.tar"
+    assert got.path.read_bytes() == data
+    assert got.size_bytes == len(data)
