@@ -1,0 +1,167 @@
+"""The five built-in losses as pure tensor functions, and the parsing/validation of their wire inputs.
+
+Conventions (server-semantics.md §1-2): position i's logit vector scores `target_tokens[i]` (no shift on
+the server); the objective is a plain sum over tokens and datums; every loss returns per-token values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import torch
+
+from tinkex_server.backends.base import UserInputError
+
+LOSS_FNS = ("cross_entropy", "importance_sampling", "ppo", "cispo", "dro")
+RL_LOSSES = ("importance_sampling", "ppo", "cispo", "dro")
+
+# PPO: the documented defaults 0.8/1.2 are bounds on the ratio itself (tutorial 202).
+DEFAULT_PPO_CLIP_LOW = 0.8
+DEFAULT_PPO_CLIP_HIGH = 1.2
+# CISPO: open point 1. We pick the 0.6.3/0.7-era value (same as PPO) because this server targets
+# tinker==0.7.0 clients; the later service default is 0.0/4.0. Pass the keys to choose explicitly.
+DEFAULT_CISPO_CLIP_LOW = 0.8
+DEFAULT_CISPO_CLIP_HIGH = 1.2
+# DRO: no documented default; 0.05 is the only value the docs show (their example), so we use it.
+DEFAULT_DRO_BETA = 0.05
+
+_FLOAT_KEYS = ("weights", "advantages", "logprobs")
+
+
+@attrs.frozen
+class LossInputs:
+    """Validated per-datum loss inputs as 1-D tensors of length N (float32; targets int64).
+
+    Example:
+        >>> LossInputs(target_tokens=torch.tensor([1, 2]), weights=torch.ones(2))  # doctest: +SKIP
+    """
+
+    target_tokens: torch.Tensor
+    weights: torch.Tensor | None = None
+    logprobs: torch.Tensor | None = None
+    advantages: torch.Tensor | None = None
+
+
+def _tensor(raw: Any, where: str, n: int, *, integer: bool) -> torch.Tensor:
+    if not isinstance(raw, Mapping) or "data" not in raw:
+        raise UserInputError(f"{where} must be a TensorData object with 'data', 'dtype' and 'shape'")
+    data = raw["data"]
+    shape = raw.get("shape")
+    if shape is None:
+        shape = [len(data)]
+    if list(shape) != [n]:
+        if len(shape) != 1:
+            raise UserInputError(
+                f"{where} has shape {list(shape)}; this server accepts only 1-D ({n},) tensors"
+            )
+        raise UserInputError(
+            f"{where} has {shape[0]} elements but model_input has {n} tokens; they must match"
+        )
+    if len(data) != n:
+        raise UserInputError(f"{where}: data has {len(data)} elements but shape says {n}")
+    try:
+        t = torch.tensor(data, dtype=torch.int64 if integer else torch.float32)
+    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+        raise UserInputError(f"{where}: data is not a flat list of numbers ({exc})") from exc
+    if not integer and n and not bool(torch.isfinite(t).all()):
+        raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")
+    return t
+
+
+def parse_loss_inputs(
+    loss_fn: str, raw: Mapping[str, Any], n: int, vocab_size: int, where: str
+) -> LossInputs:
+    """Validate one datum's `loss_fn_inputs` for `loss_fn` and convert them to tensors.
+
+    `where` prefixes error messages (e.g. ``data[2].loss_fn_inputs``) so they name the field.
+    Missing cross-entropy `weights` mean all ones (server-semantics.md §1.5 recommendation).
+
+    Example:
+        >>> parse_loss_inputs("cross_entropy", {"target_tokens": {"data": [5], "dtype": "int64",
+        ...     "shape": [1]}}, 1, 259, "data[0].loss_fn_inputs").weights
+        tensor([1.])
+    """
+    if loss_fn not in LOSS_FNS:
+        raise UserInputError(f"loss_fn {loss_fn!r} is not one of {', '.join(LOSS_FNS)}")
+    required = (
+        ("target_tokens", "weights")
+        if loss_fn == "cross_entropy"
+        else ("target_tokens", "logprobs", "advantages")
+    )
+    for key in required:
+        # cross_entropy without weights means all ones (a documented example omits them).
+        if raw.get(key) is None and key != "weights":
+            raise UserInputError(f"{where}.{key} is required by loss_fn {loss_fn!r}")
+    targets = _tensor(raw["target_tokens"], f"{where}.target_tokens", n, integer=True)
+    if n and (int(targets.min()) < 0 or int(targets.max()) >= vocab_size):
+        raise UserInputError(f"{where}.target_tokens has token ids outside the vocabulary [0, {vocab_size})")
+    floats: dict[str, torch.Tensor | None] = dict.fromkeys(_FLOAT_KEYS)
+    for key in _FLOAT_KEYS:
+        if key in raw and raw[key] is not None:
+            floats[key] = _tensor(raw[key], f"{where}.{key}", n, integer=False)
+    if loss_fn == "cross_entropy" and floats["weights"] is None:
+        floats["weights"] = torch.ones(n)
+    return LossInputs(target_tokens=targets, **floats)
+
+
+def _config(config: Mapping[str, float] | None, key: str, default: float) -> float:
+    if not config or config.get(key) is None:
+        return default
+    value = float(config[key])
+    if not math.isfinite(value):
+        raise UserInputError(f"loss_fn_config.{key} must be a finite number, got {value}")
+    return value
+
+
+def _device(t: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+    assert t is not None  # parse_loss_inputs guarantees it for the loss that asks
+    return t.to(like.device)
+
+
+def elementwise_loss(
+    loss_fn: str, lp: torch.Tensor, inputs: LossInputs, config: Mapping[str, float] | None
+) -> torch.Tensor:
+    """Per-token loss `ℓ_i` (differentiable in `lp`), exactly the table of server-semantics.md §1.2.
+
+    Unknown `loss_fn_config` keys are ignored. Ratios are `r = exp(lp - q)`.
+
+    Example:
+        >>> inp = LossInputs(torch.tensor([0]), weights=torch.tensor([2.0]))
+        >>> elementwise_loss("cross_entropy", torch.tensor([-0.5]), inp, None)
+        tensor([1.])
+    """
+    if loss_fn == "cross_entropy":
+        return -_device(inputs.weights, lp) * lp
+    q = _device(inputs.logprobs, lp)
+    adv = _device(inputs.advantages, lp)
+    ratio = torch.exp(lp - q)
+    if loss_fn == "importance_sampling":
+        return -ratio * adv
+    if loss_fn == "ppo":
+        lo = _config(config, "clip_low_threshold", DEFAULT_PPO_CLIP_LOW)
+        hi = _config(config, "clip_high_threshold", DEFAULT_PPO_CLIP_HIGH)
+        return -torch.minimum(ratio * adv, torch.clamp(ratio, lo, hi) * adv)
+    if loss_fn == "cispo":
+        lo = _config(config, "clip_low_threshold", DEFAULT_CISPO_CLIP_LOW)
+        hi = _config(config, "clip_high_threshold", DEFAULT_CISPO_CLIP_HIGH)
+        return -torch.clamp(ratio, lo, hi).detach() * lp * adv
+    if loss_fn == "dro":
+        beta = _config(config, "beta", DEFAULT_DRO_BETA)
+        # Literal formula: the quadratic term is not masked where A = 0 (open point 2). Clients mask
+        # prompt tokens by leaving them out of the datum or by q = lp-equal values.
+        return -(lp * adv - 0.5 * beta * (lp - q) ** 2)
+    raise UserInputError(f"loss_fn {loss_fn!r} is not one of {', '.join(LOSS_FNS)}")
+
+
+def tensor_data(t: torch.Tensor) -> dict[str, Any]:
+    """A 1-D float tensor as a wire `TensorData` dict (exactly data, dtype, shape).
+
+    Example:
+        >>> tensor_data(torch.tensor([0.5]))
+        {'data': [0.5], 'dtype': 'float32', 'shape': [1]}
+    """
+    flat = t.detach().to("cpu", torch.float32).reshape(-1)
+    return {"data": flat.tolist(), "dtype": "float32", "shape": list(t.shape)}

@@ -1,0 +1,133 @@
+"""Pure sampling decisions: which distribution to draw from (temperature, top-k, top-p), which tokens stop
+a sequence, and how many tokens may be generated. The torch backend's generation loop is a thin shell."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import torch
+
+from tinkex_server.backends.base import SamplingSpec, UserInputError
+
+#: Ceiling for `max_tokens=None` (open point 4): the remaining context, but never more than this, so a
+#: forgotten max_tokens on a model with a huge context cannot tie up the worker for minutes.
+DEFAULT_MAX_TOKENS_CAP = 1024
+
+
+@attrs.frozen
+class StopRule:
+    """What ends a sequence: stop token ids (EOS included unless `stop=[]`) and stop strings.
+
+    Example:
+        >>> stop_rule(SamplingSpec(stop_strings=("\\n",)), eos_token_ids=(257,)).token_ids
+        frozenset({257})
+    """
+
+    token_ids: frozenset[int]
+    strings: tuple[str, ...]
+
+
+def stop_rule(params: SamplingSpec, eos_token_ids: Sequence[int]) -> StopRule:
+    """Stop tokens and strings for a request (server-semantics.md §3.2).
+
+    EOS stops generation unless the request gave an explicit empty `stop` list.
+
+    Example:
+        >>> stop_rule(SamplingSpec(stop_given_empty=True), (257,)).token_ids
+        frozenset()
+    """
+    if params.stop_given_empty:
+        return StopRule(frozenset(), ())
+    return StopRule(frozenset(params.stop_token_ids) | frozenset(eos_token_ids), params.stop_strings)
+
+
+def hits_stop_string(text: str, strings: Sequence[str]) -> bool:
+    """True once the decoded completion contains any stop string (the completing tokens are kept).
+
+    Example:
+        >>> hits_stop_string("12\\n", ["\\n"]), hits_stop_string("12", ["\\n"])
+        (True, False)
+    """
+    return any(s and s in text for s in strings)
+
+
+def token_budget(prompt_len: int, max_tokens: int | None, context: int) -> int:
+    """How many tokens to generate, or UserInputError naming the numbers when it cannot fit.
+
+    Example:
+        >>> token_budget(10, None, 512), token_budget(10, 5, 512)
+        (502, 5)
+    """
+    if prompt_len <= 0:
+        raise UserInputError("prompt is empty; sampling needs at least one prompt token")
+    if max_tokens is not None and max_tokens <= 0:
+        raise UserInputError(f"sampling_params.max_tokens must be > 0, got {max_tokens}")
+    room = context - prompt_len
+    if max_tokens is None:
+        if room <= 0:
+            raise UserInputError(f"prompt has {prompt_len} tokens; the model's context is {context}")
+        return min(room, DEFAULT_MAX_TOKENS_CAP)
+    if max_tokens > room:
+        raise UserInputError(
+            f"prompt length {prompt_len} + max_tokens {max_tokens} = {prompt_len + max_tokens} "
+            f"exceeds the model's context length {context}"
+        )
+    return max_tokens
+
+
+def validate_params(params: SamplingSpec, vocab_size: int) -> None:
+    """Reject sampling knobs that make no distribution (named by field).
+
+    Example:
+        >>> validate_params(SamplingSpec(top_p=0.0), 259)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        UserInputError: sampling_params.top_p must be in (0, 1]
+    """
+    if not 0.0 < params.top_p <= 1.0:
+        raise UserInputError(f"sampling_params.top_p must be in (0, 1], got {params.top_p}")
+    if params.top_k == 0 or params.top_k < -1:
+        raise UserInputError(f"sampling_params.top_k must be -1 (no limit) or >= 1, got {params.top_k}")
+    bad = [t for t in params.stop_token_ids if not 0 <= t < vocab_size]
+    if bad:
+        raise UserInputError(f"sampling_params.stop has token ids outside the vocabulary: {bad}")
+
+
+def sampling_logits(logits: torch.Tensor, params: SamplingSpec) -> torch.Tensor:
+    """Logits of the distribution to draw from: temperature-scaled, then top-k, then top-p filtered.
+
+    Rows are batch entries; filtered-out tokens get -inf. Temperature 0 is handled by the caller
+    (greedy argmax), so here it must be > 0.
+
+    Example:
+        >>> sampling_logits(torch.tensor([[1.0, 2.0, 3.0]]), SamplingSpec(top_k=1))
+        tensor([[-inf, -inf, 3.]])
+    """
+    out = logits.float() / params.temperature
+    if params.top_k > 0 and params.top_k < out.shape[-1]:
+        kth = torch.topk(out, params.top_k, dim=-1).values[..., -1:]
+        out = out.masked_fill(out < kth, float("-inf"))
+    if params.top_p < 1.0:
+        sorted_logits, order = torch.sort(out, dim=-1, descending=True)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        # Keep the smallest prefix whose mass reaches top_p: drop a token when the mass before it
+        # already reaches top_p (the most likely token always survives).
+        before = torch.cumsum(probs, dim=-1) - probs
+        drop_sorted = before >= params.top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        out = out.masked_fill(drop, float("-inf"))
+    return out
+
+
+def draw(logits: torch.Tensor, params: SamplingSpec, generator: torch.Generator) -> torch.Tensor:
+    """One token per row: argmax at temperature 0, else a draw from `sampling_logits`.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> draw(torch.tensor([[0.0, 9.0]]), SamplingSpec(temperature=0.0), g)
+        tensor([1])
+    """
+    if params.temperature == 0.0:
+        return torch.argmax(logits, dim=-1)
+    probs = torch.softmax(sampling_logits(logits, params), dim=-1)
+    return torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
