@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import email.utils
 import hashlib
 import os
 import random
@@ -34,6 +33,8 @@ from tinkex._exceptions import (
     TinkexValidationError,
     status_error_for,
 )
+from tinkex._policy._retry import backoff_delay, parse_retry_after
+from tinkex._tinker_path import parse_tinker_path
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -67,12 +68,9 @@ DEFAULT_MAX_ATTEMPTS = 8
 # How long to wait for an archive the server is still preparing (202 / 503). Archives of multi-GB
 # training checkpoints are assembled on demand; ten minutes is generous without hanging forever.
 DEFAULT_PREPARE_TIMEOUT = 600.0
-# Backoff between attempts: the RetryConfig defaults (0.5 s doubling, capped at 10 s, 25 % jitter).
-DEFAULT_BACKOFF_BASE = 0.5
-DEFAULT_BACKOFF_MAX = 10.0
-DEFAULT_JITTER = 0.25
-# Longest Retry-After we honour; a larger value is clamped so the prepare deadline stays the limit.
-MAX_RETRY_AFTER = 60.0
+# Backoff between attempts and Retry-After reading are the SDK-wide pure functions of
+# tinkex._policy._retry (RetryConfig defaults: 0.5 s doubling, capped at 10 s, 25 % jitter; a
+# Retry-After above 60 s is ignored in favour of backoff).
 
 # "The archive is still being prepared, ask again": 202 Accepted (the request is being processed)
 # and 503 Service Unavailable (what the local server and object stores send while a file is not
@@ -201,53 +199,6 @@ def expected_sha256(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), clamped to
-    [0, MAX_RETRY_AFTER]; None when absent or unreadable.
-
-    Local twin of `tinkex._policy._retry.parse_retry_after`, which had not landed when this module
-    was written; same semantics.
-
-    Example::
-
-        >>> parse_retry_after("2", now=0.0)
-        2.0
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def backoff_delay(
-    attempt: int,
-    *,
-    base: float = DEFAULT_BACKOFF_BASE,
-    cap: float = DEFAULT_BACKOFF_MAX,
-    jitter: float = DEFAULT_JITTER,
-    rand: float = 0.5,
-) -> float:
-    """Exponential backoff for the `attempt`-th retry (1-based) with symmetric jitter; `rand` in [0, 1).
-
-    Example::
-
-        >>> backoff_delay(1, rand=0.5), backoff_delay(3, rand=0.5), backoff_delay(20, rand=0.5)
-        (0.5, 2.0, 10.0)
-    """
-    raw = min(cap, base * 2.0 ** max(attempt - 1, 0))
-    return max(0.0, raw * (1 + jitter * (2 * rand - 1)))
-
-
 @attrs.frozen
 class Stream:
     """Write the body; it starts at byte `start` of the file (0 = start over)."""
@@ -303,7 +254,7 @@ def classify_response(
         Wait(delay=1.0, preparing=True, restart=False, reason='HTTP 503: archive not ready yet')
     """
     lower = {k.lower(): v for k, v in headers.items()}
-    retry_after = parse_retry_after(lower.get("retry-after"), now)
+    retry_after = parse_retry_after(lower, now=lambda: now)
     validator = lower.get("etag") if not lower.get("etag", "W/").startswith("W/") else None
     validator = validator or lower.get("last-modified")
     if status == 200:
@@ -342,17 +293,14 @@ def checkpoint_dir_name(tinker_path: str) -> str:
         >>> checkpoint_dir_name("tinker://run-1/weights/0001")
         'run-1_weights_0001'
     """
-    prefix = "tinker://"
-    parts = tinker_path[len(prefix) :].split("/") if tinker_path.startswith(prefix) else []
-    if len(parts) != 3 or not all(parts) or parts[1] not in ("weights", "sampler_weights"):
-        raise TinkexValidationError(
-            "tinker_path",
-            f"{tinker_path!r} is not a checkpoint path",
-            "expected tinker://<training_run_id>/weights/<name> or "
-            "tinker://<training_run_id>/sampler_weights/<name>",
-        )
+    parsed = parse_tinker_path(tinker_path, field="tinker_path")
+    parts = [parsed.training_run_id, parsed.kind, parsed.name]
+    # Stricter than the path grammar: the parts become a file name, so none may be a relative-path
+    # component or carry a Windows separator / NUL.
     if any(p in (".", "..") or "\\" in p or "\x00" in p for p in parts):
-        raise TinkexValidationError("tinker_path", f"{tinker_path!r} has an unsafe component")
+        raise TinkexValidationError(
+            "tinker_path", f"{tinker_path!r} has a component that is unsafe as a file name"
+        )
     return "_".join(parts)
 
 
@@ -462,7 +410,7 @@ class _State:
                 raise APITimeoutError(msg) from error
             raise APIConnectionError(msg) from error
         # Resume at once after progress (the link was working a moment ago); else back off.
-        return 0.0 if progressed else backoff_delay(self.failures, rand=random.random())
+        return 0.0 if progressed else backoff_delay(self.failures - 1, rand=random.random)
 
     def after_wait(self, decision: Wait, now: float) -> float:
         if decision.restart:
@@ -477,7 +425,7 @@ class _State:
             delay = (
                 decision.delay
                 if decision.delay is not None
-                else backoff_delay(self.waits, rand=random.random())
+                else backoff_delay(self.waits - 1, rand=random.random)
             )
             return max(0.0, min(delay, self.prepare_deadline - now))
         delay = self.after_failure(decision.reason, now, None)

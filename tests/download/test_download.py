@@ -312,7 +312,11 @@ def test_download_checkpoint_extracts_into_named_dir(server: ArchiveServer, tmp_
         script=deque([Fault("status", status=503, headers={"Retry-After": "0"}), Fault("drop", MiB)]),
     )
     rest = FakeRest(server.url("/ckpt"))
-    got = download_checkpoint(rest, "tinker://run-1/sampler_weights/final", tmp_path)
+    t = FakeTime()
+    got = download_checkpoint(
+        rest, "tinker://run-1/sampler_weights/final", tmp_path, _sleep=t.sleep, _clock=t.clock
+    )
+    assert len(t.sleeps) == 1  # one backoff for the 503 (Retry-After: 0 means "use backoff")
     assert got.path == tmp_path / "run-1_sampler_weights_final"
     assert (got.path / "adapter_model.safetensors").read_bytes() == weights
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1_sampler_weights_final"]
