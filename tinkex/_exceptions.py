@@ -160,7 +160,7 @@ class TinkexError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # httpx requests/responses do not survive pickling across processes; the facts that
         # matter (status, body, request id) are plain attributes and do.
-        state = {k: v for k, v in self.__dict__.items() if k not in ("request", "response")}
+        state = {k: None if k in ("request", "response") else v for k, v in self.__dict__.items()}
         return (_rebuild, (type(self), self.args, state))
 
 

@@ -11,7 +11,7 @@ import base64
 import datetime as _dt
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
 
@@ -44,13 +44,18 @@ class Obj(Codec):
     __slots__ = ("_cls", "_resolve")
 
     def __init__(self, cls: type[WireModel] | Callable[[], type[WireModel]]) -> None:
-        self._resolve = cls
-        self._cls: type[WireModel] | None = cls if isinstance(cls, type) else None
+        self._cls: type[WireModel] | None
+        self._resolve: Callable[[], type[WireModel]] | None
+        if isinstance(cls, type):
+            self._cls, self._resolve = cls, None
+        else:
+            self._cls, self._resolve = None, cls
 
     @property
     def cls(self) -> type[WireModel]:
         if self._cls is None:
-            self._cls = self._resolve()  # type: ignore[call-arg]
+            assert self._resolve is not None
+            self._cls = self._resolve()
         return self._cls
 
     def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
@@ -280,7 +285,7 @@ def _specs(cls: type[WireModel]) -> tuple[_FieldSpec, ...]:
                 null_means_default=a.default is not attrs.NOTHING and a.default is not None,
                 repr=a.repr,
             )
-            for a in attrs.fields(cls)
+            for a in attrs.fields(cast(Any, cls))
         )
         _SPECS[cls] = specs
     return specs
@@ -409,7 +414,7 @@ class WireModel:
 
     def model_copy(self: _W, *, update: Mapping[str, Any] | None = None, **_ignored: Any) -> _W:
         """A copy with `update` applied (`attrs.evolve`)."""
-        return attrs.evolve(self, **(update or {}))
+        return cast(_W, attrs.evolve(cast(Any, self), **(update or {})))
 
     # --- repr / equality / hash (generic, so that class creation stays cheap at import) -----------
 

@@ -210,17 +210,18 @@ class ModelInput(WireModel):
 
     def to_ints(self) -> list[int]:
         """All token ids; raises `TinkexValidationError` if an image chunk is present."""
-        chunks = self.chunks
-        for chunk in chunks:
+        texts: list[EncodedTextChunk] = []
+        for chunk in self.chunks:
             if not isinstance(chunk, EncodedTextChunk):
                 raise TinkexValidationError(
                     "ModelInput.to_ints()",
                     f"only works on text chunks, found {type(chunk).__name__}",
                     "iterate over .chunks to handle image chunks",
                 )
-        if len(chunks) == 1:
-            return list(chunks[0].tokens)
-        return [token for chunk in chunks for token in chunk.tokens]  # type: ignore[union-attr]
+            texts.append(chunk)
+        if len(texts) == 1:
+            return list(texts[0].tokens)
+        return [token for chunk in texts for token in chunk.tokens]
 
     @property
     def length(self) -> int:

@@ -130,17 +130,30 @@ def _to_model_input(value: Any) -> ModelInput:
     )
 
 
-def _optional_obj(cls: type[WireModel], field: str) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        if value is None or isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            return cls.from_dict(value)
-        raise TinkexValidationError(
-            field, f"must be a {cls.__name__}, got {type(value).__name__}", f"pass {cls.__name__}(...)"
-        )
+def _obj_or_dict(value: Any, cls: type[WireModel], field: str) -> Any:
+    if value is None or isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        return cls.from_dict(value)
+    raise TinkexValidationError(
+        field, f"must be a {cls.__name__}, got {type(value).__name__}", f"pass {cls.__name__}(...)"
+    )
 
-    return convert
+
+def _to_lora_config(value: Any) -> Any:
+    return _obj_or_dict(value, LoraConfig, "CreateModelRequest.lora_config")
+
+
+def _to_adam_params(value: Any) -> Any:
+    return _obj_or_dict(value, AdamParams, "OptimStepRequest.adam_params")
+
+
+def _to_sampling_params(value: Any) -> Any:
+    return _obj_or_dict(value, SamplingParams, "SampleRequest.sampling_params")
+
+
+def _to_fb_input(value: Any) -> Any:
+    return _obj_or_dict(value, ForwardBackwardInput, "forward_backward_input")
 
 
 # --- parameter objects --------------------------------------------------------------------------------
@@ -235,9 +248,7 @@ class CreateModelRequest(WireModel):
     model_seq_id: int
     base_model: str
     user_metadata: dict[str, Any] | None = None
-    lora_config: LoraConfig | None = attrs.field(
-        default=None, converter=_optional_obj(LoraConfig, "CreateModelRequest.lora_config")
-    )
+    lora_config: LoraConfig | None = attrs.field(default=None, converter=_to_lora_config)
     type: Literal["create_model"] = "create_model"
 
     _TAG: ClassVar[str] = "create_model"
@@ -292,9 +303,6 @@ class ForwardBackwardInput(WireModel):
         )
 
 
-_FBI = _optional_obj(ForwardBackwardInput, "forward_backward_input")
-
-
 @attrs.frozen(kw_only=True, repr=False, eq=False)
 class ForwardBackwardRequest(WireModel):
     """Body of forward_backward.
@@ -306,7 +314,7 @@ class ForwardBackwardRequest(WireModel):
         1
     """
 
-    forward_backward_input: ForwardBackwardInput = attrs.field(converter=_FBI)
+    forward_backward_input: ForwardBackwardInput = attrs.field(converter=_to_fb_input)
     model_id: ModelID
     seq_id: int | None = None
 
@@ -324,7 +332,7 @@ class ForwardRequest(WireModel):
         ['forward_input', 'model_id']
     """
 
-    forward_input: ForwardBackwardInput = attrs.field(converter=_FBI)
+    forward_input: ForwardBackwardInput = attrs.field(converter=_to_fb_input)
     model_id: ModelID
     seq_id: int | None = None
 
@@ -341,7 +349,7 @@ class OptimStepRequest(WireModel):
         'optim_step'
     """
 
-    adam_params: AdamParams = attrs.field(converter=_optional_obj(AdamParams, "OptimStepRequest.adam_params"))
+    adam_params: AdamParams = attrs.field(converter=_to_adam_params)
     model_id: ModelID
     seq_id: int | None = None
     type: Literal["optim_step"] = "optim_step"
@@ -481,9 +489,7 @@ class SampleRequest(WireModel):
 
     num_samples: int = attrs.field(default=1, validator=_integer(1, fix="pass num_samples=1 or more"))
     prompt: ModelInput = attrs.field(converter=_to_model_input)
-    sampling_params: SamplingParams = attrs.field(
-        converter=_optional_obj(SamplingParams, "SampleRequest.sampling_params")
-    )
+    sampling_params: SamplingParams = attrs.field(converter=_to_sampling_params)
     base_model: str | None = None
     model_path: str | None = None
     sampling_session_id: str | None = None
