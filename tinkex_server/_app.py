@@ -1,0 +1,813 @@
+"""The Starlette application: one route per operation of `openapi/tinker.yaml` under /api/v1, plus the
+signed storage route that serves checkpoint archives.
+
+Every operation goes through one wrapper (`_operation`): auth (401), injected faults, X-Idempotency-Key
+replay, JSON parsing (400) and schema validation (422), then the handler. Handlers check ownership and
+state, then either answer at once or queue work on the compute thread and answer with a future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import shutil
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sign_url, verify_signature
+from tinkex_server._core import HTTPError, ServerCore
+from tinkex_server._futures import pending_reply
+from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
+from tinkex_server._wire import (
+    TinkerPath,
+    check_name,
+    http_date,
+    iso_time,
+    model_input_tokens,
+    normalize_datum,
+    parse_tinker_path,
+)
+from tinkex_server.backends.base import AdamSpec, LoraSpec, SamplingSpec, UserInputError
+
+__all__ = ["InjectedDrop", "create_app"]
+
+log = logging.getLogger("tinkex_server")
+
+API = "/api/v1"
+# Operations whose answers are replayed for a repeated X-Idempotency-Key: the ones that create or
+# change something. Polls, heartbeats and telemetry are always answered fresh.
+_REPLAYED = {
+    "create_session", "create_sampling_session", "create_model", "unload_model", "forward",
+    "forward_backward", "optim_step", "save_weights", "load_weights", "save_weights_for_sampler",
+    "asample", "delete_checkpoint", "publish_checkpoint", "unpublish_checkpoint",
+}  # fmt: skip
+
+
+class InjectedDrop(Exception):
+    """Raised after the response head is sent, so the server cuts the connection (the `drop` fault)."""
+
+
+def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type="application/json",
+    )
+
+
+def _error(status: int, detail: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return _json({"detail": detail}, status, headers)
+
+
+class _DroppedResponse(Response):
+    """Sends the status line and headers of `inner`, then breaks off: the client sees a dropped
+    connection although the operation took effect."""
+
+    def __init__(self, inner: Response) -> None:
+        super().__init__(content=inner.body, status_code=inner.status_code, headers=dict(inner.headers))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        raise InjectedDrop("injected fault: connection dropped")
+
+
+Handler = Callable[[Request, str, Any], Awaitable[Response]]
+
+
+def _body_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _query_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise HTTPError(
+            422, [{"loc": ["query", name], "pointer": f"query/{name}", "msg": f"{name} must be an integer >= 0",
+                   "type": "minimum"}],
+        )  # fmt: skip
+    return value
+
+
+def _checkpoint_path(request: Request) -> TinkerPath:
+    p = request.path_params
+    kind, name = p["checkpoint_kind"], p["checkpoint_name"]
+    if kind not in ("weights", "sampler_weights"):
+        raise HTTPError(400, f"invalid checkpoint id {kind}/{name}: kind must be weights or sampler_weights")
+    return TinkerPath(run_id=p["training_run_id"], kind=kind, name=name)
+
+
+def _parse_path_400(path: str, field: str) -> TinkerPath:
+    try:
+        return parse_tinker_path(path)
+    except ValueError as e:
+        raise HTTPError(400, f"{field}: {e}") from None
+
+
+def _checkpoint_json(row: CheckpointRow) -> dict[str, Any]:
+    return {
+        "checkpoint_id": row.checkpoint_id,
+        "checkpoint_type": row.kind,
+        "time": iso_time(row.created_at),
+        "tinker_path": row.tinker_path,
+        "size_bytes": row.size_bytes,
+        "public": row.public,
+        "expires_at": None if row.expires_at is None else iso_time(row.expires_at),
+    }
+
+
+def _string_map(d: Mapping[str, Any] | None) -> dict[str, str] | None:
+    # TrainingRun.user_metadata is string -> string in the official types; create_model accepts any JSON.
+    if d is None:
+        return None
+    return {str(k): v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in d.items()}
+
+
+def _dir_size(d: Path) -> int:
+    return sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
+
+
+class _Routes:
+    """The handlers; one method per operation, named by its operationId."""
+
+    def __init__(self, core: ServerCore) -> None:
+        self.core = core
+
+    # -- service ------------------------------------------------------------------------------------
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def get_server_capabilities(self, request: Request, owner: str, body: Any) -> Response:
+        models = [{"model_name": m.name, "max_context_length": m.max_context_length} for m in self.core.models.values()]
+        return _json({"supported_models": models})
+
+    async def create_session(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        core.reap_sessions()
+        session_id = str(uuid.uuid4())
+        core.store.add_session(
+            session_id, owner=owner, now=core.clock(), tags=list(body.get("tags") or []),
+            user_metadata=body.get("user_metadata"), sdk_version=body.get("sdk_version"),
+        )  # fmt: skip
+        return _json({"type": "create_session", "session_id": session_id})
+
+    async def session_heartbeat(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        core.reap_sessions()
+        row = core.live_session(body["session_id"], owner)
+        core.touch(row.session_id)
+        core.store.touch_session(row.session_id, core.clock())
+        return _json({"type": "session_heartbeat"})
+
+    async def send_telemetry(self, request: Request, owner: str, body: Any) -> Response:
+        return _json({"status": "accepted"})
+
+    # -- models -------------------------------------------------------------------------------------
+    async def create_model(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        session = core.live_session(body["session_id"], owner)
+        core.touch(session.session_id)
+        base_model = body["base_model"]
+        if base_model not in core.models:
+            raise HTTPError(400, f"base_model {base_model!r} is not offered here; choose one of {sorted(core.models)}")
+        lora_cfg = body.get("lora_config")
+        lora = LoraSpec.from_wire(lora_cfg)
+        if not (lora.train_attn or lora.train_mlp or lora.train_unembed):
+            raise HTTPError(400, "lora_config: at least one of train_attn, train_mlp, train_unembed must be true")
+        model_id = f"{session.session_id}:train:{body['model_seq_id']}"
+        if core.store.get_run(model_id) is not None:
+            first = core.create_requests.get(model_id)
+            if first is not None:  # a retry of the same create_model: answer from the first
+                return _json({"request_id": first, "model_id": model_id})
+            raise HTTPError(400, f"model_seq_id {body['model_seq_id']} was already used in session {session.session_id}")
+        now = core.clock()
+        core.store.add_run(
+            RunRow(
+                run_id=model_id, session_id=session.session_id, owner=owner, base_model=base_model,
+                lora_rank=lora.rank, seed=lora.seed, train_unembed=lora.train_unembed,
+                train_mlp=lora.train_mlp, train_attn=lora.train_attn,
+                user_metadata=body.get("user_metadata"), created_at=now, last_request_time=now,
+            )
+        )  # fmt: skip
+        core.live_models.add(model_id)
+
+        def job() -> dict[str, Any]:
+            try:
+                core.backend.create_model(model_id, base_model, lora)
+            except BaseException:
+                core.store.delete_run(model_id)
+                raise
+            return {"type": "create_model", "model_id": model_id}
+
+        rid = core.submit(owner, model_id, job)
+        core.create_requests[model_id] = rid
+        return _json({"request_id": rid, "model_id": model_id})
+
+    async def get_info(self, request: Request, owner: str, body: Any) -> Response:
+        run = self.core.owned_run(body["model_id"], owner)
+        info = self.core.models.get(run.base_model)
+        return _json({
+            "type": "get_info",
+            "model_id": run.run_id,
+            "model_data": {
+                "arch": info.arch if info else "unknown",
+                "model_name": run.base_model,
+                "tokenizer_id": info.tokenizer_id if info else None,
+            },
+            "is_lora": True,
+            "lora_rank": run.lora_rank,
+            "model_name": run.base_model,
+        })  # fmt: skip
+
+    async def unload_model(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        model_id = body["model_id"]
+        core.active_run(model_id, owner)
+        core.live_models.discard(model_id)
+
+        def job() -> dict[str, Any]:
+            core.backend.unload_model(model_id)
+            return {"type": "unload_model", "model_id": model_id}
+
+        return _json({"request_id": core.submit(owner, model_id, job), "model_id": model_id})
+
+    # -- training -----------------------------------------------------------------------------------
+    def _touch_run(self, model_id: str) -> Callable[[dict[str, Any]], None]:
+        def done(_result: dict[str, Any]) -> None:
+            self.core.store.touch_run(model_id, self.core.clock())
+
+        return done
+
+    async def _forward(self, request: Request, owner: str, body: Any, key: str, backward: bool) -> Response:
+        core = self.core
+        model_id = body["model_id"]
+        core.active_run(model_id, owner)
+        fbi = body[key]
+
+        def job() -> dict[str, Any]:
+            data = [normalize_datum(d) for d in fbi["data"]]
+            return core.backend.forward_backward(
+                model_id, data, fbi["loss_fn"], fbi.get("loss_fn_config"), backward
+            )
+
+        rid = core.submit_ordered(
+            owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job, self._touch_run(model_id)
+        )
+        return _json({"request_id": rid, "model_id": model_id})
+
+    async def forward(self, request: Request, owner: str, body: Any) -> Response:
+        return await self._forward(request, owner, body, "forward_input", backward=False)
+
+    async def forward_backward(self, request: Request, owner: str, body: Any) -> Response:
+        return await self._forward(request, owner, body, "forward_backward_input", backward=True)
+
+    async def optim_step(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        model_id = body["model_id"]
+        core.active_run(model_id, owner)
+        try:
+            adam = AdamSpec.from_wire(body.get("adam_params"))
+        except (ValueError, TypeError) as e:
+            raise HTTPError(400, f"adam_params: {e}") from None
+
+        def job() -> dict[str, Any]:
+            return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, adam)}
+
+        rid = core.submit_ordered(
+            owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job, self._touch_run(model_id)
+        )
+        return _json({"request_id": rid, "model_id": model_id})
+
+    def _save_job(
+        self, owner: str, run: RunRow, checkpoint_id: str, write: Callable[[Path], None], kind: str
+    ) -> Callable[[], dict[str, Any]]:
+        core = self.core
+
+        def job() -> dict[str, Any]:
+            final = core.checkpoint_dir(run.run_id, checkpoint_id)
+            if core.store.get_checkpoint(run.run_id, checkpoint_id) is not None or final.exists():
+                raise UserInputError(f"checkpoint tinker://{run.run_id}/{checkpoint_id} already exists")
+            tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+            tmp.mkdir(parents=True)
+            try:
+                write(tmp)
+                (tmp / "checkpoint_complete").touch()  # the marker real archives carry
+                tmp.replace(final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            now = core.clock()
+            row = CheckpointRow(
+                run_id=run.run_id, checkpoint_id=checkpoint_id, kind=kind, owner=owner, created_at=now,
+                size_bytes=_dir_size(final), public=False, expires_at=None,
+            )  # fmt: skip
+            core.store.put_checkpoint(row)
+            core.store.touch_run(run.run_id, now)
+            return {"path": row.tinker_path}
+
+        return job
+
+    async def save_weights(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        model_id = body["model_id"]
+        run = core.active_run(model_id, owner)
+        seq_id = body.get("seq_id")
+        # Decision (spec): a null path lets the server pick a name; the seq_id keeps names unique.
+        name = body.get("path") or f"{seq_id or 0:06d}"
+        if (why := check_name(name)) is not None:
+            raise HTTPError(400, f"path: {why}")
+        save = self._save_job(
+            owner, run, f"weights/{name}",
+            lambda d: core.backend.save_state(model_id, d, optimizer=True), "training",
+        )  # fmt: skip
+
+        def job() -> dict[str, Any]:
+            return {"type": "save_weights", **save()}
+
+        rid = core.submit_ordered(owner, model_id, seq_id, _body_hash(await request.body()), job)
+        return _json({"request_id": rid, "model_id": model_id})
+
+    async def save_weights_for_sampler(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        model_id = body["model_id"]
+        run = core.active_run(model_id, owner)
+        name = body.get("path")
+        ssid = body.get("sampling_session_seq_id")
+        if name is not None:
+            if (why := check_name(name)) is not None:
+                raise HTTPError(400, f"path: {why}")
+            save = self._save_job(
+                owner, run, f"sampler_weights/{name}",
+                lambda d: core.backend.save_sampler_weights(model_id, d), "sampler",
+            )  # fmt: skip
+
+            def job() -> dict[str, Any]:
+                return {"type": "save_weights_for_sampler", "sampling_session_id": None, **save()}
+
+        elif ssid is not None:
+            sampler_id = f"{run.session_id}:sample:{ssid}"
+
+            def job() -> dict[str, Any]:
+                # Ephemeral: not a checkpoint (never listed, not downloadable), kept for the sampler only.
+                d = core.ephemeral_dir(sampler_id)
+                shutil.rmtree(d, ignore_errors=True)
+                d.mkdir(parents=True)
+                core.backend.save_sampler_weights(model_id, d)
+                core.backend.create_sampler(sampler_id, run.base_model, d)
+                core.loaded_samplers.add(sampler_id)
+                core.store.add_sampler(
+                    SamplerRow(
+                        sampler_id=sampler_id, session_id=run.session_id, owner=owner,
+                        base_model=run.base_model, model_path=None, created_at=core.clock(),
+                        weights_dir=str(d),
+                    )
+                )  # fmt: skip
+                return {"type": "save_weights_for_sampler", "path": None, "sampling_session_id": sampler_id}
+
+        else:
+            raise HTTPError(400, "save_weights_for_sampler needs a path (named save) or sampling_session_seq_id")
+        rid = core.submit_ordered(owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job)
+        return _json({"request_id": rid, "model_id": model_id})
+
+    async def load_weights(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        model_id = body["model_id"]
+        run = core.active_run(model_id, owner)
+        path = _parse_path_400(body["path"], "path")
+        if path.kind != "weights":
+            raise HTTPError(400, f"path: {path} is a sampler checkpoint; load_weights needs a weights/ checkpoint from save_state")
+        try:
+            row = core.readable_checkpoint(path, owner)
+        except HTTPError:
+            # Observed production behaviour: a missing path is a 400 naming it.
+            raise HTTPError(400, f"path: checkpoint {path} not found") from None
+        source = core.store.get_run(row.run_id)
+        if source is not None and source.base_model != run.base_model:
+            raise HTTPError(400, f"path: {path} was trained from {source.base_model}, this model is {run.base_model}")
+        optimizer = bool(body["optimizer"])
+
+        def job() -> dict[str, Any]:
+            d = core.checkpoint_dir(row.run_id, row.checkpoint_id)
+            if not d.is_dir():
+                raise UserInputError(f"checkpoint {path} was deleted")
+            core.backend.load_state(model_id, d, optimizer=optimizer)
+            return {"type": "load_weights", "path": str(path)}
+
+        rid = core.submit_ordered(
+            owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job, self._touch_run(model_id)
+        )
+        return _json({"request_id": rid, "model_id": model_id})
+
+    # -- sampling -----------------------------------------------------------------------------------
+    async def create_sampling_session(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        session = core.live_session(body["session_id"], owner)
+        core.touch(session.session_id)
+        sampler_id = f"{session.session_id}:sample:{body['sampling_session_seq_id']}"
+        existing = core.store.get_sampler(sampler_id)
+        if existing is not None:
+            return _json({"type": "create_sampling_session", "sampling_session_id": sampler_id})
+        row = self._sampler_row(owner, session.session_id, sampler_id, body.get("base_model"), body.get("model_path"))
+        core.store.add_sampler(row)
+        return _json({"type": "create_sampling_session", "sampling_session_id": sampler_id})
+
+    def _sampler_row(
+        self, owner: str, session_id: str, sampler_id: str, base_model: str | None, model_path: str | None
+    ) -> SamplerRow:
+        core = self.core
+        weights_dir: str | None = None
+        if model_path is not None:
+            path = _parse_path_400(model_path, "model_path")
+            if path.kind != "sampler_weights":
+                # Decision (server-semantics open point 8): samplers load PEFT adapters, which only
+                # save_weights_for_sampler writes; a weights/ checkpoint holds training state.
+                raise HTTPError(400, f"model_path: {path} is a training checkpoint; sample from a sampler_weights/ path")
+            try:
+                ckpt = core.readable_checkpoint(path, owner)
+            except HTTPError:
+                raise HTTPError(400, f"model_path: checkpoint {path} not found") from None
+            run = core.store.get_run(ckpt.run_id)
+            base = run.base_model if run is not None else (base_model or "")
+            weights_dir = str(core.checkpoint_dir(ckpt.run_id, ckpt.checkpoint_id))
+            if base_model is not None and base_model != base:
+                raise HTTPError(400, f"base_model {base_model!r} does not match {path}'s base model {base!r}")
+        elif base_model is not None:
+            base = base_model
+        else:
+            raise HTTPError(400, "give base_model or model_path")
+        if base not in core.models:
+            raise HTTPError(400, f"base_model {base!r} is not offered here; choose one of {sorted(core.models)}")
+        return SamplerRow(
+            sampler_id=sampler_id, session_id=session_id, owner=owner, base_model=base,
+            model_path=model_path, created_at=core.clock(), weights_dir=weights_dir,
+        )  # fmt: skip
+
+    async def asample(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        sid = body.get("sampling_session_id")
+        if sid is not None:
+            row = core.store.get_sampler(sid)
+            if row is None or row.owner != owner:
+                raise HTTPError(404, f"sampler {sid} not found")
+            core.live_session(row.session_id, owner)
+            core.touch(row.session_id)
+        else:
+            # Alternative addressing (never used by the official client): an implicit sampler per target.
+            key = hashlib.sha256(f"{owner}|{body.get('base_model')}|{body.get('model_path')}".encode()).hexdigest()
+            sid = f"adhoc:{key[:24]}"
+            row = core.adhoc_samplers.get(sid) or self._sampler_row(
+                owner, "adhoc", sid, body.get("base_model"), body.get("model_path")
+            )
+            core.adhoc_samplers[sid] = row
+        try:
+            params = SamplingSpec.from_wire(body.get("sampling_params"))
+        except (ValueError, TypeError) as e:
+            raise HTTPError(400, f"sampling_params: {e}") from None
+        sampler = row
+
+        def job() -> dict[str, Any]:
+            if sampler.sampler_id not in core.loaded_samplers:
+                wd = Path(sampler.weights_dir) if sampler.weights_dir else None
+                if wd is not None and not wd.is_dir():
+                    raise UserInputError(f"the weights of sampler {sampler.sampler_id} were deleted")
+                core.backend.create_sampler(sampler.sampler_id, sampler.base_model, wd)
+                core.loaded_samplers.add(sampler.sampler_id)
+            try:
+                prompt = model_input_tokens(body["prompt"])
+            except ValueError as e:
+                raise UserInputError(f"prompt: {e}") from None
+            out = core.backend.sample(
+                sampler.sampler_id, prompt, int(body.get("num_samples") or 1), params,
+                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0),
+            )  # fmt: skip
+            return {"type": "sample", **out}
+
+        return _json({"request_id": core.submit(owner, None, job), "model_id": None})
+
+    # -- futures ------------------------------------------------------------------------------------
+    async def retrieve_future(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        rid = body["request_id"]
+        if core.dice.roll_expire():
+            core.futures.expire(rid)
+        entry = core.futures.get(rid)
+        if entry is None or entry.owner != owner:
+            if core.futures.is_expired(rid):
+                raise HTTPError(410, f"future {rid} expired; re-submit the request")
+            raise HTTPError(404, f"future {rid} not found")
+        if not entry.done:
+            try:
+                await asyncio.wait_for(entry.event.wait(), timeout=core.config.long_poll_s)
+            except TimeoutError:
+                status, pending = pending_reply(core.config.faults.pending, rid)
+                return _json(pending, status)
+            if core.futures.get(rid) is None:
+                raise HTTPError(410, f"future {rid} expired; re-submit the request")
+        return _json(entry.body())
+
+    # -- checkpoints and REST -----------------------------------------------------------------------
+    async def weights_info(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        path = _parse_path_400(body["tinker_path"], "tinker_path")
+        row = core.readable_checkpoint(path, owner)
+        run = core.store.get_run(row.run_id)
+        if run is None:
+            raise HTTPError(404, f"checkpoint {path} not found")
+        return _json({
+            "base_model": run.base_model, "is_lora": True, "lora_rank": run.lora_rank,
+            "train_unembed": run.train_unembed, "train_mlp": run.train_mlp, "train_attn": run.train_attn,
+        })  # fmt: skip
+
+    def _run_json(self, run: RunRow) -> dict[str, Any]:
+        ckpts = self.core.store.checkpoints_of_run(run.run_id)
+        last = next((c for c in reversed(ckpts) if c.kind == "training"), None)
+        last_s = next((c for c in reversed(ckpts) if c.kind == "sampler"), None)
+        return {
+            "training_run_id": run.run_id, "base_model": run.base_model, "model_owner": run.owner,
+            "is_lora": True, "corrupted": False, "lora_rank": run.lora_rank,
+            "last_request_time": iso_time(run.last_request_time),
+            "last_checkpoint": _checkpoint_json(last) if last else None,
+            "last_sampler_checkpoint": _checkpoint_json(last_s) if last_s else None,
+            "user_metadata": _string_map(run.user_metadata),
+        }  # fmt: skip
+
+    async def list_training_runs(self, request: Request, owner: str, body: Any) -> Response:
+        limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
+        runs, total = self.core.store.list_runs(owner, limit, offset)
+        return _json({
+            "training_runs": [self._run_json(r) for r in runs],
+            "cursor": {"offset": offset, "limit": limit, "total_count": total},
+        })  # fmt: skip
+
+    async def get_training_run(self, request: Request, owner: str, body: Any) -> Response:
+        return _json(self._run_json(self.core.owned_run(request.path_params["training_run_id"], owner)))
+
+    async def list_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
+        run = self.core.owned_run(request.path_params["training_run_id"], owner)
+        now = self.core.clock()
+        rows = [c for c in self.core.store.checkpoints_of_run(run.run_id) if c.expires_at is None or c.expires_at > now]
+        return _json({"checkpoints": [_checkpoint_json(c) for c in rows], "cursor": None})
+
+    async def list_user_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
+        limit, offset = _query_int(request, "limit", 100), _query_int(request, "offset", 0)
+        rows, total = self.core.store.list_checkpoints(owner, limit, offset)
+        return _json({
+            "checkpoints": [_checkpoint_json(c) for c in rows],
+            "cursor": {"offset": offset, "limit": limit, "total_count": total},
+        })  # fmt: skip
+
+    async def delete_checkpoint(self, request: Request, owner: str, body: Any) -> Response:
+        row = self.core.owned_checkpoint(_checkpoint_path(request), owner)
+        self.core.delete_checkpoint_files(row)
+        return Response(status_code=204)
+
+    async def _set_public(self, request: Request, owner: str, public: bool) -> Response:
+        path = _checkpoint_path(request)
+        row = self.core.owned_checkpoint(path, owner)
+        if row.public == public:
+            # Decision (spec): 409 with x-should-retry false, or the 0.7.0 client retries it for minutes.
+            state = "public" if public else "private"
+            raise HTTPError(409, f"checkpoint {path} is already {state}", {"x-should-retry": "false"})
+        self.core.store.set_public(row.run_id, row.checkpoint_id, public)
+        return Response(status_code=204)
+
+    async def publish_checkpoint(self, request: Request, owner: str, body: Any) -> Response:
+        return await self._set_public(request, owner, True)
+
+    async def unpublish_checkpoint(self, request: Request, owner: str, body: Any) -> Response:
+        return await self._set_public(request, owner, False)
+
+    async def get_checkpoint_archive_url(self, request: Request, owner: str, body: Any) -> Response:
+        core = self.core
+        path = _checkpoint_path(request)
+        core.readable_checkpoint(path, owner)
+        expires = math.ceil(core.clock() + core.config.archive_url_ttl_s)
+        storage_path = f"/storage/archive/{path.run_id}/{path.kind}/{path.name}"
+        url = f"{str(request.base_url).rstrip('/')}{storage_path}?{sign_url(core.secret, storage_path, expires)}"
+        return Response(status_code=302, headers={"Location": url, "Expires": http_date(expires)})
+
+    async def list_sessions(self, request: Request, owner: str, body: Any) -> Response:
+        limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
+        rows, _total = self.core.store.list_sessions(owner, limit, offset)
+        return _json({"sessions": [r.session_id for r in rows]})
+
+    async def get_session(self, request: Request, owner: str, body: Any) -> Response:
+        sid = request.path_params["session_id"]
+        row = self.core.store.get_session(sid)
+        if row is None or row.owner != owner:
+            raise HTTPError(404, f"session {sid} not found")
+        return _json({
+            "training_run_ids": [r.run_id for r in self.core.store.runs_of_session(sid)],
+            "sampler_ids": [s.sampler_id for s in self.core.store.samplers_of_session(sid)],
+        })  # fmt: skip
+
+    async def get_sampler(self, request: Request, owner: str, body: Any) -> Response:
+        sid = request.path_params["sampler_id"]
+        row = self.core.store.get_sampler(sid) or self.core.adhoc_samplers.get(sid)
+        if row is None or row.owner != owner:
+            raise HTTPError(404, f"sampler {sid} not found")
+        return _json({"sampler_id": row.sampler_id, "base_model": row.base_model, "model_path": row.model_path})
+
+    # -- storage (signed URLs; no API key) ----------------------------------------------------------
+    async def storage(self, request: Request) -> Response:
+        core = self.core
+        p = request.path_params
+        storage_path = f"/storage/archive/{p['run_id']}/{p['kind']}/{p['name']}"
+        q = request.query_params
+        why = verify_signature(core.secret, storage_path, q.get("expires"), q.get("sig"), core.clock())
+        if why is not None:
+            return _error(403, why)
+        path = TinkerPath(run_id=p["run_id"], kind=p["kind"], name=p["name"])
+        row = core.store.get_checkpoint(path.run_id, path.checkpoint_id)
+        source = core.checkpoint_dir(path.run_id, path.checkpoint_id)
+        if row is None or not source.is_dir():
+            return _error(404, f"checkpoint {path} not found")
+        key = str(core.archive_file(path.run_id, path.checkpoint_id))
+        task = core.archive_builds.get(key)
+        if task is None:
+            target = core.archive_file(path.run_id, path.checkpoint_id)
+            task = asyncio.ensure_future(asyncio.to_thread(build_archive, source, target))
+            core.archive_builds[key] = task
+        if not task.done():
+            await asyncio.wait([task], timeout=core.config.archive_wait_s)
+        if not task.done():
+            return _error(503, "archive is being built; retry shortly", {"Retry-After": "1"})
+        if task.exception() is not None:
+            del core.archive_builds[key]
+            log.error("building archive of %s failed", path, exc_info=task.exception())
+            return _error(500, "building the archive failed")
+        built = task.result()
+        if not built.path.is_file():  # deleted meanwhile (checkpoint deleted): rebuild next time
+            del core.archive_builds[key]
+            return _error(404, f"checkpoint {path} not found")
+        return _file_response(request, built)
+
+
+def _file_response(request: Request, built: BuiltArchive) -> Response:
+    headers = {
+        "Accept-Ranges": "bytes",
+        "X-Checksum-Sha256": built.sha256,
+        "Content-Type": "application/gzip",
+        "Content-Disposition": f'attachment; filename="{built.path.name}"',
+    }
+    rng = parse_range(request.headers.get("range"), built.size)
+    if rng == "unsatisfiable":
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{built.size}"})
+    if rng is None or isinstance(rng, str):
+        start, end, status = 0, built.size - 1, 200
+    else:
+        start, end, status = rng.start, rng.end, 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{built.size}"
+    headers["Content-Length"] = str(end - start + 1)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+
+    def chunks() -> Any:
+        with built.path.open("rb") as f:
+            f.seek(start)
+            left = end - start + 1
+            while left > 0:
+                block = f.read(min(1 << 16, left))
+                if not block:
+                    break
+                left -= len(block)
+                yield block
+
+    return StreamingResponse(chunks(), status_code=status, headers=headers)
+
+
+def _operation(core: ServerCore, op_id: str, handler: Handler, *, has_body: bool) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with auth, faults, idempotent replay, parsing and validation (see module doc)."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            owner = core.authenticate(request.headers.get("x-api-key"))
+        except HTTPError as e:
+            return _error(e.status, e.detail)
+        action = core.dice.roll()
+        if action.delay_s:
+            await asyncio.sleep(action.delay_s)
+        if action.status == 503:
+            return _error(503, "injected fault")
+        if action.status == 429:
+            return _error(429, "injected rate limit", {"Retry-After": f"{action.retry_after_s:g}"})
+        idem = request.headers.get("x-idempotency-key") if op_id in _REPLAYED else None
+        replay = core.replay(owner, idem)
+        if replay is not None:
+            status, content, hdrs = replay
+            response = Response(content, status_code=status, headers=hdrs, media_type="application/json")
+        else:
+            response = await _handle(core, request, owner, op_id, handler, has_body)
+            if idem and response.status_code < 500:
+                core.remember(owner, idem, response.status_code, bytes(response.body), _replay_headers(response))
+        return _DroppedResponse(response) if action.drop else response
+
+    return endpoint
+
+
+def _replay_headers(response: Response) -> dict[str, str]:
+    skip = {"content-length", "content-type"}
+    return {k: v for k, v in response.headers.items() if k.lower() not in skip}
+
+
+async def _handle(
+    core: ServerCore, request: Request, owner: str, op_id: str, handler: Handler, has_body: bool
+) -> Response:
+    body: Any = None
+    if has_body:
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            return _error(400, f"body is not valid JSON: {e}")
+        if not isinstance(body, dict):
+            return _error(400, "body must be a JSON object")
+        problems = core.validator.check_request(request.method, request.url.path, body)
+        if problems:
+            return _error(422, problems)
+    try:
+        return await handler(request, owner, body)
+    except HTTPError as e:
+        return _error(e.status, e.detail, e.headers)
+
+
+# operationId -> (method, path under /api/v1, has JSON body)
+_OPERATIONS: list[tuple[str, str, str, bool]] = [
+    ("get_server_capabilities", "GET", "/get_server_capabilities", False),
+    ("create_session", "POST", "/create_session", True),
+    ("session_heartbeat", "POST", "/session_heartbeat", True),
+    ("create_sampling_session", "POST", "/create_sampling_session", True),
+    ("create_model", "POST", "/create_model", True),
+    ("get_info", "POST", "/get_info", True),
+    ("unload_model", "POST", "/unload_model", True),
+    ("forward", "POST", "/forward", True),
+    ("forward_backward", "POST", "/forward_backward", True),
+    ("optim_step", "POST", "/optim_step", True),
+    ("save_weights", "POST", "/save_weights", True),
+    ("load_weights", "POST", "/load_weights", True),
+    ("save_weights_for_sampler", "POST", "/save_weights_for_sampler", True),
+    ("asample", "POST", "/asample", True),
+    ("retrieve_future", "POST", "/retrieve_future", True),
+    ("send_telemetry", "POST", "/telemetry", True),
+    ("weights_info", "POST", "/weights_info", True),
+    ("list_training_runs", "GET", "/training_runs", False),
+    ("get_training_run", "GET", "/training_runs/{training_run_id}", False),
+    ("list_checkpoints", "GET", "/training_runs/{training_run_id}/checkpoints", False),
+    ("get_checkpoint_archive_url", "GET",
+     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/archive", False),
+    ("publish_checkpoint", "POST",
+     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish", False),
+    ("unpublish_checkpoint", "DELETE",
+     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish", False),
+    ("delete_checkpoint", "DELETE",
+     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}", False),
+    ("list_user_checkpoints", "GET", "/checkpoints", False),
+    ("list_sessions", "GET", "/sessions", False),
+    ("get_session", "GET", "/sessions/{session_id}", False),
+    ("get_sampler", "GET", "/samplers/{sampler_id}", False),
+]  # fmt: skip
+
+
+class _DropFilter(logging.Filter):
+    """Keeps injected connection drops out of uvicorn's error log (they are on purpose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, InjectedDrop)
+
+
+def create_app(core: ServerCore) -> Starlette:
+    """The ASGI app over a `ServerCore` (the caller owns `core` and closes it).
+
+    Example::
+
+        app = create_app(ServerCore(config, NullBackend()))
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    """
+    routes = _Routes(core)
+    table: list[Route] = [Route(f"{API}/healthz", routes.healthz, methods=["GET"])]
+    for op_id, method, path, has_body in _OPERATIONS:
+        handler: Handler = getattr(routes, op_id)
+        table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
+    table.append(
+        Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"])
+    )
+    logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+    return Starlette(routes=table)

@@ -1,0 +1,280 @@
+"""The future protocol's server side: the future store (long-poll, results, failures, expiry), the
+per-model `seq_id` lanes (ordering, waiting with a deadline, dedupe of repeated seq_ids) and the one
+compute worker thread the backend runs on.
+
+Everything here lives on the event loop except the compute thread; `Lane` and `pending_reply` are
+pure and table-tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from tinkex_server._faults import PendingStyle
+from tinkex_server.backends.base import UserInputError
+
+__all__ = [
+    "DEFAULT_FUTURE_TTL_S",
+    "DEFAULT_LONG_POLL_S",
+    "DEFAULT_SEQ_GAP_TIMEOUT_S",
+    "Admission",
+    "ComputeWorker",
+    "FutureEntry",
+    "FutureStore",
+    "Lane",
+    "pending_reply",
+]
+
+log = logging.getLogger("tinkex_server")
+
+# The official client reads retrieve_future with a 45 s timeout (wire-protocol.md §4.2); holding 30 s
+# leaves a wide margin for slow machines while keeping the number of polls per result low.
+DEFAULT_LONG_POLL_S = 30.0
+# How long a finished result stays retrievable. Clients poll right away, so one hour is generous;
+# after that retrieve_future answers 410 (the client's "promise expired" case).
+DEFAULT_FUTURE_TTL_S = 3600.0
+# How long an early request waits for a missing lower seq_id. The client sends requests of one model
+# in order, each after the previous submit returned, so a gap lasting minutes means the lower request
+# was lost for good (e.g. the client died mid-retry).
+DEFAULT_SEQ_GAP_TIMEOUT_S = 120.0
+
+
+def pending_reply(style: PendingStyle, request_id: str) -> tuple[int, dict[str, Any]]:
+    """The answer to a poll whose result is not ready after the hold.
+
+    408 is what the 0.6.3/0.7.0 client treats as "long-poll timed out" and re-polls at once; the
+    200 `try_again` body is understood by every version too. Both carry `queue_state` so 0.7+
+    observers log nothing (`active` = running normally).
+
+    Example::
+
+        pending_reply(PendingStyle.HTTP_408, "r1")  # -> (408, {"queue_state": "active", ...})
+    """
+    body: dict[str, Any] = {"request_id": request_id, "queue_state": "active"}
+    if style is PendingStyle.TRY_AGAIN:
+        return 200, {"type": "try_again", **body}
+    return 408, body
+
+
+@attrs.define(eq=False)
+class FutureEntry:
+    """One queued operation and, once finished, its result or failure."""
+
+    request_id: str
+    owner: str
+    model_id: str | None
+    created_at: float
+    done_at: float | None = None
+    result: dict[str, Any] | None = None
+    failure: dict[str, Any] | None = None  # {"error": str, "category": "user" | "server"}
+    event: asyncio.Event = attrs.field(factory=asyncio.Event)
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+    def body(self) -> dict[str, Any]:
+        """The retrieve_future body of a finished entry."""
+        if self.failure is not None:
+            return dict(self.failure)
+        assert self.result is not None
+        return self.result
+
+
+class FutureStore:
+    """request_id -> FutureEntry, with lazy TTL expiry and tombstones so expired ids answer 410.
+
+    Example::
+
+        store = FutureStore(clock=time.monotonic)
+        entry = store.create(owner="u", model_id=None)
+        store.resolve(entry, {"model_id": "m"})
+    """
+
+    def __init__(self, clock: Callable[[], float], ttl_s: float = DEFAULT_FUTURE_TTL_S) -> None:
+        self._clock = clock
+        self._ttl_s = ttl_s
+        self._entries: dict[str, FutureEntry] = {}
+        self._expired: set[str] = set()
+        self._last_sweep = clock()
+
+    def create(self, owner: str, model_id: str | None) -> FutureEntry:
+        self._sweep()
+        entry = FutureEntry(
+            request_id=f"req-{uuid.uuid4().hex}", owner=owner, model_id=model_id, created_at=self._clock()
+        )
+        self._entries[entry.request_id] = entry
+        return entry
+
+    def resolve(self, entry: FutureEntry, result: dict[str, Any]) -> None:
+        entry.result, entry.done_at = result, self._clock()
+        entry.event.set()
+
+    def fail(self, entry: FutureEntry, error: str, category: str) -> None:
+        entry.failure, entry.done_at = {"error": error, "category": category}, self._clock()
+        entry.event.set()
+
+    def get(self, request_id: str) -> FutureEntry | None:
+        """The live entry, or None (see `is_expired` to tell 410 from 404)."""
+        entry = self._entries.get(request_id)
+        if entry is not None and self._past_ttl(entry):
+            self.expire(request_id)
+            return None
+        return entry
+
+    def is_expired(self, request_id: str) -> bool:
+        return request_id in self._expired
+
+    def expire(self, request_id: str) -> None:
+        """Forget a future (TTL passed, or an injected `expire` fault): later polls get 410."""
+        entry = self._entries.pop(request_id, None)
+        self._expired.add(request_id)
+        if entry is not None:
+            entry.event.set()  # wake pollers so they re-check and answer 410
+
+    def _past_ttl(self, entry: FutureEntry) -> bool:
+        return entry.done_at is not None and self._clock() - entry.done_at > self._ttl_s
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        if now - self._last_sweep < min(60.0, self._ttl_s):
+            return
+        self._last_sweep = now
+        for rid in [rid for rid, e in self._entries.items() if self._past_ttl(e)]:
+            self.expire(rid)
+
+
+@attrs.frozen
+class Admission:
+    """What to do with an arriving training request (see `Lane.admit`)."""
+
+    kind: str  # "run" | "wait" | "duplicate" | "conflict" | "behind"
+    request_id: str | None = None  # for "duplicate": the first execution's future
+    message: str | None = None
+
+
+@attrs.define
+class Lane:
+    """seq_id bookkeeping of one model. Pure: no I/O, no clock; the caller runs and times jobs.
+
+    The official client numbers a model's requests 1, 2, 3, ... and sends each only after the
+    previous submit returned; retries repeat the same seq_id. A lane runs seq n only after n-1
+    was dispatched (or abandoned after a gap deadline), answers a repeated seq_id with the first
+    execution's request_id (same body) and refuses a different body under a used seq_id.
+
+    Example::
+
+        lane = Lane(); lane.admit(1, "h").kind  # -> "run"
+    """
+
+    next_seq: int = 1
+    started: bool = False
+    seen: dict[int, tuple[str, str]] = attrs.Factory(dict)  # seq -> (request_id, body hash)
+    waiting: dict[int, Any] = attrs.Factory(dict)  # seq -> caller's job
+    abandoned: set[int] = attrs.Factory(set)
+
+    def admit(self, seq_id: int | None, body_hash: str) -> Admission:
+        if seq_id is None:
+            return Admission("run")
+        if seq_id in self.seen:
+            rid, first_hash = self.seen[seq_id]
+            if first_hash == body_hash:
+                return Admission("duplicate", request_id=rid)
+            return Admission("conflict", message=f"seq_id {seq_id} was already used by a different request")
+        if not self.started and seq_id in (0, 1):
+            # Clients number from 1 (the official one) or 0; accept either as the first request.
+            self.next_seq = seq_id
+        if seq_id < self.next_seq:
+            return Admission(
+                "behind", message=f"seq_id {seq_id} is behind this model's next expected seq_id {self.next_seq}"
+            )
+        if seq_id == self.next_seq:
+            return Admission("run")
+        return Admission("wait")
+
+    def record(self, seq_id: int | None, request_id: str, body_hash: str) -> None:
+        if seq_id is not None:
+            self.seen[seq_id] = (request_id, body_hash)
+
+    def ran(self, seq_id: int | None) -> list[Any]:
+        """Mark `seq_id` dispatched; return the waiting jobs that may now run, in order."""
+        if seq_id is None:
+            return []
+        self.started = True
+        self.next_seq = max(self.next_seq, seq_id + 1)
+        ready: list[Any] = []
+        while True:
+            if self.next_seq in self.waiting:
+                ready.append(self.waiting.pop(self.next_seq))
+            elif self.next_seq not in self.abandoned:
+                break
+            self.next_seq += 1
+        return ready
+
+    def park(self, seq_id: int, job: Any) -> None:
+        self.waiting[seq_id] = job
+
+    def abandon(self, seq_id: int) -> Any | None:
+        """A parked request's gap deadline passed: drop it (the caller fails its future)."""
+        job = self.waiting.pop(seq_id, None)
+        if job is not None:
+            self.abandoned.add(seq_id)
+        return job
+
+
+class ComputeWorker:
+    """One thread that runs every backend call, so compute never blocks the event loop and the
+    backend sees one call at a time (torch on 2 cores gains nothing from parallel models).
+
+    Example::
+
+        worker = ComputeWorker(); await worker.run(store, entry, lambda: {"ok": 1})
+    """
+
+    def __init__(self) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tinkex-compute")
+
+    def dispatch(
+        self,
+        store: FutureStore,
+        entry: FutureEntry,
+        job: Callable[[], dict[str, Any]],
+        on_success: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """Queue `job` on the compute thread; resolve or fail `entry` on the event loop when it ends."""
+        loop = asyncio.get_running_loop()
+        cfut = loop.run_in_executor(self._pool, job)
+
+        def finished(f: asyncio.Future[dict[str, Any]]) -> None:
+            exc = f.exception()
+            if exc is None:
+                result = f.result()
+                if on_success is not None:
+                    try:
+                        on_success(result)
+                    except Exception as e:  # bookkeeping failed: report, never hang the poller
+                        log.exception("bookkeeping after %s failed", entry.request_id)
+                        store.fail(entry, f"server bookkeeping failed: {type(e).__name__}", "server")
+                        return
+                store.resolve(entry, result)
+            elif isinstance(exc, UserInputError):
+                store.fail(entry, str(exc), "user")
+            else:
+                log.error("request %s failed", entry.request_id, exc_info=exc)
+                store.fail(entry, f"internal server error: {type(exc).__name__}: {exc}", "server")
+
+        cfut.add_done_callback(finished)
+
+    def call_soon(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        """Run a side job (e.g. unloading a model of an expired session) on the compute thread."""
+        return self._pool.submit(fn)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

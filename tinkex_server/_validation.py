@@ -1,0 +1,170 @@
+"""Request and response validation against `openapi/tinker.yaml` (plain JSON Schema in an OpenAPI 3.1
+document), and the shape of validation errors.
+
+Status decision: 400 when the body cannot be validated at all (not JSON, not an object) or breaks a
+rule the schema cannot express (unknown base model, bad tinker:// path, ...); 422 when it is JSON that
+does not match the operation's schema (FastAPI's convention, which the spec's `UnprocessableEntity`
+response and the official SDK's docstrings follow). Both are answered before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+# No stubs for these two in the venv (types-jsonschema / types-PyYAML are not dependencies).
+import jsonschema  # type: ignore[import-untyped]
+import yaml  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+
+__all__ = ["Problem", "SpecValidator", "find_spec", "format_problems"]
+
+log = logging.getLogger("tinkex_server")
+
+# How many problems one 422 lists: enough to fix a body in one go, short enough to read.
+_MAX_PROBLEMS = 5
+
+
+def find_spec() -> Path | None:
+    """The spec: the repository copy when running from a checkout, else the copy packaged in the wheel.
+
+    Example::
+
+        find_spec()  # -> Path(".../openapi/tinker.yaml")
+    """
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[1] / "openapi" / "tinker.yaml", here.parent / "tinker.yaml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+Problem = dict[str, Any]
+
+
+def _problem(err: ValidationError) -> Problem:
+    path = list(err.absolute_path)
+    pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path) if path else ""
+    return {
+        "loc": ["body", *path],
+        "pointer": pointer or "/",
+        "msg": f"{pointer or '(body)'}: {err.message}",
+        "type": str(err.validator),
+    }
+
+
+def format_problems(errors: list[ValidationError]) -> list[Problem]:
+    """The most relevant problems first, each naming its field as `loc` and as a JSON pointer.
+
+    Example::
+
+        format_problems(errs)[0]["pointer"]  # -> "/forward_backward_input/loss_fn"
+    """
+    if not errors:
+        return []
+    first = best_match(errors)
+    rest = [e for e in errors if e is not first]
+    rest.sort(key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    assert first is not None
+    return [_problem(e) for e in [first, *rest][:_MAX_PROBLEMS]]
+
+
+class SpecValidator:
+    """Validators per operation, compiled lazily from the spec's component schemas.
+
+    Example::
+
+        v = SpecValidator.load(find_spec())
+        v.check_request("POST", "/api/v1/create_session", {"tags": []})  # -> [problem naming /user_metadata]
+    """
+
+    def __init__(self, spec: Mapping[str, Any] | None) -> None:
+        self._spec: Mapping[str, Any] = spec or {}
+        self._validators: dict[str, jsonschema.protocols.Validator] = {}
+        self._routes: list[tuple[re.Pattern[str], str, Mapping[str, Any]]] = []
+        for template, item in (self._spec.get("paths") or {}).items():
+            regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+            for method, op in item.items():
+                if isinstance(op, Mapping) and "operationId" in op:
+                    self._routes.append((re.compile(regex), method.upper(), op))
+        # Literal paths before templated ones, so /checkpoints/x/y/publish never matches a shorter one.
+        self._routes.sort(key=lambda r: r[0].pattern.count("[^/]+"))
+
+    @classmethod
+    def load(cls, path: Path | None) -> SpecValidator:
+        """Load the spec; a missing file gives a validator that accepts everything (logged once)."""
+        if path is None or not path.is_file():
+            log.warning("openapi/tinker.yaml not found: request validation is OFF")
+            return cls(None)
+        with path.open(encoding="utf-8") as f:
+            return cls(yaml.safe_load(f))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._spec)
+
+    @cached_property
+    def _components(self) -> Mapping[str, Any]:
+        return {"components": self._spec.get("components", {})}
+
+    def validator_for(self, schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+        """A validator for a schema fragment whose `$ref`s point into the spec's components."""
+        key = repr(sorted(schema.items()))
+        v = self._validators.get(key)
+        if v is None:
+            v = jsonschema.Draft202012Validator({**schema, **self._components})
+            self._validators[key] = v
+        return v
+
+    def operation(self, method: str, path: str) -> Mapping[str, Any] | None:
+        """The spec operation serving `method path` (a concrete request path), or None."""
+        for regex, m, op in self._routes:
+            if m == method.upper() and regex.match(path):
+                return op
+        return None
+
+    def operation_by_id(self, operation_id: str) -> Mapping[str, Any] | None:
+        for _regex, _m, op in self._routes:
+            if op.get("operationId") == operation_id:
+                return op
+        return None
+
+    @property
+    def operation_ids(self) -> list[str]:
+        return sorted(str(op["operationId"]) for _r, _m, op in self._routes)
+
+    def check_request(self, method: str, path: str, body: Any) -> list[Problem]:
+        """Problems of a request body (empty list = valid, or no spec / no body schema)."""
+        op = self.operation(method, path)
+        if op is None:
+            return []
+        schema = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+        if schema is None:
+            return []
+        return format_problems(list(self.validator_for(schema).iter_errors(body)))
+
+    def response_schema(self, operation_id: str, status: int) -> Mapping[str, Any] | None:
+        """The JSON schema of a response (exact status, then `4XX`/`5XX`), or None when bodiless."""
+        op = self.operation_by_id(operation_id)
+        if op is None:
+            return None
+        responses = op.get("responses") or {}
+        resp = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+        if resp is None:
+            return None
+        if "$ref" in resp:
+            name = resp["$ref"].rsplit("/", 1)[-1]
+            resp = self._spec["components"]["responses"][name]
+        content = (resp.get("content") or {}).get("application/json")
+        return None if content is None else content.get("schema")
+
+    def check_response(self, operation_id: str, status: int, body: Any) -> list[Problem]:
+        """Problems of a response body against the spec (a test helper; the server trusts itself)."""
+        schema = self.response_schema(operation_id, status)
+        if schema is None:
+            return []
+        return format_problems(list(self.validator_for(schema).iter_errors(body)))

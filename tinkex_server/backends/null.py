@@ -1,0 +1,208 @@
+"""The `null` backend: no model, no torch; shape-correct, deterministic answers in microseconds, for
+protocol tests and client benchmarks.
+
+Log-probabilities are a fixed function of the token id (so forward results are reproducible and the
+five losses can be computed exactly from them); samples are drawn from `random.Random(seed)`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tinkex_server._wire import datum_length, model_input_tokens
+from tinkex_server.backends.base import AdamSpec, BaseModelInfo, LoraSpec, SamplingSpec, UserInputError
+
+__all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
+
+DEFAULT_NULL_MODEL = "tinkex/null"
+# A byte-sized vocabulary, like the local tiny models: ids 0..255.
+NULL_VOCAB_SIZE = 256
+# The answer to `max_tokens: null` (the reference leaves it open); small, as this backend has no context.
+_DEFAULT_MAX_TOKENS = 16
+_LOSS_INPUTS = {
+    "cross_entropy": ({"target_tokens"}, {"weights"}),
+    "importance_sampling": ({"target_tokens", "logprobs", "advantages"}, set()),
+    "ppo": ({"target_tokens", "logprobs", "advantages"}, set()),
+    "cispo": ({"target_tokens", "logprobs", "advantages"}, set()),
+    "dro": ({"target_tokens", "logprobs", "advantages"}, set()),
+}
+# Per-token clip thresholds were once accepted as inputs (the client still types them): tolerate them.
+_TOLERATED_INPUTS = {"clip_low_threshold", "clip_high_threshold"}
+
+
+def fake_logprob(token: int) -> float:
+    """The null model's log-probability of `token` at any position: in (-6, -0.5], never 0."""
+    return -0.5 - (int(token) % 11) / 2.0
+
+
+def _loss_terms(
+    loss_fn: str, lp: list[float], inputs: Mapping[str, list[float]], cfg: Mapping[str, float]
+) -> list[float]:
+    """Per-token losses of server-semantics.md §1.2, computed from the fake log-probabilities."""
+    n = len(lp)
+    if loss_fn == "cross_entropy":
+        w = inputs.get("weights") or [1.0] * n
+        return [-w[i] * lp[i] for i in range(n)]
+    q, adv = inputs["logprobs"], inputs["advantages"]
+    ratio = [math.exp(lp[i] - q[i]) for i in range(n)]
+    if loss_fn == "importance_sampling":
+        return [-ratio[i] * adv[i] for i in range(n)]
+    if loss_fn in ("ppo", "cispo"):
+        lo, hi = float(cfg.get("clip_low_threshold", 0.8)), float(cfg.get("clip_high_threshold", 1.2))
+        clipped = [min(max(r, lo), hi) for r in ratio]
+        if loss_fn == "ppo":
+            return [-min(ratio[i] * adv[i], clipped[i] * adv[i]) for i in range(n)]
+        return [-clipped[i] * lp[i] * adv[i] for i in range(n)]
+    beta = float(cfg.get("beta", 0.05))
+    return [-(lp[i] * adv[i] - 0.5 * beta * (lp[i] - q[i]) ** 2) for i in range(n)]
+
+
+def _tensor(values: list[float]) -> dict[str, Any]:
+    return {"data": values, "dtype": "float32", "shape": [len(values)]}
+
+
+class NullBackend:
+    """A `Backend` without a model. Tracks which models/samplers exist so misuse fails like the real one.
+
+    Example::
+
+        b = NullBackend(); b.create_model("m", "tinkex/null", LoraSpec(rank=4))
+        b.forward_backward("m", data, "cross_entropy", None, backward=True)["metrics"]["loss:sum"]
+    """
+
+    def __init__(self, models: Mapping[str, str | Path] | None = None) -> None:
+        self._names = [DEFAULT_NULL_MODEL, *(models or {})]
+        self._models: dict[str, dict[str, Any]] = {}
+        self._samplers: dict[str, str] = {}
+
+    def supported_models(self) -> list[BaseModelInfo]:
+        return [BaseModelInfo(name=n, arch="null", tokenizer_id=None, max_context_length=4096) for n in self._names]
+
+    def create_model(self, model_id: str, base_model: str, lora: LoraSpec) -> None:
+        self._models[model_id] = {"base_model": base_model, "rank": lora.rank, "step": 0, "pending": 0}
+
+    def _model(self, model_id: str) -> dict[str, Any]:
+        try:
+            return self._models[model_id]
+        except KeyError:
+            raise UserInputError(f"model {model_id} is not loaded") from None
+
+    def forward_backward(
+        self,
+        model_id: str,
+        data: list[dict[str, Any]],
+        loss_fn: str,
+        loss_fn_config: dict[str, float] | None,
+        backward: bool,
+    ) -> dict[str, Any]:
+        model = self._model(model_id)
+        if loss_fn not in _LOSS_INPUTS:
+            raise UserInputError(f"loss_fn {loss_fn!r} is not one of {sorted(_LOSS_INPUTS)}")
+        required, optional = _LOSS_INPUTS[loss_fn]
+        outputs: list[dict[str, Any]] = []
+        total = 0.0
+        for d, datum in enumerate(data):
+            try:
+                tokens = model_input_tokens(datum["model_input"])
+            except ValueError as e:
+                raise UserInputError(f"data[{d}].model_input: {e}") from None
+            n = datum_length(datum)
+            given = datum["loss_fn_inputs"]
+            missing = required - set(given)
+            unknown = set(given) - required - optional - _TOLERATED_INPUTS
+            if missing:
+                raise UserInputError(f"data[{d}].loss_fn_inputs lacks {sorted(missing)} required by {loss_fn}")
+            if unknown:
+                raise UserInputError(f"data[{d}].loss_fn_inputs has unknown keys {sorted(unknown)} for {loss_fn}")
+            inputs: dict[str, list[float]] = {}
+            for key, t in given.items():
+                if list(t["shape"]) != [n] or len(t["data"]) != n:
+                    raise UserInputError(
+                        f"data[{d}].loss_fn_inputs[{key!r}] has shape {t['shape']} ({len(t['data'])} values) "
+                        f"but model_input has {n} tokens; expected shape [{n}]"
+                    )
+                inputs[key] = [float(x) for x in t["data"]]
+            del tokens  # text-only check done; the fake model ignores the context
+            lp = [fake_logprob(int(t)) for t in inputs["target_tokens"]]
+            losses = _loss_terms(loss_fn, lp, inputs, loss_fn_config or {})
+            total += sum(losses)
+            outputs.append({"logprobs": _tensor(lp), "elementwise_loss": _tensor(losses)})
+        if backward:
+            model["pending"] += 1
+        return {"loss_fn_output_type": "ArrayRecord", "loss_fn_outputs": outputs, "metrics": {"loss:sum": total}}
+
+    def optim_step(self, model_id: str, adam: AdamSpec) -> dict[str, float]:
+        model = self._model(model_id)
+        model["step"] += 1
+        model["pending"] = 0
+        return {"step:max": float(model["step"]), "learning_rate:mean": adam.learning_rate}
+
+    def save_state(self, model_id: str, directory: Path, *, optimizer: bool) -> None:
+        model = self._model(model_id)
+        (directory / "null_state.txt").write_text(f"{model['base_model']}\n{model['rank']}\n{model['step']}\n")
+        if optimizer:
+            (directory / "null_optimizer.txt").write_text(f"{model['step']}\n")
+
+    def load_state(self, model_id: str, directory: Path, *, optimizer: bool) -> None:
+        model = self._model(model_id)
+        state = directory / "null_state.txt"
+        if not state.is_file():
+            raise UserInputError(f"{directory.name}: not a training checkpoint of this backend")
+        model["step"] = int(state.read_text().split()[2]) if optimizer else 0
+
+    def save_sampler_weights(self, model_id: str, directory: Path) -> None:
+        model = self._model(model_id)
+        (directory / "adapter_config.json").write_text(f'{{"r": {model["rank"]}, "lora_alpha": 32}}\n')
+        (directory / "adapter_model.safetensors").write_bytes(b"\0" * 64)
+
+    def create_sampler(self, sampler_id: str, base_model: str, weights_dir: Path | None) -> None:
+        if weights_dir is not None and not weights_dir.is_dir():
+            raise UserInputError(f"sampler weights {weights_dir.name} are missing")
+        self._samplers[sampler_id] = base_model
+
+    def sample(
+        self,
+        sampler_id: str,
+        prompt: list[int],
+        num_samples: int,
+        params: SamplingSpec,
+        prompt_logprobs: bool,
+        topk_prompt_logprobs: int,
+    ) -> dict[str, Any]:
+        if sampler_id not in self._samplers:
+            raise UserInputError(f"sampler {sampler_id} is not loaded")
+        budget = _DEFAULT_MAX_TOKENS if params.max_tokens is None else params.max_tokens
+        if budget < 0:
+            raise UserInputError(f"sampling_params.max_tokens must be >= 0, got {budget}")
+        seed = params.seed if params.seed is not None else random.SystemRandom().randrange(2**31)
+        stops = set(params.stop_token_ids)
+        sequences = []
+        for k in range(num_samples):
+            rng = random.Random(seed * 1_000_003 + k)  # one stream per sample, all fixed by the seed
+            tokens: list[int] = []
+            reason = "length"
+            for _ in range(budget):
+                tok = rng.randrange(NULL_VOCAB_SIZE)
+                tokens.append(tok)
+                if tok in stops:
+                    reason = "stop"
+                    break
+            sequences.append(
+                {"tokens": tokens, "logprobs": [fake_logprob(t) for t in tokens], "stop_reason": reason}
+            )
+        out: dict[str, Any] = {"type": "sample", "sequences": sequences}
+        if prompt_logprobs:
+            out["prompt_logprobs"] = [None, *(fake_logprob(t) for t in prompt[1:])] if prompt else []
+        if topk_prompt_logprobs > 0:
+            k = min(topk_prompt_logprobs, NULL_VOCAB_SIZE)
+            row = sorted(((t, fake_logprob(t)) for t in range(k)), key=lambda p: -p[1])
+            out["topk_prompt_logprobs"] = [None, *([[t, lp] for t, lp in row] for _ in prompt[1:])] if prompt else []
+        return out
+
+    def unload_model(self, model_id: str) -> None:
+        self._models.pop(model_id, None)
+
