@@ -142,8 +142,6 @@ class TorchBackend:
         # Never reach a hub: every load below is from a local directory.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        # peft still passes the pre-5.2x cache kwarg internally; the warning is noise for server users.
-        warnings.filterwarnings("ignore", message=r".*past_key_values.*deprecated", category=FutureWarning)
         self._device = _pick_device(device)
         self._lock = threading.RLock()
         self._bases: dict[str, _Base] = {}
@@ -506,7 +504,11 @@ class TorchBackend:
         topk_prompt_logprobs: int,
     ) -> dict[str, Any]:
         """KV-cached generation of `num_samples` sequences, with prompt logprobs on request."""
-        with self._lock, torch.no_grad():
+        with self._lock, torch.no_grad(), warnings.catch_warnings():
+            # peft still passes the pre-5.2x cache kwarg internally; the warning is noise for server users.
+            warnings.filterwarnings(
+                "ignore", message=r".*past_key_values.*deprecated", category=FutureWarning
+            )
             s = self._samplers.get(sampler_id)
             if s is None:
                 raise UserInputError(f"sampling_session_id {sampler_id!r} is not known to this server")

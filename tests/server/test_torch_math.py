@@ -1,0 +1,203 @@
+"""The pure math of the torch backend: the five losses against hand-computed values, loss-input
+validation, sampling filters and stop rules, and AdamW against torch.optim.AdamW."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import torch
+
+from tinkex_server.backends._losses import LossInputs, elementwise_loss, parse_loss_inputs, tensor_data
+from tinkex_server.backends._optim import adam_step, clip_coefficient, new_optimizer
+from tinkex_server.backends._sampling import (
+    DEFAULT_MAX_TOKENS_CAP,
+    draw,
+    hits_stop_string,
+    sampling_logits,
+    stop_rule,
+    token_budget,
+    validate_params,
+)
+from tinkex_server.backends.base import AdamSpec, SamplingSpec, UserInputError
+
+LP = [-1.0, -2.0]
+Q = [-1.5, -1.0]
+ADV = [2.0, -1.0]
+R = [math.exp(0.5), math.exp(-1.0)]  # exp(lp - q)
+
+
+def _rl() -> LossInputs:
+    return LossInputs(torch.tensor([3, 4]), logprobs=torch.tensor(Q), advantages=torch.tensor(ADV))
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "config", "expected", "grad"),
+    [
+        # -r*A; d/dlp = -A*r
+        ("importance_sampling", None, [-R[0] * 2.0, R[1]], [-2.0 * R[0], R[1]]),
+        # r0 = 1.65 > 1.2 with A > 0 and r1 = 0.37 < 0.8 with A < 0: both clipped, zero gradient
+        ("ppo", None, [-2.4, 0.8], [0.0, 0.0]),
+        # thresholds are bounds on r itself: with [0.5, 2.0] neither token is clipped
+        (
+            "ppo",
+            {"clip_low_threshold": 0.3, "clip_high_threshold": 2.0},
+            [-R[0] * 2.0, R[1]],
+            [-2.0 * R[0], R[1]],
+        ),
+        # -sg(clip(r))*lp*A: never zeroed, only scaled
+        ("cispo", None, [2.4, -1.6], [-2.4, 0.8]),
+        # -(lp*A - beta/2 (lp-q)^2) with beta 0.5; d/dlp = -A + beta (lp - q)
+        ("dro", {"beta": 0.5}, [2.0625, -1.75], [-2.0 + 0.25, 1.0 - 0.5]),
+    ],
+)
+def test_rl_losses_match_hand_computed_values_and_gradients(
+    loss_fn: str, config: dict[str, float] | None, expected: list[float], grad: list[float]
+) -> None:
+    lp = torch.tensor(LP, requires_grad=True)
+    loss = elementwise_loss(loss_fn, lp, _rl(), config)
+    assert loss.tolist() == pytest.approx(expected, abs=1e-5)
+    loss.sum().backward()  # type: ignore[no-untyped-call]
+    assert lp.grad is not None
+    assert lp.grad.tolist() == pytest.approx(grad, abs=1e-5)
+
+
+def test_cross_entropy_is_minus_weight_times_logprob_and_accepts_negative_weights() -> None:
+    lp = torch.tensor(LP, requires_grad=True)
+    inputs = LossInputs(torch.tensor([3, 4]), weights=torch.tensor([1.0, -0.5]))
+    loss = elementwise_loss("cross_entropy", lp, inputs, {"ignored": 1.0})
+    assert loss.tolist() == pytest.approx([1.0, -1.0])
+    loss.sum().backward()  # type: ignore[no-untyped-call]
+    assert lp.grad is not None
+    assert lp.grad.tolist() == pytest.approx([-1.0, 0.5])
+
+
+def _td(data: list[Any], dtype: str, shape: list[int] | None = None) -> dict[str, Any]:
+    return {"data": data, "dtype": dtype, "shape": shape if shape is not None else [len(data)]}
+
+
+def test_parse_fills_missing_cross_entropy_weights_with_ones() -> None:
+    parsed = parse_loss_inputs("cross_entropy", {"target_tokens": _td([1, 2], "int64")}, 2, 10, "d")
+    assert parsed.weights is not None
+    assert parsed.weights.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "raw", "message"),
+    [
+        ("importance_sampling", {"target_tokens": _td([1, 2], "int64")}, "data[0].loss_fn_inputs.logprobs"),
+        ("cross_entropy", {"target_tokens": _td([1, 2, 3], "int64")}, "has 3 elements but model_input has 2"),
+        ("cross_entropy", {"target_tokens": _td([1, 99], "int64")}, "outside the vocabulary"),
+        (
+            "cross_entropy",
+            {"target_tokens": _td([1, 2], "int64"), "weights": _td([1.0, float("nan")], "float32")},
+            "NonFiniteInTensor: data[0].loss_fn_inputs.weights",
+        ),
+        ("cross_entropy", {"target_tokens": _td([1, 2], "int64", [1, 2])}, "1-D"),
+        ("kl", {}, "loss_fn 'kl'"),
+    ],
+)
+def test_bad_loss_inputs_raise_user_errors_naming_the_field(
+    loss_fn: str, raw: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(UserInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_loss_inputs(loss_fn, raw, 2, 10, "data[0].loss_fn_inputs")
+
+
+def test_tensor_data_has_exactly_the_three_wire_keys() -> None:
+    assert tensor_data(torch.tensor([0.5, 1.0])) == {"data": [0.5, 1.0], "dtype": "float32", "shape": [2]}
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def test_top_k_and_top_p_filter_the_distribution() -> None:
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    top2 = sampling_logits(logits, SamplingSpec(top_k=2))
+    assert torch.isinf(top2[0, 2:]).all()
+    assert torch.isfinite(top2[0, :2]).all()
+    # nucleus 0.7: 0.5 alone is short of it, 0.5 + 0.3 reaches it -> two tokens survive
+    nucleus = sampling_logits(logits, SamplingSpec(top_p=0.7))
+    assert torch.isfinite(nucleus[0]).tolist() == [True, True, False, False]
+    # temperature divides logits
+    hot = sampling_logits(torch.tensor([[2.0, 4.0]]), SamplingSpec(temperature=2.0))
+    assert hot.tolist() == [[1.0, 2.0]]
+
+
+def test_draw_is_greedy_at_temperature_zero_and_reproducible_by_generator_seed() -> None:
+    logits = torch.tensor([[0.0, 1.0, 0.5]] * 3)
+    assert draw(logits, SamplingSpec(temperature=0.0), torch.Generator()).tolist() == [1, 1, 1]
+    a = [draw(logits, SamplingSpec(), torch.Generator().manual_seed(7)).tolist() for _ in range(2)]
+    assert a[0] == a[1]
+
+
+@pytest.mark.parametrize(
+    ("spec", "tokens", "strings"),
+    [
+        (SamplingSpec(), {2}, ()),  # stop=None: EOS still stops
+        (SamplingSpec(stop_token_ids=(5, 6)), {2, 5, 6}, ()),
+        (SamplingSpec(stop_strings=("\n",)), {2}, ("\n",)),
+        (SamplingSpec(stop_given_empty=True), set(), ()),  # stop=[]: even EOS is disabled
+    ],
+)
+def test_stop_rule(spec: SamplingSpec, tokens: set[int], strings: tuple[str, ...]) -> None:
+    rule = stop_rule(spec, (2,))
+    assert rule.token_ids == tokens
+    assert rule.strings == strings
+
+
+def test_stop_strings_and_token_budget() -> None:
+    assert hits_stop_string("ab\ncd", ["\n"])
+    assert not hits_stop_string("abcd", ["\n", ""])
+    assert token_budget(10, 5, 100) == 5
+    assert token_budget(10, None, 100) == 90
+    assert token_budget(1, None, 10**6) == DEFAULT_MAX_TOKENS_CAP
+    with pytest.raises(UserInputError, match=r"prompt length 10 \+ max_tokens 95 = 105 exceeds .* 100"):
+        token_budget(10, 95, 100)
+    with pytest.raises(UserInputError, match="max_tokens"):
+        token_budget(10, 0, 100)
+    with pytest.raises(UserInputError, match="top_p"):
+        validate_params(SamplingSpec(top_p=0.0), 10)
+    with pytest.raises(UserInputError, match="stop has token ids"):
+        validate_params(SamplingSpec(stop_token_ids=(10,)), 10)
+
+
+# ----------------------------------------------------------------------------- AdamW
+
+
+@pytest.mark.parametrize(
+    ("norm", "max_norm", "coef"), [(4.0, 1.0, 0.25), (0.5, 1.0, 1.0), (4.0, 0.0, 1.0), (1.0, 1.0, 1.0)]
+)
+def test_clip_coefficient(norm: float, max_norm: float, coef: float) -> None:
+    assert clip_coefficient(norm, max_norm) == coef
+
+
+def test_two_adam_steps_match_torch_adamw_with_decoupled_weight_decay() -> None:
+    torch.manual_seed(0)
+    init = torch.randn(3, 4)
+    grads = [torch.randn(3, 4), torch.randn(3, 4)]
+    ours = torch.nn.Parameter(init.clone())
+    ref = torch.nn.Parameter(init.clone())
+    opt = new_optimizer([ours])
+    ref_opt = torch.optim.AdamW([ref], lr=0.01, betas=(0.8, 0.9), eps=1e-8, weight_decay=0.1)
+    spec = AdamSpec(learning_rate=0.01, beta1=0.8, beta2=0.9, eps=1e-8, weight_decay=0.1)
+    for g in grads:
+        ours.grad = g.clone()
+        ref.grad = g.clone()
+        adam_step(opt, [ours], spec)
+        ref_opt.step()
+        assert ours.grad is None  # zeroed after the step
+    torch.testing.assert_close(ours.detach(), ref.detach(), rtol=0, atol=1e-7)
+
+
+def test_grad_clipping_scales_the_global_norm_to_the_limit() -> None:
+    a = torch.nn.Parameter(torch.zeros(1))
+    b = torch.nn.Parameter(torch.zeros(1))
+    a.grad, b.grad = torch.tensor([3.0]), torch.tensor([4.0])  # global norm 5
+    # With beta1 = beta2 = 0 one step moves by lr * g / |g| per element, so inspect m directly.
+    opt = new_optimizer([a, b])
+    norm = adam_step(opt, [a, b], AdamSpec(learning_rate=0.0, beta1=0.0, beta2=0.0, grad_clip_norm=1.0))
+    assert norm == pytest.approx(5.0)
+    assert opt.state[a]["exp_avg"].tolist() == pytest.approx([0.6])
+    assert opt.state[b]["exp_avg"].tolist() == pytest.approx([0.8])
