@@ -1,0 +1,133 @@
+"""Shared helpers of the contract tests: the spec, JSON Schema validators, the official type inventory."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pydantic
+import yaml  # type: ignore[import-untyped]
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "openapi" / "tinker.yaml"
+SPEC_URI = "urn:tinkex:openapi"
+
+# The official 0.7.0 names that are aliases or enums, not pydantic classes (tinker/types/*.py).
+OFFICIAL_ALIASES = frozenset(
+    {
+        "CheckpointType",
+        "EventType",
+        "FutureRetrieveResponse",
+        "LossFnInputs",
+        "LossFnOutput",
+        "LossFnType",
+        "ModelID",
+        "ModelInputChunk",
+        "RequestErrorCategory",
+        "RequestID",
+        "Severity",
+        "StopReason",
+        "TelemetryEvent",
+        "TensorDtype",
+    }
+)
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@functools.cache
+def spec() -> dict[str, Any]:
+    with SPEC_PATH.open(encoding="utf-8") as f:
+        loaded: dict[str, Any] = yaml.safe_load(f)
+    return loaded
+
+
+def schemas() -> dict[str, Any]:
+    result: dict[str, Any] = spec()["components"]["schemas"]
+    return result
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, operation) for every operation, in document order."""
+    return [
+        (method, path, op)
+        for path, item in spec()["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+@functools.cache
+def _registry() -> Registry[Any]:
+    registry: Registry[Any] = Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012)
+    )
+    return registry
+
+
+def validator(schema: dict[str, Any] | str) -> jsonschema.Draft202012Validator:
+    """A validator for a component name or an inline schema (whose $refs point into the spec)."""
+    if isinstance(schema, str):
+        schema = {"$ref": f"{SPEC_URI}#/components/schemas/{schema}"}
+    else:
+        schema = _rebase(schema)
+    return jsonschema.Draft202012Validator(
+        schema, registry=_registry(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def _rebase(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (f"{SPEC_URI}{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebase(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebase(v) for v in node]
+    return node
+
+
+def errors(schema: dict[str, Any] | str, instance: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(schema).iter_errors(instance)
+    ]
+
+
+@functools.cache
+def official_models() -> dict[str, type[pydantic.BaseModel]]:
+    """Every pydantic class defined under tinker.types (0.7.0), by name."""
+    import tinker.types
+
+    found: dict[str, type[pydantic.BaseModel]] = {}
+    for info in pkgutil.walk_packages(tinker.types.__path__, "tinker.types."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, pydantic.BaseModel)
+                and name not in {"BaseModel", "StrictBase", "GenericModel"}
+                and obj.__module__.startswith("tinker")
+            ):
+                found[name] = obj
+    return found
+
+
+def normalize(value: Any) -> Any:
+    """JSON with every date-time string replaced by its parsed value (Z and +00:00 compare equal)."""
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
