@@ -1,1 +1,205 @@
-"""tinkex: a fast, hang-proof, drop-in Python SDK for the Tinker fine-tuning API."""
+"""tinkex: a fast, hang-proof, drop-in Python SDK for the Tinker fine-tuning API.
+
+Use it as the official SDK: ``import tinkex as tinker``. numpy, torch and transformers are optional
+and imported only when a feature needs them.
+
+Example::
+
+    import tinkex as tinker
+
+    with tinker.ServiceClient() as sc:
+        tc = sc.create_lora_training_client(base_model="Qwen/Qwen3-8B", rank=16)
+        tc.forward_backward(data, "cross_entropy").result()
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from tinkex._version import __version__
+
+if TYPE_CHECKING:
+    from httpx import Timeout
+
+    from tinkex import types
+    from tinkex._config import ClientConfig, PoolSizes, RetryConfig
+    from tinkex._exceptions import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        FutureTimeoutError,
+        GoneError,
+        InternalServerError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestFailedError,
+        RequestTimeoutError,
+        SessionLostError,
+        TinkerError,
+        TinkexError,
+        TinkexValidationError,
+        UnprocessableEntityError,
+    )
+    from tinkex._rest_client import RestClient
+    from tinkex._runtime._futures import APIFuture, as_completed, as_completed_async, gather_async, wait_all
+    from tinkex._runtime._observe import SDKEvent
+    from tinkex._sampling_client import SamplingClient
+    from tinkex._service_client import ServiceClient
+    from tinkex._training_client import TrainingClient
+    from tinkex.types import (
+        AdamParams,
+        Checkpoint,
+        CheckpointType,
+        Datum,
+        EncodedTextChunk,
+        ForwardBackwardOutput,
+        LoraConfig,
+        ModelID,
+        ModelInput,
+        ModelInputChunk,
+        OptimStepRequest,
+        OptimStepResponse,
+        ParsedCheckpointTinkerPath,
+        SampledSequence,
+        SampleRequest,
+        SampleResponse,
+        SamplingParams,
+        StopReason,
+        TensorData,
+        TensorDtype,
+        TrainingRun,
+    )
+
+__title__ = "tinkex"
+
+# Public names are loaded on first access (PEP 562), so `import tinkex` costs almost nothing and
+# code that only needs the types never loads the HTTP runtime. Name -> defining module.
+_EXCEPTIONS = (
+    "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
+    "AuthenticationError BadRequestError ConflictError FutureTimeoutError GoneError InternalServerError "
+    "NotFoundError PermissionDeniedError RateLimitError RequestFailedError RequestTimeoutError "
+    "SessionLostError TinkerError TinkexError TinkexValidationError UnprocessableEntityError"
+)
+_TYPES = (
+    "AdamParams Checkpoint CheckpointType Datum EncodedTextChunk ForwardBackwardOutput LoraConfig ModelID "
+    "ModelInput ModelInputChunk OptimStepRequest OptimStepResponse ParsedCheckpointTinkerPath "
+    "SampledSequence SampleRequest SampleResponse SamplingParams StopReason TensorData TensorDtype TrainingRun"
+)
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(_EXCEPTIONS.split(), "tinkex._exceptions"),
+    **dict.fromkeys(_TYPES.split(), "tinkex.types"),
+    **dict.fromkeys(("ClientConfig", "PoolSizes", "RetryConfig"), "tinkex._config"),
+    **dict.fromkeys(
+        ("APIFuture", "as_completed", "as_completed_async", "gather_async", "wait_all"),
+        "tinkex._runtime._futures",
+    ),
+    "RestClient": "tinkex._rest_client",
+    "SDKEvent": "tinkex._runtime._observe",
+    "SamplingClient": "tinkex._sampling_client",
+    "ServiceClient": "tinkex._service_client",
+    "TrainingClient": "tinkex._training_client",
+    "Timeout": "httpx",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "types":
+        return importlib.import_module("tinkex.types")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tinkex' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-request options of the official SDK's low-level client (kept for name compatibility).
+
+    Example::
+
+        opts: tinkex.RequestOptions = {"max_retries": 2, "timeout": 30.0}
+    """
+
+    headers: dict[str, str]
+    max_retries: int
+    timeout: float | Timeout | None
+    params: dict[str, Any]
+    extra_json: dict[str, Any]
+    idempotency_key: str
+    follow_redirects: bool
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIFuture",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AdamParams",
+    "AuthenticationError",
+    "BadRequestError",
+    "Checkpoint",
+    "CheckpointType",
+    "ClientConfig",
+    "ConflictError",
+    "Datum",
+    "EncodedTextChunk",
+    "ForwardBackwardOutput",
+    "FutureTimeoutError",
+    "GoneError",
+    "InternalServerError",
+    "LoraConfig",
+    "ModelID",
+    "ModelInput",
+    "ModelInputChunk",
+    "NotFoundError",
+    "OptimStepRequest",
+    "OptimStepResponse",
+    "ParsedCheckpointTinkerPath",
+    "PermissionDeniedError",
+    "PoolSizes",
+    "RateLimitError",
+    "RequestFailedError",
+    "RequestOptions",
+    "RequestTimeoutError",
+    "RestClient",
+    "RetryConfig",
+    "SDKEvent",
+    "SampleRequest",
+    "SampleResponse",
+    "SampledSequence",
+    "SamplingClient",
+    "SamplingParams",
+    "ServiceClient",
+    "SessionLostError",
+    "StopReason",
+    "TensorData",
+    "TensorDtype",
+    "Timeout",
+    "TinkerError",
+    "TinkexError",
+    "TinkexValidationError",
+    "TrainingClient",
+    "TrainingRun",
+    "UnprocessableEntityError",
+    "__title__",
+    "__version__",
+    "as_completed",
+    "as_completed_async",
+    "gather_async",
+    "types",
+    "wait_all",
+]

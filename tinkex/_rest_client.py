@@ -1,0 +1,398 @@
+"""`RestClient`: training runs, checkpoints (list, archive URL, delete, publish), sessions and
+samplers. Sync methods return futures as the official ones do; `_async` twins return values; lazy
+paging iterators walk the list endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
+from typing import Any, TypeVar
+
+from tinkex._exceptions import APIResponseValidationError
+from tinkex._runtime._core import Runtime
+from tinkex._runtime._futures import APIFuture
+from tinkex._tinker_path import parse_tinker_path
+from tinkex.types import (
+    Checkpoint,
+    CheckpointArchiveUrlResponse,
+    CheckpointsListResponse,
+    GetSamplerResponse,
+    GetSessionResponse,
+    ListSessionsResponse,
+    TrainingRun,
+    TrainingRunsResponse,
+    WeightsInfoResponse,
+)
+
+__all__ = ["RestClient"]
+
+T = TypeVar("T")
+
+# Without an Expires header the official client assumes the signed URL lives 15 minutes.
+_DEFAULT_URL_LIFETIME = dt.timedelta(minutes=15)
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _archive_url_from(status: int, headers: Mapping[str, str], body: object) -> CheckpointArchiveUrlResponse:
+    """302 + Location (+ Expires) -> url/expires; a 200 JSON {url, expires} is accepted too."""
+    if status in _REDIRECTS:
+        lower = {k.lower(): v for k, v in headers.items()}
+        location = lower.get("location")
+        if not location:
+            raise APIResponseValidationError("the archive endpoint redirected without a Location header")
+        expires: dt.datetime | None = None
+        raw = lower.get("expires")
+        if raw:
+            try:
+                expires = email.utils.parsedate_to_datetime(raw)
+                if expires.tzinfo is None:
+                    expires = expires.replace(tzinfo=dt.UTC)
+            except (TypeError, ValueError, IndexError):
+                expires = None
+        if expires is None:
+            expires = dt.datetime.now(dt.UTC) + _DEFAULT_URL_LIFETIME
+        return CheckpointArchiveUrlResponse(url=location, expires=expires)
+    if isinstance(body, Mapping) and isinstance(body.get("url"), str):
+        data = dict(body)
+        data.setdefault("expires", (dt.datetime.now(dt.UTC) + _DEFAULT_URL_LIFETIME).isoformat())
+        return CheckpointArchiveUrlResponse.from_dict(data)
+    raise APIResponseValidationError(
+        f"the archive endpoint answered HTTP {status} without a redirect or a url",
+        body=body,
+        status_code=status,
+    )
+
+
+class RestClient:
+    """Read and manage training runs, checkpoints, sessions and samplers.
+
+    Example::
+
+        rc = service_client.create_rest_client()
+        for run in rc.iter_training_runs():
+            print(run.training_run_id, run.base_model)
+        rc.publish_checkpoint_from_tinker_path("tinker://run-1/weights/final").result()
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    def __repr__(self) -> str:
+        return "RestClient()"
+
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> APIFuture[T]:
+        return self._rt.spawn(coro)
+
+    async def _get(self, operation: str, params: Mapping[str, Any] | None = None, **path: str) -> Any:
+        response = await self._rt.requester.call(
+            operation, purpose="training", path_params=path, params=params
+        )
+        return response.body
+
+    # -- training runs ------------------------------------------------------------------------------------------
+
+    async def _training_run(self, training_run_id: str) -> TrainingRun:
+        return TrainingRun.from_dict(await self._get("get_training_run", training_run_id=training_run_id))
+
+    def get_training_run(self, training_run_id: str) -> APIFuture[TrainingRun]:
+        """A training run by id (future).
+
+        Example::
+
+            run = rc.get_training_run("run-1").result()
+        """
+        return self._spawn(self._training_run(training_run_id))
+
+    async def get_training_run_async(self, training_run_id: str) -> TrainingRun:
+        """Async twin of `get_training_run`."""
+        return await self.get_training_run(training_run_id)
+
+    def get_training_run_by_tinker_path(self, tinker_path: str) -> APIFuture[TrainingRun]:
+        """The training run a tinker:// checkpoint path belongs to (future)."""
+        return self.get_training_run(parse_tinker_path(tinker_path, field="tinker_path").training_run_id)
+
+    async def get_training_run_by_tinker_path_async(self, tinker_path: str) -> TrainingRun:
+        """Async twin of `get_training_run_by_tinker_path`."""
+        return await self.get_training_run_by_tinker_path(tinker_path)
+
+    async def _weights_info(self, tinker_path: str) -> WeightsInfoResponse:
+        response = await self._rt.requester.call(
+            "weights_info", purpose="training", body={"tinker_path": tinker_path}
+        )
+        return WeightsInfoResponse.from_dict(response.body)
+
+    def get_weights_info_by_tinker_path(self, tinker_path: str) -> APIFuture[WeightsInfoResponse]:
+        """Base model and LoRA rank of a checkpoint, public ones included (future).
+
+        Example::
+
+            info = rc.get_weights_info_by_tinker_path("tinker://run-1/weights/final").result()
+        """
+        return self._spawn(self._weights_info(tinker_path))
+
+    async def get_weights_info_by_tinker_path_async(self, tinker_path: str) -> WeightsInfoResponse:
+        """Async twin of `get_weights_info_by_tinker_path`."""
+        return await self.get_weights_info_by_tinker_path(tinker_path)
+
+    async def _list_training_runs(self, limit: int, offset: int) -> TrainingRunsResponse:
+        body = await self._get("list_training_runs", {"limit": limit, "offset": offset})
+        return TrainingRunsResponse.from_dict(body)
+
+    def list_training_runs(self, limit: int = 20, offset: int = 0) -> APIFuture[TrainingRunsResponse]:
+        """One page of your training runs (future); see `iter_training_runs` for all.
+
+        Example::
+
+            page = rc.list_training_runs(limit=50).result()
+        """
+        return self._spawn(self._list_training_runs(limit, offset))
+
+    async def list_training_runs_async(self, limit: int = 20, offset: int = 0) -> TrainingRunsResponse:
+        """Async twin of `list_training_runs`."""
+        return await self.list_training_runs(limit, offset)
+
+    # -- checkpoints --------------------------------------------------------------------------------------------
+
+    async def _list_checkpoints(self, training_run_id: str) -> CheckpointsListResponse:
+        return CheckpointsListResponse.from_dict(
+            await self._get("list_checkpoints", training_run_id=training_run_id)
+        )
+
+    def list_checkpoints(self, training_run_id: str) -> APIFuture[CheckpointsListResponse]:
+        """All checkpoints of one training run (future).
+
+        Example::
+
+            for c in rc.list_checkpoints("run-1").result().checkpoints:
+                print(c.tinker_path)
+        """
+        return self._spawn(self._list_checkpoints(training_run_id))
+
+    async def list_checkpoints_async(self, training_run_id: str) -> CheckpointsListResponse:
+        """Async twin of `list_checkpoints`."""
+        return await self.list_checkpoints(training_run_id)
+
+    async def _list_user_checkpoints(self, limit: int, offset: int) -> CheckpointsListResponse:
+        body = await self._get("list_user_checkpoints", {"limit": limit, "offset": offset})
+        return CheckpointsListResponse.from_dict(body)
+
+    def list_user_checkpoints(self, limit: int = 100, offset: int = 0) -> APIFuture[CheckpointsListResponse]:
+        """One page of all your checkpoints, newest first (future).
+
+        Example::
+
+            page = rc.list_user_checkpoints(limit=10).result()
+        """
+        return self._spawn(self._list_user_checkpoints(limit, offset))
+
+    async def list_user_checkpoints_async(self, limit: int = 100, offset: int = 0) -> CheckpointsListResponse:
+        """Async twin of `list_user_checkpoints`."""
+        return await self.list_user_checkpoints(limit, offset)
+
+    async def _archive_url(self, training_run_id: str, checkpoint_id: str) -> CheckpointArchiveUrlResponse:
+        # Redirects are never followed: the signed URL must not receive our X-API-Key.
+        response = await self._rt.requester.call(
+            "get_checkpoint_archive_url",
+            purpose="training",
+            path_params={"training_run_id": training_run_id, "checkpoint_id": checkpoint_id},
+            headers={"Accept": "application/json, application/gzip"},
+            ok_statuses=_REDIRECTS,
+        )
+        return _archive_url_from(response.status, response.headers, response.body)
+
+    def get_checkpoint_archive_url(
+        self, training_run_id: str, checkpoint_id: str
+    ) -> APIFuture[CheckpointArchiveUrlResponse]:
+        """A signed, expiring download URL of a checkpoint archive (future).
+
+        Example::
+
+            url = rc.get_checkpoint_archive_url("run-1", "weights/final").result().url
+        """
+        return self._spawn(self._archive_url(training_run_id, checkpoint_id))
+
+    async def get_checkpoint_archive_url_async(
+        self, training_run_id: str, checkpoint_id: str
+    ) -> CheckpointArchiveUrlResponse:
+        """Async twin of `get_checkpoint_archive_url`."""
+        return await self.get_checkpoint_archive_url(training_run_id, checkpoint_id)
+
+    def get_checkpoint_archive_url_from_tinker_path(
+        self, tinker_path: str
+    ) -> APIFuture[CheckpointArchiveUrlResponse]:
+        """`get_checkpoint_archive_url` for a tinker:// path (future)."""
+        p = parse_tinker_path(tinker_path, field="tinker_path")
+        return self.get_checkpoint_archive_url(p.training_run_id, p.checkpoint_id)
+
+    async def get_checkpoint_archive_url_from_tinker_path_async(
+        self, tinker_path: str
+    ) -> CheckpointArchiveUrlResponse:
+        """Async twin of `get_checkpoint_archive_url_from_tinker_path`."""
+        return await self.get_checkpoint_archive_url_from_tinker_path(tinker_path)
+
+    async def _no_content(self, operation: str, training_run_id: str, checkpoint_id: str) -> None:
+        await self._rt.requester.call(
+            operation,
+            purpose="training",
+            path_params={"training_run_id": training_run_id, "checkpoint_id": checkpoint_id},
+        )
+
+    def delete_checkpoint(self, training_run_id: str, checkpoint_id: str) -> APIFuture[None]:
+        """Delete a checkpoint (future).
+
+        Example::
+
+            rc.delete_checkpoint("run-1", "weights/old").result()
+        """
+        return self._spawn(self._no_content("delete_checkpoint", training_run_id, checkpoint_id))
+
+    async def delete_checkpoint_async(self, training_run_id: str, checkpoint_id: str) -> None:
+        """Async twin of `delete_checkpoint`."""
+        await self.delete_checkpoint(training_run_id, checkpoint_id)
+
+    def delete_checkpoint_from_tinker_path(self, tinker_path: str) -> APIFuture[None]:
+        """Delete the checkpoint at a tinker:// path (future)."""
+        p = parse_tinker_path(tinker_path, field="tinker_path")
+        return self.delete_checkpoint(p.training_run_id, p.checkpoint_id)
+
+    async def delete_checkpoint_from_tinker_path_async(self, tinker_path: str) -> None:
+        """Async twin of `delete_checkpoint_from_tinker_path`."""
+        await self.delete_checkpoint_from_tinker_path(tinker_path)
+
+    def publish_checkpoint_from_tinker_path(self, tinker_path: str) -> APIFuture[None]:
+        """Make a checkpoint public (future). An already-public one raises ConflictError at once.
+
+        Example::
+
+            rc.publish_checkpoint_from_tinker_path("tinker://run-1/weights/final").result()
+        """
+        p = parse_tinker_path(tinker_path, field="tinker_path")
+        return self._spawn(self._no_content("publish_checkpoint", p.training_run_id, p.checkpoint_id))
+
+    async def publish_checkpoint_from_tinker_path_async(self, tinker_path: str) -> None:
+        """Async twin of `publish_checkpoint_from_tinker_path`."""
+        await self.publish_checkpoint_from_tinker_path(tinker_path)
+
+    def unpublish_checkpoint_from_tinker_path(self, tinker_path: str) -> APIFuture[None]:
+        """Make a checkpoint private again (future); an already-private one raises ConflictError."""
+        p = parse_tinker_path(tinker_path, field="tinker_path")
+        return self._spawn(self._no_content("unpublish_checkpoint", p.training_run_id, p.checkpoint_id))
+
+    async def unpublish_checkpoint_from_tinker_path_async(self, tinker_path: str) -> None:
+        """Async twin of `unpublish_checkpoint_from_tinker_path`."""
+        await self.unpublish_checkpoint_from_tinker_path(tinker_path)
+
+    # -- sessions and samplers ----------------------------------------------------------------------------------
+
+    async def _session(self, session_id: str) -> GetSessionResponse:
+        return GetSessionResponse.from_dict(await self._get("get_session", session_id=session_id))
+
+    def get_session(self, session_id: str) -> APIFuture[GetSessionResponse]:
+        """Training runs and samplers of a session (future)."""
+        return self._spawn(self._session(session_id))
+
+    async def get_session_async(self, session_id: str) -> GetSessionResponse:
+        """Async twin of `get_session`."""
+        return await self.get_session(session_id)
+
+    async def _list_sessions(self, limit: int, offset: int) -> ListSessionsResponse:
+        return ListSessionsResponse.from_dict(
+            await self._get("list_sessions", {"limit": limit, "offset": offset})
+        )
+
+    def list_sessions(self, limit: int = 20, offset: int = 0) -> APIFuture[ListSessionsResponse]:
+        """One page of your session ids (future)."""
+        return self._spawn(self._list_sessions(limit, offset))
+
+    async def list_sessions_async(self, limit: int = 20, offset: int = 0) -> ListSessionsResponse:
+        """Async twin of `list_sessions`."""
+        return await self.list_sessions(limit, offset)
+
+    async def _sampler(self, sampler_id: str) -> GetSamplerResponse:
+        return GetSamplerResponse.from_dict(await self._get("get_sampler", sampler_id=sampler_id))
+
+    def get_sampler(self, sampler_id: str) -> APIFuture[GetSamplerResponse]:
+        """A sampler's base model and weights path (future)."""
+        return self._spawn(self._sampler(sampler_id))
+
+    async def get_sampler_async(self, sampler_id: str) -> GetSamplerResponse:
+        """Async twin of `get_sampler`."""
+        return await self.get_sampler(sampler_id)
+
+    # -- paging iterators ---------------------------------------------------------------------------------------
+
+    def iter_training_runs(self, page_size: int = 100) -> Iterator[TrainingRun]:
+        """Every training run, fetched lazily `page_size` at a time.
+
+        Example::
+
+            n = sum(1 for _ in rc.iter_training_runs())
+        """
+        offset = 0
+        while True:
+            page = self.list_training_runs(page_size, offset).result()
+            yield from page.training_runs
+            offset += len(page.training_runs)
+            if len(page.training_runs) < page_size or offset >= page.cursor.total_count:
+                return
+
+    async def aiter_training_runs(self, page_size: int = 100) -> AsyncIterator[TrainingRun]:
+        """Async twin of `iter_training_runs`."""
+        offset = 0
+        while True:
+            page = await self.list_training_runs_async(page_size, offset)
+            for run in page.training_runs:
+                yield run
+            offset += len(page.training_runs)
+            if len(page.training_runs) < page_size or offset >= page.cursor.total_count:
+                return
+
+    def iter_user_checkpoints(self, page_size: int = 1000) -> Iterator[Checkpoint]:
+        """Every checkpoint you own, newest first, fetched lazily."""
+        offset = 0
+        while True:
+            page = self.list_user_checkpoints(page_size, offset).result()
+            yield from page.checkpoints
+            offset += len(page.checkpoints)
+            if _last_page(len(page.checkpoints), page_size, offset, page.cursor):
+                return
+
+    async def aiter_user_checkpoints(self, page_size: int = 1000) -> AsyncIterator[Checkpoint]:
+        """Async twin of `iter_user_checkpoints`."""
+        offset = 0
+        while True:
+            page = await self.list_user_checkpoints_async(page_size, offset)
+            for c in page.checkpoints:
+                yield c
+            offset += len(page.checkpoints)
+            if _last_page(len(page.checkpoints), page_size, offset, page.cursor):
+                return
+
+    def iter_sessions(self, page_size: int = 100) -> Iterator[str]:
+        """Every session id, fetched lazily."""
+        offset = 0
+        while True:
+            page = self.list_sessions(page_size, offset).result()
+            yield from page.sessions
+            offset += len(page.sessions)
+            if len(page.sessions) < page_size:
+                return
+
+    async def aiter_sessions(self, page_size: int = 100) -> AsyncIterator[str]:
+        """Async twin of `iter_sessions`."""
+        offset = 0
+        while True:
+            page = await self.list_sessions_async(page_size, offset)
+            for s in page.sessions:
+                yield s
+            offset += len(page.sessions)
+            if len(page.sessions) < page_size:
+                return
+
+
+def _last_page(n: int, page_size: int, offset: int, cursor: Any) -> bool:
+    if n < page_size or n == 0:
+        return True
+    total = getattr(cursor, "total_count", None)
+    return isinstance(total, int) and offset >= total

@@ -1,0 +1,216 @@
+"""`Runtime`: what one ServiceClient owns (loop thread, pools, requester, observer, session,
+counters, sampling throttles) and the turn sequencer that keeps a TrainingClient's calls in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from typing import Any, TypeVar
+
+from tinkex._config import ClientConfig
+from tinkex._runtime._futures import APIFuture, spawn
+from tinkex._runtime._loop import LoopThread
+from tinkex._runtime._observe import EventHook, Observer
+from tinkex._runtime._requests import Requester
+from tinkex._runtime._session import SessionManager
+from tinkex._runtime._transport import HttpClientFactory, Transport
+
+__all__ = ["BytesBudget", "Runtime", "TurnSequencer"]
+
+T = TypeVar("T")
+
+
+class BytesBudget:
+    """An in-flight byte budget (the 0.7.0 client holds 5 MiB of sampling prompts in flight).
+    A request larger than the whole budget waits for an empty budget, then goes alone."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @contextlib.asynccontextmanager
+    async def hold(self, n: int) -> AsyncIterator[None]:
+        n = max(0, min(n, self.capacity))
+        while self.used and self.used + n > self.capacity:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        self.used += n
+        try:
+            yield
+        finally:
+            self.used -= n
+            for w in self._waiters:
+                if not w.done():
+                    w.set_result(None)
+
+
+class TurnSequencer:
+    """Dispatch order for one TrainingClient. Tickets are taken in call order (any thread); a ticket's
+    request waits for its turn on the loop; a finished, failed or cancelled ticket always passes the
+    turn on, so one bad request never blocks the ones after it (the official client hangs there).
+    Wire seq_ids are handed out at dispatch time, so skipped tickets leave no seq_id gap."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next_ticket = 0
+        self._turn = 0
+        self._released: set[int] = set()
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._next_seq_id = 1  # the official client's first training seq_id is 1
+
+    def take(self, n: int = 1) -> list[int]:
+        """Reserve `n` consecutive tickets (thread-safe, synchronous: call order is server order)."""
+        with self._lock:
+            first = self._next_ticket
+            self._next_ticket += n
+        return list(range(first, first + n))
+
+    async def wait_turn(self, ticket: int) -> None:
+        if ticket == self._turn:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters[ticket] = waiter
+        try:
+            await waiter
+        finally:
+            self._waiters.pop(ticket, None)
+
+    def next_seq_id(self) -> int:
+        """The wire seq_id for the request holding the turn (called only while holding it)."""
+        seq_id = self._next_seq_id
+        self._next_seq_id += 1
+        return seq_id
+
+    def release(self, tickets: Iterable[int]) -> None:
+        """Mark tickets finished (idempotent; loop thread only) and wake the next turn holder."""
+        for t in tickets:
+            if t >= self._turn:
+                self._released.add(t)
+        while self._turn in self._released:
+            self._released.discard(self._turn)
+            self._turn += 1
+        waiter = self._waiters.get(self._turn)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class Runtime:
+    """Everything one ServiceClient owns; shared by the clients it creates."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        event_hooks: Iterable[EventHook] = (),
+        http_client_factory: HttpClientFactory | None = None,
+        rand: Callable[[], float] = random.random,
+        start_telemetry: bool = True,
+    ) -> None:
+        self.config = config
+        self.loop = LoopThread()
+        self.observer = Observer(event_hooks)
+        self.transport = Transport(config, http_client_factory=http_client_factory)
+        self.requester = Requester(self.transport, config.retry, self.observer, rand=rand)
+        self.session = SessionManager(self)
+        self._counter_lock = threading.Lock()
+        self._model_seq_id = 0
+        self._sampling_session_seq_id = 0
+        # Sampling throttles shared by every SamplingClient of this ServiceClient (0.7.0 values).
+        self.sample_semaphore = asyncio.Semaphore(config.sampling_max_concurrency)
+        self.sample_bytes = BytesBudget(config.sampling_max_bytes)
+        self.sample_pause_until = 0.0
+        self._telemetry: Any = None
+        self._start_telemetry = start_telemetry and config.telemetry_enabled
+
+    # -- counters ------------------------------------------------------------------------------------
+
+    def next_model_seq_id(self) -> int:
+        with self._counter_lock:
+            value = self._model_seq_id
+            self._model_seq_id += 1
+            return value
+
+    def next_sampling_session_seq_id(self) -> int:
+        with self._counter_lock:
+            value = self._sampling_session_seq_id
+            self._sampling_session_seq_id += 1
+            return value
+
+    # -- running work ---------------------------------------------------------------------------------
+
+    def spawn(
+        self, coro: Coroutine[Any, Any, T], *, cleanup: Callable[[], None] | None = None
+    ) -> APIFuture[T]:
+        """Run `coro` on the SDK loop and return its future (the client default deadline applies)."""
+        return spawn(self.loop, coro, default_timeout=self.config.future_timeout, cleanup=cleanup)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run `coro` on the SDK loop and block for it (the blocking-style official methods)."""
+        return self.spawn(coro).result(timeout)
+
+    async def run_async(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:  # noqa: ASYNC109
+        return await self.spawn(coro).result_async(timeout)
+
+    # -- telemetry --------------------------------------------------------------------------------------
+
+    async def ensure_telemetry(self) -> None:
+        """Start H4's TelemetryReporter on the telemetry pool once a session exists (if enabled)."""
+        if not self._start_telemetry or self._telemetry is not None:
+            return
+        self._start_telemetry = False
+        try:
+            from tinkex import _telemetry  # optional module; absent -> no telemetry
+        except ImportError:
+            return
+        reporter_cls = getattr(_telemetry, "TelemetryReporter", None)
+        if reporter_cls is None:
+            return
+
+        async def send(batch: dict[str, Any]) -> None:
+            await self.requester.call(
+                "telemetry",
+                purpose="telemetry",
+                body=batch,
+                read_timeout=self.config.telemetry_timeout,
+                max_retries=1,
+            )
+
+        try:
+            self._telemetry = reporter_cls(send=send, session_id=self.session.session_id)
+            start = getattr(self._telemetry, "start", None)
+            if callable(start):
+                result = start()
+                if asyncio.iscoroutine(result):
+                    await result
+        except Exception:  # telemetry must never break the client
+            self._telemetry = None
+
+    # -- shutdown ------------------------------------------------------------------------------------------
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the heartbeat, flush telemetry, close the pools, stop and join the loop thread."""
+
+        async def cleanup() -> None:
+            await self.session.stop()
+            telemetry = self._telemetry
+            if telemetry is not None:
+                for name in ("aclose", "close", "stop"):
+                    fn = getattr(telemetry, name, None)
+                    if callable(fn):
+                        with contextlib.suppress(Exception):
+                            result = fn()
+                            if asyncio.iscoroutine(result):
+                                await asyncio.wait_for(result, 3.0)
+                        break
+            await self.transport.aclose()
+
+        self.loop.close_with(cleanup, timeout)

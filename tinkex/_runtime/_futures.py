@@ -1,0 +1,418 @@
+"""`APIFuture` (a concurrent.futures.Future that is also awaitable), the helpers to wait on many,
+and the retrieve_future long-poll loop that turns a request id into a result."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from tinkex._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    FutureTimeoutError,
+    RequestFailedError,
+    TinkexError,
+    status_error_for,
+)
+from tinkex._policy._polling import (
+    Done,
+    Expired,
+    Failed,
+    Fatal,
+    Pending,
+    QueueStateThrottle,
+    Transient,
+    classify_poll_reply,
+    poll_backoff,
+)
+from tinkex._runtime import _waits
+from tinkex._runtime._observe import logger
+
+if TYPE_CHECKING:
+    from tinkex._runtime._core import Runtime
+    from tinkex._runtime._loop import LoopThread
+
+__all__ = [
+    "APIFuture",
+    "as_completed",
+    "as_completed_async",
+    "gather_async",
+    "poll_future",
+    "wait_all",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class APIFuture(concurrent.futures.Future[T], Generic[T]):
+    """The result of an SDK call that runs in the background: block with `.result()`, or `await` it.
+
+    It is a real `concurrent.futures.Future` (works with `concurrent.futures.wait` and
+    `as_completed`) and also awaitable from any event loop. A deadline that runs out raises
+    `FutureTimeoutError` (also a builtin `TimeoutError`) and leaves the request running, so you can
+    wait again; `cancel()` stops it. `timeout=None` means the client's default deadline
+    (`future_timeout`, unlimited unless set; the SDK's own polling gives up after
+    `RetryConfig.progress_timeout`).
+
+    Example::
+
+        fut = training_client.forward_backward(data, "cross_entropy")
+        out = fut.result(timeout=600)          # or: out = await fut
+        print(out.metrics)
+    """
+
+    def __init__(
+        self,
+        loop: LoopThread | None = None,
+        *,
+        default_timeout: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self._sdk_loop = loop
+        self._default_timeout = default_timeout
+        self._task: asyncio.Task[Any] | None = None
+        self.request_id: str | None = request_id
+
+    # -- resolution (SDK side) --------------------------------------------------------------------
+
+    def _resolve_from(self, task: asyncio.Task[Any]) -> None:
+        if self.done():
+            return
+        if task.cancelled():
+            super().cancel()
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.set_exception(exc)
+        else:
+            self.set_result(task.result())
+
+    def cancel(self) -> bool:
+        """Cancel the request if it has not finished; later training calls are not held up by it."""
+        cancelled = super().cancel()
+        task, loop = self._task, self._sdk_loop
+        if cancelled and task is not None and loop is not None and not loop.closed:
+            with contextlib.suppress(RuntimeError, TinkexError):
+                loop.call_soon(task.cancel)
+        return cancelled
+
+    # -- waiting (user side) ------------------------------------------------------------------------
+
+    def _effective(self, timeout: float | None) -> float | None:
+        return self._default_timeout if timeout is None else timeout
+
+    def result(self, timeout: float | None = None) -> T:
+        """Block until done; `timeout` seconds (default: the client's) raises FutureTimeoutError."""
+        if self._sdk_loop is not None and self._sdk_loop.in_loop_thread() and not self.done():
+            raise TinkexError(
+                "result() was called on the SDK's own event-loop thread and would deadlock; "
+                "use `await future` there"
+            )
+        effective = self._effective(timeout)
+        try:
+            return super().result(effective)
+        except TimeoutError:
+            if self.done():
+                raise
+            raise FutureTimeoutError(timeout=effective, request_id=self.request_id) from None
+
+    async def result_async(self, timeout: float | None = None) -> T:  # noqa: ASYNC109 (official API)
+        """Await the result from any event loop; a timeout raises FutureTimeoutError (the request
+        keeps running), and cancelling the awaiting task does not cancel the request."""
+        if not self.done():
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+
+            def wake(_: concurrent.futures.Future[T]) -> None:
+                def set_done() -> None:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+                with contextlib.suppress(RuntimeError):  # the awaiting loop is gone
+                    loop.call_soon_threadsafe(set_done)
+
+            self.add_done_callback(wake)
+            effective = self._effective(timeout)
+            try:
+                await asyncio.wait_for(waiter, effective)
+            except TimeoutError:
+                if not self.done():
+                    raise FutureTimeoutError(timeout=effective, request_id=self.request_id) from None
+        return super().result(0)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self.result_async().__await__()
+
+    def future(self) -> APIFuture[T]:
+        """This object (the official API hands out the underlying concurrent future here)."""
+        return self
+
+
+def spawn(
+    loop: LoopThread,
+    coro: Coroutine[Any, Any, T],
+    *,
+    default_timeout: float | None = None,
+    cleanup: Callable[[], None] | None = None,
+) -> APIFuture[T]:
+    """Run `coro` as a task on the SDK loop; `cleanup` runs on the loop exactly once when the task
+    ends or is abandoned (cancelled before it started), whatever the outcome."""
+    fut: APIFuture[T] = APIFuture(loop, default_timeout=default_timeout)
+    cleaned = False
+
+    def do_cleanup() -> None:
+        nonlocal cleaned
+        if not cleaned and cleanup is not None:
+            cleaned = True
+            try:
+                cleanup()
+            except Exception:
+                logger.exception("tinkex internal cleanup failed")
+
+    def start() -> None:
+        if fut.done():  # cancelled before it started
+            coro.close()
+            do_cleanup()
+            return
+        task = asyncio.get_running_loop().create_task(coro)
+        fut._task = task
+
+        def finished(t: asyncio.Task[T]) -> None:
+            do_cleanup()
+            fut._resolve_from(t)
+
+        task.add_done_callback(finished)
+
+    try:
+        loop.call_soon(start)
+    except (RuntimeError, TinkexError) as exc:
+        coro.close()
+        fut.set_exception(TinkexError(f"the tinkex client is closed: {exc}"))
+    return fut
+
+
+def completed(value: T) -> APIFuture[T]:
+    """An already-finished future (e.g. forward on an empty batch)."""
+    fut: APIFuture[T] = APIFuture()
+    fut.set_result(value)
+    return fut
+
+
+def chain(source: APIFuture[T], fn: Callable[[T], U]) -> APIFuture[U]:
+    """A future resolved with `fn(source.result())` (fn runs in the thread that resolved `source`)."""
+    out: APIFuture[U] = APIFuture(source._sdk_loop, default_timeout=source._default_timeout)
+    out.request_id = source.request_id
+
+    def done(f: concurrent.futures.Future[T]) -> None:
+        if out.done():
+            return
+        if f.cancelled():
+            out.cancel()
+            return
+        exc = f.exception()
+        if exc is not None:
+            out.set_exception(exc)
+            return
+        try:
+            out.set_result(fn(f.result()))
+        except BaseException as e:
+            out.set_exception(e)
+
+    source.add_done_callback(done)
+    return out
+
+
+# -- helpers over many futures ----------------------------------------------------------------------
+
+
+def wait_all(futures: Iterable[concurrent.futures.Future[T]], timeout: float | None = None) -> list[T]:
+    """Results of all futures, in order; one deadline for all. The first failure is raised.
+
+    Example::
+
+        outs = tinkex.wait_all([sc.sample(p, 1, params) for p in prompts], timeout=300)
+    """
+    futs = list(futures)
+    _done, pending = concurrent.futures.wait(futs, timeout=timeout)
+    if pending:
+        raise FutureTimeoutError(timeout=timeout)
+    return [f.result() for f in futs]
+
+
+def as_completed(
+    futures: Iterable[concurrent.futures.Future[T]], timeout: float | None = None
+) -> Iterator[concurrent.futures.Future[T]]:
+    """Yield futures as they finish; raises FutureTimeoutError when `timeout` runs out first.
+
+    Example::
+
+        for fut in tinkex.as_completed(futs, timeout=60):
+            print(fut.result())
+    """
+    try:
+        yield from concurrent.futures.as_completed(list(futures), timeout=timeout)
+    except TimeoutError:
+        raise FutureTimeoutError(timeout=timeout) from None
+
+
+async def gather_async(futures: Iterable[APIFuture[T]], timeout: float | None = None) -> list[T]:  # noqa: ASYNC109 (official API)
+    """Await all futures (one deadline for all); results in order.
+
+    Example::
+
+        outs = await tinkex.gather_async(futs, timeout=300)
+    """
+    futs = list(futures)
+    try:
+        async with asyncio.timeout(timeout):
+            return list(await asyncio.gather(*(f.result_async() for f in futs)))
+    except TimeoutError:
+        if all(f.done() for f in futs):
+            raise
+        raise FutureTimeoutError(timeout=timeout) from None
+
+
+async def as_completed_async(
+    futures: Iterable[APIFuture[T]],
+    timeout: float | None = None,  # noqa: ASYNC109 (mirrors concurrent.futures.as_completed)
+) -> AsyncIterator[APIFuture[T]]:
+    """Async-iterate futures as they finish.
+
+    Example::
+
+        async for fut in tinkex.as_completed_async(futs, timeout=60):
+            print(await fut)
+    """
+    futs = list(futures)
+    queue: asyncio.Queue[APIFuture[T]] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    for f in futs:
+        f.add_done_callback(lambda done_f: loop.call_soon_threadsafe(queue.put_nowait, done_f))  # type: ignore[arg-type]
+    deadline = None if timeout is None else loop.time() + timeout
+    for _ in futs:
+        remaining = None if deadline is None else max(0.0, deadline - loop.time())
+        try:
+            yield await asyncio.wait_for(queue.get(), remaining)
+        except TimeoutError:
+            raise FutureTimeoutError(timeout=timeout) from None
+
+
+# -- the poll loop --------------------------------------------------------------------------------------
+
+
+async def poll_future(
+    rt: Runtime,
+    request_id: str,
+    request_type: str,
+    *,
+    started: float,
+    on_queue_state: Callable[[str, str | None], None] | None = None,
+    throttle: QueueStateThrottle | None = None,
+) -> Mapping[str, Any]:
+    """Long-poll retrieve_future until a result: re-poll at once when pending, back off 1..30 s on
+    5xx/429/connection errors, raise RequestFailedError on a failed result, GoneError on 410, and
+    FutureTimeoutError when nothing finished within RetryConfig.progress_timeout."""
+    cfg = rt.config
+    deadline = time.monotonic() + cfg.retry.progress_timeout
+    iteration = 0
+    failures = 0
+    last_state: str | None = None
+    while True:
+        if time.monotonic() > deadline:
+            raise FutureTimeoutError(
+                f"request {request_id} made no progress for {cfg.retry.progress_timeout:g} s; "
+                "the server may be overloaded - retry later or raise RetryConfig.progress_timeout",
+                request_id=request_id,
+                timeout=cfg.retry.progress_timeout,
+            )
+        headers = {
+            "X-Tinker-Request-Iteration": str(iteration),
+            "X-Tinker-Request-Type": request_type,
+            "X-Stainless-Raw-Response": "raw",
+        }
+        if iteration == 0:
+            headers["X-Tinker-Create-Promise-Roundtrip-Time"] = repr(max(0.0, time.time() - started))
+        iteration += 1
+        status: int | None
+        body: object
+        try:
+            response = await rt.requester.call(
+                "retrieve_future",
+                purpose="futures",
+                body={"request_id": request_id},
+                headers=headers,
+                read_timeout=cfg.retrieve_future_timeout,
+                max_retries=0,
+                raise_status=False,
+            )
+            status, body = response.status, response.body
+        except APIConnectionError:
+            status, body = None, None
+        outcome = classify_poll_reply(status, body)
+        if isinstance(outcome, Done):
+            rt.observer.emit("future_done", request_type, request_id=request_id, polls=iteration)
+            return outcome.result
+        if isinstance(outcome, Pending):
+            failures = 0
+            state = outcome.queue_state
+            if state is not None and state != last_state:
+                last_state = state
+                rt.observer.emit(
+                    "queue_state",
+                    request_type,
+                    request_id=request_id,
+                    queue_state=state,
+                    queue_state_reason=outcome.queue_state_reason,
+                )
+            if (
+                state is not None
+                and on_queue_state is not None
+                and (throttle is None or throttle.should_log(state, time.monotonic()))
+            ):
+                on_queue_state(state, outcome.queue_state_reason)
+            await asyncio.sleep(0)
+            continue
+        if isinstance(outcome, Transient):
+            failures += 1
+            await _waits.sleep(poll_backoff(failures))
+            continue
+        if isinstance(outcome, Failed):
+            rt.observer.emit(
+                "future_done",
+                request_type,
+                request_id=request_id,
+                error_type="RequestFailedError",
+                category=outcome.category,
+            )
+            raise RequestFailedError(
+                f"{request_type} request {request_id} failed on the server: {outcome.message}",
+                request_id,
+                outcome.category,
+                body=body,
+            )
+        if isinstance(outcome, Expired):
+            raise status_error_for(
+                410,
+                f"retrieve_future {request_id} ({request_type}): the server no longer holds this result",
+                body=outcome.body,
+                request_id=request_id,
+            )
+        assert isinstance(outcome, Fatal)
+        if 200 <= outcome.status < 300:
+            raise APIResponseValidationError(
+                f"retrieve_future {request_id}: expected a JSON object, got {type(outcome.body).__name__}",
+                body=outcome.body,
+                status_code=outcome.status,
+            )
+        raise status_error_for(
+            outcome.status,
+            f"retrieve_future {request_id} ({request_type})",
+            body=outcome.body,
+            request_id=request_id,
+        )

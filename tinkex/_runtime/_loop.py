@@ -1,0 +1,120 @@
+"""One background asyncio loop thread per ServiceClient: started on first use, stopped and joined by
+`close()`, after which no thread or task of it is left."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import itertools
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from tinkex._exceptions import TinkexError
+
+__all__ = ["LoopThread"]
+
+T = TypeVar("T")
+
+_ids = itertools.count(1)
+
+
+class LoopThread:
+    """A private event loop running in a daemon thread named ``tinkex-loop-<n>``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.name = f"tinkex-loop-{next(_ids)}"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, started on first access."""
+        with self._lock:
+            if self._closed:
+                raise TinkexError("this tinkex client is closed; create a new ServiceClient")
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                thread = threading.Thread(target=run, name=self.name, daemon=True)
+                thread.start()
+                ready.wait()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def in_loop_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.loop.call_soon_threadsafe(fn, *args)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run `coro` on the loop and block for its result (never call from the loop thread)."""
+        if self.in_loop_thread():
+            coro.close()
+            raise TinkexError(
+                "a blocking tinkex call was made on the SDK's own event-loop thread (e.g. from an "
+                "event hook); it would deadlock. Use the _async method instead"
+            )
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            if fut.done():
+                raise
+            fut.cancel()
+            raise
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel every task, run `cleanup` coroutines first, stop the loop and join the thread."""
+        self.close_with(None, timeout)
+
+    def close_with(
+        self, cleanup: Callable[[], Coroutine[Any, Any, None]] | None, timeout: float = 10.0
+    ) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if threading.current_thread() is thread:
+            raise TinkexError("close() cannot be called from the SDK's own event-loop thread")
+
+        async def shutdown() -> None:
+            if cleanup is not None:
+                # Closing must finish even if cleanup fails.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(cleanup(), timeout=timeout / 2)
+            me = asyncio.current_task()
+            tasks = [t for t in asyncio.all_tasks() if t is not me]
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout / 2)
+            await loop.shutdown_asyncgens()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if not thread.is_alive():
+            loop.close()

@@ -1,0 +1,76 @@
+"""SDK events (requests, retries, queue states, future completions, heartbeats, sessions) delivered
+to user hooks and to stdlib logging under the `tinkex` logger. A hook that raises never breaks a call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+__all__ = ["EVENT_KINDS", "EventHook", "EventKind", "Observer", "SDKEvent", "logger"]
+
+logger = logging.getLogger("tinkex")
+
+EventKind = Literal["request", "retry", "queue_state", "future_done", "heartbeat", "session"]
+EVENT_KINDS: frozenset[str] = frozenset(
+    {"request", "retry", "queue_state", "future_done", "heartbeat", "session"}
+)
+
+
+@attrs.frozen
+class SDKEvent:
+    """One thing the SDK did, as passed to event hooks.
+
+    `kind` is one of request, retry, queue_state, future_done, heartbeat, session; `operation` the
+    endpoint or client operation (e.g. "forward_backward"); `attributes` holds facts such as
+    status, attempt, duration_s, delay_s, queue_state, request_id, error_type. Never any secret.
+
+    Example::
+
+        def hook(event: tinkex.SDKEvent) -> None:
+            if event.kind == "retry":
+                print(event.operation, event.attributes["delay_s"])
+
+        client = tinkex.ServiceClient(event_hooks=[hook])
+    """
+
+    kind: str
+    operation: str
+    attributes: Mapping[str, Any] = attrs.field(factory=dict)
+    timestamp: float = attrs.field(factory=time.time)
+
+
+EventHook = Callable[[SDKEvent], None]
+
+
+class Observer:
+    """Fans events out to hooks (called on the SDK thread; keep them quick) and to the log."""
+
+    def __init__(self, hooks: Iterable[EventHook] = ()) -> None:
+        self._hooks: list[EventHook] = list(hooks)
+        self._lock = threading.Lock()
+
+    def add_hook(self, hook: EventHook) -> None:
+        with self._lock:
+            self._hooks.append(hook)
+
+    def remove_hook(self, hook: EventHook) -> None:
+        with self._lock:
+            if hook in self._hooks:
+                self._hooks.remove(hook)
+
+    def emit(self, kind: EventKind, operation: str, **attributes: Any) -> None:
+        event = SDKEvent(kind, operation, attributes)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s %s", kind, operation, attributes)
+        with self._lock:
+            hooks = tuple(self._hooks)
+        for hook in hooks:
+            try:
+                hook(event)
+            except Exception:  # a broken hook must not break the SDK call
+                logger.warning("tinkex event hook %r raised; ignoring it", hook, exc_info=True)

@@ -1,0 +1,137 @@
+"""The client's server session: created on first need with tags, user_metadata and sdk_version,
+kept alive by a heartbeat task on the session pool, and marked lost when the server disowns it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from tinkex._exceptions import APIError, SessionLostError
+from tinkex._policy._heartbeat import HeartbeatLease
+from tinkex._runtime._observe import logger
+from tinkex._version import __version__
+
+if TYPE_CHECKING:
+    from tinkex._runtime._core import Runtime
+
+__all__ = ["SessionManager"]
+
+
+class SessionManager:
+    """Owns session_id and the heartbeat task; everything runs on the SDK loop."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self.session_id: str | None = None
+        self.lost = False
+        self._lock = asyncio.Lock()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.lease: HeartbeatLease | None = None
+
+    def check(self) -> None:
+        """Raise SessionLostError once the server has said the session is gone."""
+        if self.lost:
+            raise SessionLostError(session_id=self.session_id)
+
+    async def ensure(self) -> str:
+        """The session id, creating the session (once) on first use."""
+        self.check()
+        if self.session_id is not None:
+            return self.session_id
+        async with self._lock:
+            if self.session_id is None:
+                cfg = self._rt.config
+                body = {
+                    "tags": list(cfg.tags),
+                    "user_metadata": dict(cfg.user_metadata or {}),
+                    "sdk_version": __version__,
+                    "type": "create_session",
+                }
+                response = await self._rt.requester.call("create_session", purpose="session", body=body)
+                data = response.body if isinstance(response.body, dict) else {}
+                session_id = data.get("session_id")
+                if not isinstance(session_id, str) or not session_id:
+                    from tinkex._exceptions import APIResponseValidationError
+
+                    raise APIResponseValidationError(
+                        "create_session answered without a session_id", body=response.body
+                    )
+                for key, log in (
+                    ("info_message", logger.info),
+                    ("warning_message", logger.warning),
+                    ("error_message", logger.error),
+                ):
+                    if data.get(key):
+                        log("%s", data[key])
+                self.session_id = session_id
+                self._rt.observer.emit("session", "create_session", session_id=session_id)
+                self.lease = HeartbeatLease(started=time.monotonic(), warn_after=cfg.heartbeat_warn_after)
+                self._heartbeat = asyncio.get_running_loop().create_task(
+                    self._heartbeat_loop(session_id), name="tinkex-heartbeat"
+                )
+        assert self.session_id is not None
+        return self.session_id
+
+    async def _heartbeat_loop(self, session_id: str) -> None:
+        cfg = self._rt.config
+        lease = self.lease
+        assert lease is not None
+        while True:
+            # The period is real time even under zero_waits (tests shrink heartbeat_interval).
+            await asyncio.sleep(cfg.heartbeat_interval)
+            status: int | None = None
+            body: object = None
+            error: str | None = None
+            try:
+                response = await self._rt.requester.call(
+                    "session_heartbeat",
+                    purpose="session",
+                    body={"session_id": session_id, "type": "session_heartbeat"},
+                    read_timeout=cfg.heartbeat_timeout,
+                    max_retries=0,
+                    raise_status=False,
+                )
+                status, body = response.status, response.body
+            except APIError as exc:
+                error = type(exc).__name__
+            now = time.monotonic()
+            if status is not None and 200 <= status < 300:
+                lease.success(now)
+                self._rt.observer.emit("heartbeat", "session_heartbeat", status=status, session_id=session_id)
+                continue
+            action = lease.failure(now, status=status, body=body)
+            self._rt.observer.emit(
+                "heartbeat",
+                "session_heartbeat",
+                status=status,
+                error_type=error,
+                session_id=session_id,
+                seconds_since_success=action.seconds_since_success,
+            )
+            if action.lost:
+                self.lost = True
+                logger.error(
+                    "The server no longer knows session %s (heartbeat HTTP %s); further calls raise "
+                    "SessionLostError - create a new ServiceClient",
+                    session_id,
+                    status,
+                )
+                self._rt.observer.emit("session", "session_lost", session_id=session_id, status=status)
+                return
+            if action.warn:
+                logger.warning(
+                    "Session heartbeat failed for %.0f s for session %s (last: %s). The connection may "
+                    "be unreliable or the server down; the server may end the session if this persists.",
+                    action.seconds_since_success,
+                    session_id,
+                    error or f"HTTP {status}",
+                )
+
+    async def stop(self) -> None:
+        task, self._heartbeat = self._heartbeat, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,207 @@
+"""httpx.AsyncClient pools per purpose (session+heartbeat, training, sampling, futures, telemetry)
+and the ONE place where httpx errors become tinkex exceptions. No retries here (see _requests)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import platform
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import orjson
+
+from tinkex._config import ClientConfig
+from tinkex._exceptions import APIConnectionError, APITimeoutError, redact
+from tinkex._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["HttpClientFactory", "Purpose", "RawResponse", "Transport", "decode_json", "encode_json"]
+
+Purpose = Literal["session", "training", "sampling", "futures", "telemetry"]
+
+# (purpose, limits, timeout) -> client; tests inject one that routes to httpx.MockTransport.
+# httpx itself is imported on first use, so `import tinkex` stays fast.
+HttpClientFactory = Callable[[str, "httpx.Limits", "httpx.Timeout"], "httpx.AsyncClient"]
+
+
+def _default(obj: Any) -> Any:
+    # orjson handles C-contiguous numpy arrays natively (OPT_SERIALIZE_NUMPY); everything else that
+    # knows how to become a list (non-contiguous arrays, torch tensors, numpy scalars) lands here.
+    tolist = getattr(obj, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
+
+
+def encode_json(body: Any) -> bytes:
+    """Request body bytes: orjson, numpy arrays serialized without a Python-list detour."""
+    return orjson.dumps(body, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def decode_json(content: bytes) -> Any:
+    """Response body: orjson; an empty or non-JSON body is returned as text (or None)."""
+    if not content:
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return content.decode("utf-8", "replace")
+
+
+@attrs.frozen
+class RawResponse:
+    """Status, headers and the decoded body of one HTTP exchange."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+    method: str
+    path: str
+
+
+def _otel_module() -> Any:
+    # H4's optional OpenTelemetry shim; both functions are no-ops without opentelemetry installed.
+    try:
+        return importlib.import_module("tinkex._otel")
+    except ImportError:
+        return None
+
+
+def _os_name() -> str:
+    return {"Darwin": "MacOS", "Linux": "Linux", "Windows": "Windows"}.get(platform.system(), "Other")
+
+
+class Transport:
+    """Lazily created pools, one httpx.AsyncClient each; must be used on the SDK loop only."""
+
+    def __init__(self, config: ClientConfig, *, http_client_factory: HttpClientFactory | None = None) -> None:
+        self.config = config
+        self._factory = http_client_factory
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._otel = _otel_module()
+        self.base_headers = {
+            "Accept": "application/json",
+            "User-Agent": f"tinkex/{__version__}",
+            "X-Stainless-Package-Version": __version__,
+            "X-Stainless-Lang": "python",
+            "X-Stainless-OS": _os_name(),
+            "X-Stainless-Runtime": platform.python_implementation(),
+            "X-Stainless-Runtime-Version": platform.python_version(),
+            "X-Stainless-Async": "async:asyncio",
+            **config.auth_headers(),
+        }
+
+    def _pool_size(self, purpose: str) -> int:
+        sizes = self.config.pool_sizes
+        return int(getattr(sizes, purpose, sizes.training))
+
+    def timeout_for(self, purpose: str, read: float | None = None) -> httpx.Timeout:
+        import httpx
+
+        cfg = self.config
+        if read is None:
+            read = {
+                "futures": cfg.retrieve_future_timeout,
+                "telemetry": cfg.telemetry_timeout,
+            }.get(purpose, cfg.request_timeout)
+        return httpx.Timeout(read, connect=min(cfg.connect_timeout, read))
+
+    def client(self, purpose: str) -> httpx.AsyncClient:
+        client = self._clients.get(purpose)
+        if client is None:
+            import httpx
+
+            size = self._pool_size(purpose)
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            timeout = self.timeout_for(purpose)
+            if self._factory is not None:
+                client = self._factory(purpose, limits, timeout)
+            else:
+                client = httpx.AsyncClient(
+                    base_url=self.config.base_url,
+                    limits=limits,
+                    timeout=timeout,
+                    http2=self.config.http2,
+                    follow_redirects=False,
+                )
+            self._clients[purpose] = client
+        return client
+
+    @contextlib.contextmanager
+    def _span(self, operation: str, method: str, url: str) -> Iterator[None]:
+        otel = self._otel
+        if otel is None:
+            yield
+            return
+        with otel.request_span(operation, method, url):
+            yield
+
+    async def send(
+        self,
+        purpose: str,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = None,
+    ) -> RawResponse:
+        """Send one request; raise APITimeoutError / APIConnectionError (chained) if no response."""
+        import httpx
+
+        all_headers = dict(self.base_headers)
+        if method != "GET":
+            all_headers["Content-Type"] = "application/json"
+        if headers:
+            all_headers.update(headers)
+        timeout = self.timeout_for(purpose, read_timeout)
+        all_headers["x-stainless-read-timeout"] = f"{timeout.read:g}"
+        url = self.config.base_url + path
+        if self._otel is not None:
+            self._otel.inject_trace_context(all_headers)
+        client = self.client(purpose)
+        with self._span(operation, method, url):
+            try:
+                response = await client.request(
+                    method,
+                    url,
+                    content=content,
+                    params={k: v for k, v in (params or {}).items() if v is not None},
+                    headers=all_headers,
+                    timeout=timeout,
+                )
+            except httpx.TimeoutException as exc:
+                raise APITimeoutError(
+                    f"{method} {path} timed out ({type(exc).__name__}); the server did not answer "
+                    "in time - retry later or raise the timeout",
+                    request=None,
+                ) from exc
+            except httpx.HTTPError as exc:
+                detail = redact(str(exc) or type(exc).__name__, self.config.secrets())
+                raise APIConnectionError(
+                    f"{method} {path} failed: {detail}; check the network and base_url (TINKER_BASE_URL)",
+                    request=None,
+                ) from exc
+            content_bytes = response.content
+        return RawResponse(
+            status=response.status_code,
+            headers=dict(response.headers),
+            body=decode_json(content_bytes),
+            method=method,
+            path=path,
+        )
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()

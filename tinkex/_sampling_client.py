@@ -1,0 +1,363 @@
+"""`SamplingClient`: sample and compute_logprobs against a sampling session, with the session-wide
+concurrency cap, in-flight byte budget and 429 back-pressure pause; picklable."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from tinkex._config import ClientConfig, RetryConfig
+from tinkex._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    GoneError,
+    InternalServerError,
+    TinkexValidationError,
+)
+from tinkex._policy._chunking import estimate_chunk_bytes
+from tinkex._policy._polling import QueueStateThrottle
+from tinkex._policy._retry import backoff_delay, parse_retry_after
+from tinkex._policy._sampling import sample_backoff_seconds
+from tinkex._runtime import _waits
+from tinkex._runtime._core import Runtime
+from tinkex._runtime._futures import APIFuture, poll_future
+from tinkex._runtime._observe import logger
+from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
+from tinkex.types import GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
+
+__all__ = ["SamplingClient", "create_sampling_session"]
+
+_QUEUE_REASONS = {
+    "paused_rate_limit": "concurrent sampler weights limit hit",
+    "paused_capacity": "Tinker backend is running short on capacity, please wait",
+}
+
+
+async def create_sampling_session(
+    rt: Runtime,
+    *,
+    model_path: str | None = None,
+    base_model: str | None = None,
+    retry_config: RetryConfig | None = None,
+) -> SamplingClient:
+    """create_sampling_session on the session pool, then a SamplingClient bound to it."""
+    if model_path is None and base_model is None:
+        raise TinkexValidationError(
+            "create_sampling_client",
+            "needs model_path or base_model",
+            "pass model_path='tinker://...' or base_model='...'",
+        )
+    if model_path is not None and not model_path.startswith("tinker://"):
+        raise TinkexValidationError(
+            "model_path",
+            f"must start with 'tinker://', got {model_path!r}",
+            "pass the path save_weights_for_sampler returned",
+        )
+    session_id = await rt.session.ensure()
+    await rt.ensure_telemetry()
+    body: dict[str, Any] = {
+        "session_id": session_id,
+        "sampling_session_seq_id": rt.next_sampling_session_seq_id(),
+        "type": "create_sampling_session",
+    }
+    if base_model is not None:
+        body["base_model"] = base_model
+    if model_path is not None:
+        body["model_path"] = model_path
+    response = await rt.requester.call("create_sampling_session", purpose="session", body=body)
+    data = response.body
+    sid = data.get("sampling_session_id") if isinstance(data, Mapping) else None
+    if not isinstance(sid, str) or not sid:
+        raise APIResponseValidationError(
+            "create_sampling_session answered without a sampling_session_id", body=data
+        )
+    return SamplingClient(
+        rt, sampling_session_id=sid, retry_config=retry_config, base_model=base_model, model_path=model_path
+    )
+
+
+def _prompt_bytes(prompt: ModelInput) -> int:
+    return sum(estimate_chunk_bytes(c) for c in prompt.chunks)
+
+
+class SamplingClient:
+    """Generates from a base model or saved weights; safe to share across threads and to pickle.
+
+    `sample` / `compute_logprobs` return futures (`.result()` or `await`); the `_async` twins return
+    the value. A 429 pauses this ServiceClient's sampling briefly and resubmits; a 410 (expired
+    result) resubmits; a failed request raises RequestFailedError.
+
+    Example::
+
+        sc = service_client.create_sampling_client(base_model="Qwen/Qwen3-8B")
+        params = tinkex.types.SamplingParams(max_tokens=20, temperature=0.7, seed=1)
+        res = sc.sample(tinkex.types.ModelInput.from_ints([1, 2, 3]), 2, params).result()
+        print([s.tokens for s in res.sequences])
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        sampling_session_id: str,
+        retry_config: RetryConfig | None = None,
+        base_model: str | None = None,
+        model_path: str | None = None,
+        owns_runtime: bool = False,
+    ) -> None:
+        self._rt = runtime
+        self._sampling_session_id = sampling_session_id
+        self._retry = retry_config or runtime.config.retry
+        self._retry_config = retry_config
+        self._base_model = base_model
+        self._model_path = model_path
+        self._owns_runtime = owns_runtime
+        self._seq_id = 0
+        self._throttle = QueueStateThrottle()
+        self._tokenizer: Any = None
+
+    @property
+    def sampling_session_id(self) -> str:
+        return self._sampling_session_id
+
+    def __repr__(self) -> str:
+        return f"SamplingClient(sampling_session_id={self._sampling_session_id!r})"
+
+    # -- pickling: the config travels, the connection is re-created on unpickle -----------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "config": self._rt.config,
+            "sampling_session_id": self._sampling_session_id,
+            "retry_config": self._retry_config,
+            "base_model": self._base_model,
+            "model_path": self._model_path,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        config: ClientConfig = state["config"]
+        self.__init__(  # type: ignore[misc]
+            Runtime(config, start_telemetry=False),
+            sampling_session_id=state["sampling_session_id"],
+            retry_config=state["retry_config"],
+            base_model=state["base_model"],
+            model_path=state["model_path"],
+            owns_runtime=True,
+        )
+
+    def close(self) -> None:
+        """Close the connection of an unpickled client (a no-op for one owned by a ServiceClient)."""
+        if self._owns_runtime:
+            self._rt.close()
+
+    # -- sampling core ---------------------------------------------------------------------------------------
+
+    def on_queue_state_change(self, queue_state: str, queue_state_reason: str | None = None) -> None:
+        """Called (at most once a minute) when the server reports this sampler's requests paused."""
+        if queue_state == "active":
+            return
+        reason = queue_state_reason or _QUEUE_REASONS.get(queue_state, "unknown")
+        logger.warning("Sampling is paused for sampler %s. Reason: %s", self._sampling_session_id, reason)
+
+    async def _dispatch(self, body: dict[str, Any], prompt_bytes: int) -> tuple[str, float]:
+        """Send asample under the cap and byte budget; pause and resend on 429. -> (request_id, t0)."""
+        rt = self._rt
+        deadline = time.monotonic() + self._retry.progress_timeout
+        async with rt.sample_semaphore, rt.sample_bytes.hold(prompt_bytes):
+            while True:
+                pause = rt.sample_pause_until - time.monotonic()
+                if pause > 0 and not _waits.is_zeroed():
+                    await _waits.sleep(pause)
+                    continue
+                wire = dict(body)
+                wire["seq_id"] = self._seq_id
+                self._seq_id += 1
+                started = time.time()
+                response = await rt.requester.call(
+                    "asample",
+                    purpose="sampling",
+                    body=wire,
+                    headers={"X-Tinker-Sampling-Backpressure": "1"},
+                    max_retries=self._retry.max_retries if self._retry.enable_retry_logic else 0,
+                    ok_statuses=(429,),
+                )
+                if response.status == 429:
+                    if time.monotonic() > deadline:
+                        from tinkex._exceptions import status_error_for
+
+                        raise status_error_for(
+                            429, "POST /api/v1/asample", body=response.body, headers=response.headers
+                        )
+                    pause_s = sample_backoff_seconds(prompt_bytes, parse_retry_after(response.headers))
+                    rt.sample_pause_until = max(rt.sample_pause_until, time.monotonic() + pause_s)
+                    rt.observer.emit(
+                        "retry", "asample", status=429, delay_s=pause_s, reason="sampling back-pressure"
+                    )
+                    continue
+                data = response.body
+                rid = data.get("request_id") if isinstance(data, Mapping) else None
+                if not isinstance(rid, str) or not rid:
+                    raise APIResponseValidationError("asample answered without a request_id", body=data)
+                return rid, started
+
+    async def _sample(
+        self,
+        prompt: ModelInput,
+        num_samples: int,
+        sampling_params: SamplingParams,
+        include_prompt_logprobs: bool,
+        topk_prompt_logprobs: int,
+    ) -> SampleResponse:
+        rt = self._rt
+        rt.session.check()
+        body = {
+            "num_samples": num_samples,
+            "prompt": prompt.to_dict(),
+            "sampling_params": sampling_params.to_dict(),
+            "sampling_session_id": self._sampling_session_id,
+            "prompt_logprobs": include_prompt_logprobs,
+            "topk_prompt_logprobs": topk_prompt_logprobs,
+            "type": "sample",
+        }
+        prompt_bytes = _prompt_bytes(prompt)
+        attempt = 0
+        while True:
+            try:
+                request_id, started = await self._dispatch(body, prompt_bytes)
+                result = await poll_future(
+                    rt,
+                    request_id,
+                    "Sample",
+                    started=started,
+                    on_queue_state=self.on_queue_state_change,
+                    throttle=self._throttle,
+                )
+                return SampleResponse.from_dict(result)
+            except (GoneError, APIConnectionError, InternalServerError) as exc:
+                # Sampling has no side effects, so resubmitting an expired (410) or unreachable
+                # request is safe; RequestFailedError and 4xx are never retried.
+                if not self._retry.enable_retry_logic or attempt >= self._retry.max_retries:
+                    raise
+                delay = backoff_delay(
+                    attempt,
+                    base=self._retry.retry_delay_base,
+                    max_delay=self._retry.retry_delay_max,
+                    jitter=self._retry.jitter_factor,
+                    rand=rt.requester._rand,
+                )
+                rt.observer.emit(
+                    "retry",
+                    "asample",
+                    attempt=attempt + 1,
+                    delay_s=delay,
+                    error_type=type(exc).__name__,
+                    reason="resubmitting the sample request",
+                )
+                attempt += 1
+                await _waits.sleep(delay)
+
+    def _check_args(self, num_samples: int, topk_prompt_logprobs: int) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
+            raise TinkexValidationError(
+                "num_samples", f"must be an int >= 1, got {num_samples!r}", "pass num_samples=1"
+            )
+        if not isinstance(topk_prompt_logprobs, int) or topk_prompt_logprobs < 0:
+            raise TinkexValidationError(
+                "topk_prompt_logprobs",
+                f"must be an int >= 0, got {topk_prompt_logprobs!r}",
+                "pass 0 to disable",
+            )
+
+    def sample(
+        self,
+        prompt: ModelInput,
+        num_samples: int,
+        sampling_params: SamplingParams,
+        include_prompt_logprobs: bool = False,
+        topk_prompt_logprobs: int = 0,
+    ) -> APIFuture[SampleResponse]:
+        """Sample `num_samples` continuations of `prompt`; returns a future.
+
+        Example::
+
+            res = sc.sample(prompt, 1, SamplingParams(max_tokens=16, seed=0)).result()
+            print(res.sequences[0].tokens)
+        """
+        self._check_args(num_samples, topk_prompt_logprobs)
+        return self._rt.spawn(
+            self._sample(prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs)
+        )
+
+    async def sample_async(
+        self,
+        prompt: ModelInput,
+        num_samples: int,
+        sampling_params: SamplingParams,
+        include_prompt_logprobs: bool = False,
+        topk_prompt_logprobs: int = 0,
+    ) -> SampleResponse:
+        """Async twin of `sample` (returns the SampleResponse)."""
+        return await self.sample(
+            prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs
+        ).result_async()
+
+    async def _compute_logprobs(self, prompt: ModelInput) -> list[float | None]:
+        res = await self._sample(prompt, 1, SamplingParams(max_tokens=1), True, 0)
+        if res.prompt_logprobs is None:
+            raise APIResponseValidationError("the server returned no prompt_logprobs")
+        return list(res.prompt_logprobs)
+
+    def compute_logprobs(self, prompt: ModelInput) -> APIFuture[list[float | None]]:
+        """Per-token logprobs of `prompt` under the model (the first is None); returns a future.
+
+        Example::
+
+            lps = sc.compute_logprobs(ModelInput.from_ints([1, 2, 3])).result()
+        """
+        return self._rt.spawn(self._compute_logprobs(prompt))
+
+    async def compute_logprobs_async(self, prompt: ModelInput) -> list[float | None]:
+        """Async twin of `compute_logprobs`."""
+        return await self.compute_logprobs(prompt).result_async()
+
+    # -- model info -------------------------------------------------------------------------------------------
+
+    async def _get_sampler(self) -> GetSamplerResponse:
+        response = await self._rt.requester.call(
+            "get_sampler", purpose="training", path_params={"sampler_id": self._sampling_session_id}
+        )
+        return GetSamplerResponse.from_dict(response.body)
+
+    async def _base_model_async(self) -> str:
+        if self._base_model is None:
+            self._base_model = (await self._get_sampler()).base_model
+        return self._base_model
+
+    def get_base_model(self) -> str:
+        """Blocking: the base model this sampler runs (asks the server when not known locally).
+
+        Example::
+
+            print(sc.get_base_model())
+        """
+        if self._base_model is not None:
+            return self._base_model
+        return self._rt.run(self._base_model_async())
+
+    async def get_base_model_async(self) -> str:
+        """Async twin of `get_base_model`."""
+        if self._base_model is not None:
+            return self._base_model
+        return await self._rt.run_async(self._base_model_async())
+
+    def get_tokenizer(self) -> Any:
+        """The base model's HuggingFace tokenizer (needs `transformers`; cached).
+
+        Example::
+
+            tok = sc.get_tokenizer()
+        """
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(tokenizer_id_for(None, self.get_base_model()))
+        return self._tokenizer

@@ -1,0 +1,386 @@
+"""`ServiceClient`: the entry point. Resolves configuration, owns the runtime (loop thread, pools,
+session, heartbeat) and creates training, sampling and REST clients; close() releases everything."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Coroutine, Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
+from tinkex._exceptions import APIResponseValidationError, TinkexValidationError
+from tinkex._rest_client import RestClient
+from tinkex._runtime._core import Runtime
+from tinkex._runtime._futures import poll_future
+from tinkex._runtime._observe import EventHook, logger
+from tinkex._runtime._transport import HttpClientFactory
+from tinkex._sampling_client import SamplingClient, create_sampling_session
+from tinkex._training_client import TrainingClient
+from tinkex.types import GetServerCapabilitiesResponse
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ServiceClient"]
+
+# Keyword arguments of the official ServiceClient that have no meaning here (they configure its
+# generated Stainless client); accepted so official code runs unchanged.
+_IGNORED_OFFICIAL_KWARGS = frozenset({"http_client", "default_query", "_strict_response_validation"})
+
+
+def _factory_for(transport: httpx.AsyncBaseTransport) -> HttpClientFactory:
+    def make(purpose: str, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        import httpx
+
+        return httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout, follow_redirects=False)
+
+    return make
+
+
+class ServiceClient:
+    """Entry point to the Tinker API: creates training, sampling and REST clients.
+
+    Configuration: explicit arguments > environment (TINKER_API_KEY, TINKER_BASE_URL, TINKER_TAGS,
+    TINKER_TELEMETRY, CLOUDFLARE_ACCESS_CLIENT_ID/_SECRET) > defaults. The server session is created
+    on first use. Use as a (sync or async) context manager, or call close(), to stop the background
+    thread and heartbeat.
+
+    Example::
+
+        with tinkex.ServiceClient(base_url="http://127.0.0.1:8000") as sc:
+            tc = sc.create_lora_training_client(base_model="tiny-llama", rank=8)
+            print(tc.get_info())
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+        *,
+        retry_config: RetryConfig | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        event_hooks: Iterable[EventHook] = (),
+        config: ClientConfig | None = None,
+        http_client_factory: HttpClientFactory | None = None,
+        _transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(api_key, Mapping) and user_metadata is None:
+            # The official signature is ServiceClient(user_metadata=None, **kwargs): accept it positionally.
+            api_key, user_metadata = None, api_key
+        for name in _IGNORED_OFFICIAL_KWARGS & set(kwargs):
+            kwargs.pop(name)
+            logger.debug("ServiceClient(%s=...) is accepted for compatibility and ignored", name)
+        if config is None:
+            config = resolve_client_config(
+                api_key=api_key,
+                base_url=base_url,
+                user_metadata=user_metadata,
+                retry_config=retry_config,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers,
+                **kwargs,
+            )
+        if _transport is not None and http_client_factory is None:
+            http_client_factory = _factory_for(_transport)
+        self._config = config
+        self._rt = Runtime(config, event_hooks=event_hooks, http_client_factory=http_client_factory)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The resolved, frozen configuration (the API key never shows in its repr)."""
+        return self._config
+
+    def __repr__(self) -> str:
+        return (
+            f"ServiceClient(base_url={self._config.base_url!r}, session_id={self._rt.session.session_id!r})"
+        )
+
+    @property
+    def session_id(self) -> str | None:
+        """The server session id, once created (None before the first call that needs it)."""
+        return self._rt.session.session_id
+
+    def add_event_hook(self, hook: EventHook) -> None:
+        """Register `hook(event: SDKEvent)`, called on the SDK thread for every request, retry,
+        queue-state change, future completion, heartbeat and session event.
+
+        Example::
+
+            sc.add_event_hook(lambda e: print(e.kind, e.operation, dict(e.attributes)))
+        """
+        self._rt.observer.add_hook(hook)
+
+    def get_telemetry(self) -> Any:
+        """The telemetry reporter, or None when telemetry is off or not started."""
+        return self._rt._telemetry
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the heartbeat, close connections and join the background thread (idempotent).
+
+        Example::
+
+            sc = tinkex.ServiceClient(); ...; sc.close()
+        """
+        self._rt.close()
+
+    async def aclose(self) -> None:
+        """Async twin of `close` (runs it in a worker thread so the caller's loop keeps going)."""
+        await asyncio.to_thread(self.close)
+
+    def __enter__(self) -> ServiceClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ServiceClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # -- capabilities -----------------------------------------------------------------------------------------
+
+    async def _capabilities(self) -> GetServerCapabilitiesResponse:
+        response = await self._rt.requester.call("get_server_capabilities", purpose="session")
+        return GetServerCapabilitiesResponse.from_dict(response.body)
+
+    def get_server_capabilities(self) -> GetServerCapabilitiesResponse:
+        """Blocking: the base models the server supports.
+
+        Example::
+
+            print([m.model_name for m in sc.get_server_capabilities().supported_models])
+        """
+        return self._rt.run(self._capabilities())
+
+    async def get_server_capabilities_async(self) -> GetServerCapabilitiesResponse:
+        """Async twin of `get_server_capabilities`."""
+        return await self._rt.run_async(self._capabilities())
+
+    # -- training clients --------------------------------------------------------------------------------------
+
+    async def _create_model(
+        self,
+        model_seq_id: int,
+        base_model: str,
+        lora: dict[str, Any],
+        user_metadata: Mapping[str, Any] | None,
+    ) -> TrainingClient:
+        rt = self._rt
+        session_id = await rt.session.ensure()
+        await rt.ensure_telemetry()
+        body: dict[str, Any] = {
+            "session_id": session_id,
+            "model_seq_id": model_seq_id,
+            "base_model": base_model,
+            "lora_config": lora,
+            "type": "create_model",
+        }
+        if user_metadata is not None:
+            body["user_metadata"] = dict(user_metadata)
+        started = time.time()
+        response = await rt.requester.call("create_model", purpose="training", body=body)
+        data = response.body
+        rid = data.get("request_id") if isinstance(data, Mapping) else None
+        if not isinstance(rid, str) or not rid:
+            raise APIResponseValidationError("create_model answered without a request_id", body=data)
+        result = await poll_future(rt, rid, "CreateModel", started=started)
+        model_id = result.get("model_id")
+        if not isinstance(model_id, str) or not model_id:
+            raise APIResponseValidationError("create_model's result has no model_id", body=result)
+        logger.info("TrainingClient initialized for model %s", model_id)
+        return TrainingClient(rt, model_id=model_id, model_seq_id=model_seq_id)
+
+    def _create_lora(
+        self,
+        base_model: str,
+        rank: int,
+        seed: int | None,
+        train_mlp: bool,
+        train_attn: bool,
+        train_unembed: bool,
+        user_metadata: Mapping[str, Any] | None,
+    ) -> Coroutine[Any, Any, TrainingClient]:
+        if not (train_mlp or train_attn or train_unembed):
+            raise TinkexValidationError(
+                "create_lora_training_client",
+                "train_mlp, train_attn and train_unembed are all False, so nothing would be trained",
+                "set at least one of them to True",
+            )
+        if not isinstance(base_model, str) or not base_model:
+            raise TinkexValidationError(
+                "base_model", f"must be a model name, got {base_model!r}", "see get_server_capabilities()"
+            )
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+            raise TinkexValidationError(
+                "rank", f"must be an int >= 1, got {rank!r}", "pass rank=8, 16, 32 ..."
+            )
+        self._rt.session.check()
+        lora: dict[str, Any] = {
+            "rank": rank,
+            "seed": seed,
+            "train_unembed": train_unembed,
+            "train_mlp": train_mlp,
+            "train_attn": train_attn,
+        }
+        if seed is None:
+            del lora["seed"]
+        # model_seq_id is taken now, in the caller's thread: creation order is call order.
+        return self._create_model(self._rt.next_model_seq_id(), base_model, lora, user_metadata)
+
+    def create_lora_training_client(
+        self,
+        base_model: str,
+        rank: int = 32,
+        seed: int | None = None,
+        train_mlp: bool = True,
+        train_attn: bool = True,
+        train_unembed: bool = True,
+        user_metadata: dict[str, str] | None = None,
+    ) -> TrainingClient:
+        """Blocking: create a LoRA model on `base_model` and a TrainingClient for it.
+
+        Example::
+
+            tc = sc.create_lora_training_client(base_model="Qwen/Qwen3-8B", rank=16, seed=0)
+        """
+        coro = self._create_lora(base_model, rank, seed, train_mlp, train_attn, train_unembed, user_metadata)
+        return self._rt.run(coro)
+
+    async def create_lora_training_client_async(
+        self,
+        base_model: str,
+        rank: int = 32,
+        seed: int | None = None,
+        train_mlp: bool = True,
+        train_attn: bool = True,
+        train_unembed: bool = True,
+        user_metadata: dict[str, str] | None = None,
+    ) -> TrainingClient:
+        """Async twin of `create_lora_training_client`."""
+        coro = self._create_lora(base_model, rank, seed, train_mlp, train_attn, train_unembed, user_metadata)
+        return await self._rt.run_async(coro)
+
+    async def _from_state(
+        self, path: str, user_metadata: Mapping[str, Any] | None, optimizer: bool
+    ) -> TrainingClient:
+        info = await RestClient(self._rt)._weights_info(path)
+        if info.lora_rank is None:
+            raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)
+        flags = {
+            name: bool(getattr(info, name))
+            for name in ("train_mlp", "train_attn", "train_unembed")
+            if getattr(info, name, None) is not None
+        }
+        lora: dict[str, Any] = {
+            "rank": info.lora_rank,
+            "train_unembed": flags.get("train_unembed", True),
+            "train_mlp": flags.get("train_mlp", True),
+            "train_attn": flags.get("train_attn", True),
+        }
+        tc = await self._create_model(self._rt.next_model_seq_id(), info.base_model, lora, user_metadata)
+        load = tc.load_state_with_optimizer(path) if optimizer else tc.load_state(path)
+        await load.result_async()
+        return tc
+
+    def create_training_client_from_state(
+        self, path: str, user_metadata: dict[str, str] | None = None
+    ) -> TrainingClient:
+        """Blocking: a new LoRA model initialised from a checkpoint's weights (optimizer reset).
+
+        Example::
+
+            tc = sc.create_training_client_from_state("tinker://run-1/weights/step-100")
+        """
+        return self._rt.run(self._from_state(path, user_metadata, optimizer=False))
+
+    async def create_training_client_from_state_async(
+        self, path: str, user_metadata: dict[str, str] | None = None
+    ) -> TrainingClient:
+        """Async twin of `create_training_client_from_state`."""
+        return await self._rt.run_async(self._from_state(path, user_metadata, optimizer=False))
+
+    def create_training_client_from_state_with_optimizer(
+        self, path: str, user_metadata: dict[str, str] | None = None
+    ) -> TrainingClient:
+        """Blocking: like `create_training_client_from_state`, also restoring the Adam state.
+
+        Example::
+
+            tc = sc.create_training_client_from_state_with_optimizer("tinker://run-1/weights/step-100")
+        """
+        return self._rt.run(self._from_state(path, user_metadata, optimizer=True))
+
+    async def create_training_client_from_state_with_optimizer_async(
+        self, path: str, user_metadata: dict[str, str] | None = None
+    ) -> TrainingClient:
+        """Async twin of `create_training_client_from_state_with_optimizer`."""
+        return await self._rt.run_async(self._from_state(path, user_metadata, optimizer=True))
+
+    # -- sampling and REST -----------------------------------------------------------------------------------------
+
+    def create_sampling_client(
+        self,
+        model_path: str | None = None,
+        base_model: str | None = None,
+        retry_config: RetryConfig | None = None,
+    ) -> SamplingClient:
+        """Blocking: a SamplingClient for a base model or a saved sampler checkpoint.
+
+        Example::
+
+            sc2 = sc.create_sampling_client(base_model="Qwen/Qwen3-8B")
+        """
+        if model_path is None and base_model is None:
+            raise TinkexValidationError(
+                "create_sampling_client",
+                "needs model_path or base_model",
+                "pass model_path='tinker://...' or base_model='...'",
+            )
+        return self._rt.run(
+            create_sampling_session(
+                self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
+            )
+        )
+
+    async def create_sampling_client_async(
+        self,
+        model_path: str | None = None,
+        base_model: str | None = None,
+        retry_config: RetryConfig | None = None,
+    ) -> SamplingClient:
+        """Async twin of `create_sampling_client`."""
+        if model_path is None and base_model is None:
+            raise TinkexValidationError(
+                "create_sampling_client",
+                "needs model_path or base_model",
+                "pass model_path='tinker://...' or base_model='...'",
+            )
+        return await self._rt.run_async(
+            create_sampling_session(
+                self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
+            )
+        )
+
+    def create_rest_client(self) -> RestClient:
+        """A RestClient sharing this client's connection (no request is made).
+
+        Example::
+
+            runs = sc.create_rest_client().list_training_runs().result()
+        """
+        return RestClient(self._rt)

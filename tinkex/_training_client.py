@@ -1,0 +1,525 @@
+"""`TrainingClient`: forward / forward_backward (chunked, metrics merged), optim_step, checkpoints and
+sampling clients for one LoRA model, with requests dispatched in call order and never blocked by a
+failed or cancelled predecessor."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tinkex._config import RetryConfig
+from tinkex._exceptions import APIResponseValidationError, TinkexError, TinkexValidationError
+from tinkex._policy._chunking import chunk_data
+from tinkex._policy._metrics import merge_metrics
+from tinkex._policy._polling import QueueStateThrottle
+from tinkex._runtime._core import Runtime, TurnSequencer
+from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
+from tinkex._runtime._observe import logger
+from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
+from tinkex.types import (
+    AdamParams,
+    Datum,
+    ForwardBackwardInput,
+    ForwardBackwardOutput,
+    GetInfoResponse,
+    LoadWeightsResponse,
+    OptimStepResponse,
+    SaveWeightsForSamplerResponse,
+    SaveWeightsForSamplerResponseInternal,
+    SaveWeightsResponse,
+    TensorData,
+)
+
+if TYPE_CHECKING:
+    from tinkex._sampling_client import SamplingClient
+
+__all__ = ["CustomLossFn", "TrainingClient"]
+
+# (data, per-datum logprob tensors) -> (scalar loss tensor, metrics); torch types kept as Any so
+# importing tinkex never imports torch.
+CustomLossFn = Callable[[list[Datum], list[Any]], tuple[Any, dict[str, float]]]
+
+_QUEUE_REASONS = {
+    "paused_rate_limit": "concurrent training clients rate limit hit",
+    "paused_capacity": "Tinker backend is running short on capacity, please wait",
+}
+
+
+def _combine(outputs: Sequence[ForwardBackwardOutput]) -> ForwardBackwardOutput:
+    if len(outputs) == 1:
+        return outputs[0]
+    if not outputs:
+        return ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={})
+    return ForwardBackwardOutput(
+        loss_fn_output_type=outputs[0].loss_fn_output_type,
+        loss_fn_outputs=[o for out in outputs for o in out.loss_fn_outputs],
+        metrics=merge_metrics([(out.metrics, len(out.loss_fn_outputs)) for out in outputs]),
+    )
+
+
+class TrainingClient:
+    """Trains one LoRA model: forward_backward + optim_step, checkpoints, sampling from the weights.
+
+    Training calls return an `APIFuture` at once (`.result()` or `await`); their `_async` twins
+    return the same future after one await. Calls reach the server in call order.
+
+    Example::
+
+        tc = service_client.create_lora_training_client(base_model="Qwen/Qwen3-8B", rank=16)
+        fb = tc.forward_backward(data, "cross_entropy")
+        opt = tc.optim_step(tinkex.types.AdamParams(learning_rate=1e-4))
+        print(fb.result().metrics, opt.result())
+    """
+
+    def __init__(self, runtime: Runtime, *, model_id: str, model_seq_id: int | None = None) -> None:
+        self._rt = runtime
+        self.model_id = model_id
+        self.model_seq_id = model_seq_id
+        self._sequencer = TurnSequencer()
+        self._throttle = QueueStateThrottle()
+        self._tokenizer: Any = None
+
+    def __repr__(self) -> str:
+        return f"TrainingClient(model_id={self.model_id!r})"
+
+    # -- the ordered core ----------------------------------------------------------------------------
+
+    def _ordered(
+        self,
+        operation: str,
+        request_type: str,
+        bodies: Sequence[dict[str, Any]],
+    ) -> APIFuture[list[Mapping[str, Any]]]:
+        """Take one ticket per body now (call order), dispatch each in turn, then poll all results."""
+        self._rt.session.check()
+        tickets = self._sequencer.take(len(bodies))
+        sequencer = self._sequencer
+        return self._rt.spawn(
+            self._dispatch_and_poll(operation, request_type, tickets, bodies),
+            cleanup=lambda: sequencer.release(tickets),
+        )
+
+    async def _dispatch_and_poll(
+        self,
+        operation: str,
+        request_type: str,
+        tickets: list[int],
+        bodies: Sequence[dict[str, Any]],
+    ) -> list[Mapping[str, Any]]:
+        rt = self._rt
+        polls: list[asyncio.Task[Mapping[str, Any]]] = []
+        try:
+            for ticket, body in zip(tickets, bodies, strict=True):
+                await self._sequencer.wait_turn(ticket)
+                try:
+                    rt.session.check()
+                    started = time.time()
+                    wire = dict(body)
+                    wire["seq_id"] = self._sequencer.next_seq_id()
+                    response = await rt.requester.call(operation, purpose="training", body=wire)
+                    request_id = _request_id_of(response.body, operation)
+                finally:
+                    # The turn passes on as soon as the request is accepted (or failed): dispatch is
+                    # ordered, execution and polling are pipelined.
+                    self._sequencer.release([ticket])
+                polls.append(
+                    asyncio.get_running_loop().create_task(
+                        poll_future(
+                            rt,
+                            request_id,
+                            request_type,
+                            started=started,
+                            on_queue_state=self.on_queue_state_change,
+                            throttle=self._throttle,
+                        )
+                    )
+                )
+            return list(await asyncio.gather(*polls))
+        finally:
+            self._sequencer.release(tickets)
+            for p in polls:
+                if not p.done():
+                    p.cancel()
+
+    def on_queue_state_change(self, queue_state: str, queue_state_reason: str | None = None) -> None:
+        """Called (at most once a minute) when the server reports this model's requests paused."""
+        if queue_state == "active":
+            return
+        reason = queue_state_reason or _QUEUE_REASONS.get(queue_state, "unknown")
+        logger.warning("Training is paused for %s. Reason: %s", self.model_id, reason)
+
+    # -- forward / forward_backward -------------------------------------------------------------------
+
+    def _fwd(
+        self,
+        operation: str,
+        request_type: str,
+        input_key: str,
+        data: Sequence[Datum],
+        loss_fn: str,
+        loss_fn_config: Mapping[str, float] | None,
+    ) -> APIFuture[ForwardBackwardOutput]:
+        data = list(data)
+        if not data:
+            return completed(ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={}))
+        cfg = self._rt.config
+        chunks = chunk_data(data, max_datums=cfg.chunk_max_datums, max_bytes=cfg.chunk_max_bytes)
+        config = dict(loss_fn_config) if loss_fn_config is not None else None
+        bodies = [
+            {
+                input_key: ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config).to_dict(),  # type: ignore[arg-type]
+                "model_id": self.model_id,
+            }
+            for chunk in chunks
+        ]
+        raw = self._ordered(operation, request_type, bodies)
+        return chain(raw, lambda results: _combine([ForwardBackwardOutput.from_dict(r) for r in results]))
+
+    def forward(
+        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+    ) -> APIFuture[ForwardBackwardOutput]:
+        """Forward pass only: per-datum loss outputs (e.g. logprobs) and metrics; no gradients.
+
+        Example::
+
+            out = tc.forward(data, "cross_entropy").result()
+            print(out.loss_fn_outputs[0]["logprobs"].tolist())
+        """
+        return self._fwd("forward", "Forward", "forward_input", data, loss_fn, loss_fn_config)
+
+    async def forward_async(
+        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+    ) -> APIFuture[ForwardBackwardOutput]:
+        """Async twin of `forward` (submitted at once; await the returned future for the result)."""
+        return self.forward(data, loss_fn, loss_fn_config)
+
+    def forward_backward(
+        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+    ) -> APIFuture[ForwardBackwardOutput]:
+        """Forward and backward pass; gradients accumulate until the next optim_step.
+
+        `loss_fn` is one of cross_entropy, importance_sampling, ppo, cispo, dro. Large batches are
+        split into several requests (ClientConfig.chunk_max_datums / chunk_max_bytes) and the
+        results joined in order.
+
+        Example::
+
+            fut = tc.forward_backward(data, "cross_entropy")
+            print(fut.result().metrics["loss:sum"])
+        """
+        return self._fwd(
+            "forward_backward", "ForwardBackward", "forward_backward_input", data, loss_fn, loss_fn_config
+        )
+
+    async def forward_backward_async(
+        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+    ) -> APIFuture[ForwardBackwardOutput]:
+        """Async twin of `forward_backward`: already submitted when this returns.
+
+        Example::
+
+            fb = await tc.forward_backward_async(data, "cross_entropy")
+            opt = await tc.optim_step_async(AdamParams())   # both are on the wire now
+            print((await fb).metrics, await opt)
+        """
+        return self.forward_backward(data, loss_fn, loss_fn_config)
+
+    # -- custom loss ---------------------------------------------------------------------------------------
+
+    def forward_backward_custom(
+        self, data: list[Datum], loss_fn: CustomLossFn
+    ) -> APIFuture[ForwardBackwardOutput]:
+        """forward_backward with a loss computed here by torch autograd (torch must be installed).
+
+        Runs a cross_entropy forward to get per-token logprobs, calls ``loss_fn(data, logprobs)``
+        in this thread, then sends a forward_backward whose weights are -dloss/dlogprob, so the
+        server's gradient equals the custom loss's. The user's metrics are added to the result.
+
+        Example::
+
+            def loss_fn(data, logprobs):
+                loss = -sum(lp.sum() for lp in logprobs)
+                return loss, {"custom:sum": float(loss)}
+
+            out = tc.forward_backward_custom(data, loss_fn).result()
+        """
+        forward = self.forward(data, "cross_entropy").result()
+        linear, metrics = _linearize(data, forward, loss_fn)
+        backward = self.forward_backward(linear, "cross_entropy")
+        return chain(backward, lambda out: _with_metrics(out, metrics))
+
+    async def forward_backward_custom_async(
+        self, data: list[Datum], loss_fn: CustomLossFn
+    ) -> APIFuture[ForwardBackwardOutput]:
+        """Async twin of `forward_backward_custom`; the loss runs in the caller's thread too."""
+        forward = await self.forward(data, "cross_entropy").result_async()
+        linear, metrics = _linearize(data, forward, loss_fn)
+        backward = self.forward_backward(linear, "cross_entropy")
+        return chain(backward, lambda out: _with_metrics(out, metrics))
+
+    # -- optimizer and checkpoints -------------------------------------------------------------------------
+
+    def optim_step(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
+        """Apply the accumulated gradients with Adam.
+
+        Example::
+
+            tc.optim_step(AdamParams(learning_rate=1e-4)).result()
+        """
+        body = {"adam_params": adam_params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
+        return chain(
+            self._ordered("optim_step", "OptimStep", [body]), lambda r: OptimStepResponse.from_dict(r[0])
+        )
+
+    async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
+        """Async twin of `optim_step` (submitted when this returns)."""
+        return self.optim_step(adam_params)
+
+    def save_state(self, name: str) -> APIFuture[SaveWeightsResponse]:
+        """Save weights and optimizer state as a training checkpoint named `name`.
+
+        Example::
+
+            path = tc.save_state("step-100").result().path   # tinker://<run>/weights/step-100
+        """
+        _require_name(name, "save_state")
+        body = {"model_id": self.model_id, "path": name, "type": "save_weights"}
+        return chain(
+            self._ordered("save_weights", "SaveWeights", [body]),
+            lambda r: SaveWeightsResponse.from_dict(r[0]),
+        )
+
+    async def save_state_async(self, name: str) -> APIFuture[SaveWeightsResponse]:
+        """Async twin of `save_state`."""
+        return self.save_state(name)
+
+    def _load(self, path: str, optimizer: bool) -> APIFuture[LoadWeightsResponse]:
+        _require_name(path, "load_state")
+        body = {"model_id": self.model_id, "path": path, "optimizer": optimizer, "type": "load_weights"}
+        return chain(
+            self._ordered("load_weights", "LoadWeights", [body]),
+            lambda r: LoadWeightsResponse.from_dict(r[0]),
+        )
+
+    def load_state(self, path: str) -> APIFuture[LoadWeightsResponse]:
+        """Load weights (not optimizer state) from a tinker:// checkpoint path.
+
+        Example::
+
+            tc.load_state("tinker://run-1/weights/step-100").result()
+        """
+        return self._load(path, False)
+
+    async def load_state_async(self, path: str) -> APIFuture[LoadWeightsResponse]:
+        """Async twin of `load_state`."""
+        return self.load_state(path)
+
+    def load_state_with_optimizer(self, path: str) -> APIFuture[LoadWeightsResponse]:
+        """Load weights and Adam state from a tinker:// checkpoint path.
+
+        Example::
+
+            tc.load_state_with_optimizer("tinker://run-1/weights/step-100").result()
+        """
+        return self._load(path, True)
+
+    async def load_state_with_optimizer_async(self, path: str) -> APIFuture[LoadWeightsResponse]:
+        """Async twin of `load_state_with_optimizer`."""
+        return self.load_state_with_optimizer(path)
+
+    def save_weights_for_sampler(self, name: str) -> APIFuture[SaveWeightsForSamplerResponse]:
+        """Save the current weights for sampling under `name`.
+
+        Example::
+
+            path = tc.save_weights_for_sampler("s1").result().path  # tinker://<run>/sampler_weights/s1
+        """
+        _require_name(name, "save_weights_for_sampler")
+        body = {"model_id": self.model_id, "path": name, "type": "save_weights_for_sampler"}
+
+        def convert(results: list[Mapping[str, Any]]) -> SaveWeightsForSamplerResponse:
+            internal = SaveWeightsForSamplerResponseInternal.from_dict(results[0])
+            if not internal.path:
+                raise APIResponseValidationError(
+                    "save_weights_for_sampler answered without a path", body=results[0]
+                )
+            return SaveWeightsForSamplerResponse(path=internal.path)
+
+        return chain(self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body]), convert)
+
+    async def save_weights_for_sampler_async(self, name: str) -> APIFuture[SaveWeightsForSamplerResponse]:
+        """Async twin of `save_weights_for_sampler`."""
+        return self.save_weights_for_sampler(name)
+
+    def save_weights_and_get_sampling_client_submit(
+        self, retry_config: RetryConfig | None = None
+    ) -> APIFuture[SamplingClient]:
+        """Save the current weights ephemerally (in training order) and get a SamplingClient on them."""
+        from tinkex._sampling_client import SamplingClient
+
+        seq = self._rt.next_sampling_session_seq_id()
+        body = {"model_id": self.model_id, "sampling_session_seq_id": seq, "type": "save_weights_for_sampler"}
+        rt = self._rt
+
+        def convert(results: list[Mapping[str, Any]]) -> SamplingClient:
+            internal = SaveWeightsForSamplerResponseInternal.from_dict(results[0])
+            if not internal.sampling_session_id:
+                raise APIResponseValidationError(
+                    "save_weights_for_sampler (ephemeral) answered without a sampling_session_id",
+                    body=results[0],
+                )
+            return SamplingClient(
+                rt, sampling_session_id=internal.sampling_session_id, retry_config=retry_config
+            )
+
+        return chain(self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body]), convert)
+
+    def save_weights_and_get_sampling_client(
+        self, name: str | None = None, retry_config: RetryConfig | None = None
+    ) -> SamplingClient:
+        """Blocking: sample from the current weights. `name` is accepted and ignored, as officially.
+
+        Example::
+
+            sc = tc.save_weights_and_get_sampling_client()
+            print(sc.sample(prompt, 1, SamplingParams(max_tokens=8)).result())
+        """
+        return self.save_weights_and_get_sampling_client_submit(retry_config).result()
+
+    async def save_weights_and_get_sampling_client_async(
+        self, name: str | None = None, retry_config: RetryConfig | None = None
+    ) -> SamplingClient:
+        """Async twin of `save_weights_and_get_sampling_client` (returns the client)."""
+        return await self.save_weights_and_get_sampling_client_submit(retry_config).result_async()
+
+    def create_sampling_client(
+        self, model_path: str, retry_config: RetryConfig | None = None
+    ) -> SamplingClient:
+        """Blocking: a SamplingClient for a saved sampler checkpoint (tinker:// path).
+
+        Example::
+
+            sc = tc.create_sampling_client(tc.save_weights_for_sampler("s").result().path)
+        """
+        from tinkex._sampling_client import create_sampling_session
+
+        return self._rt.run(
+            create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config)
+        )
+
+    async def create_sampling_client_async(
+        self, model_path: str, retry_config: RetryConfig | None = None
+    ) -> SamplingClient:
+        """Async twin of `create_sampling_client`."""
+        from tinkex._sampling_client import create_sampling_session
+
+        return await self._rt.run_async(
+            create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config)
+        )
+
+    # -- info and tokenizer --------------------------------------------------------------------------------
+
+    async def _get_info(self) -> GetInfoResponse:
+        response = await self._rt.requester.call(
+            "get_info", purpose="training", body={"model_id": self.model_id, "type": "get_info"}
+        )
+        return GetInfoResponse.from_dict(response.body)
+
+    def get_info(self) -> GetInfoResponse:
+        """Blocking: the model's base model, LoRA rank and tokenizer id.
+
+        Example::
+
+            print(tc.get_info().model_data.tokenizer_id)
+        """
+        return self._rt.run(self._get_info())
+
+    async def get_info_async(self) -> GetInfoResponse:
+        """Async twin of `get_info`."""
+        return await self._rt.run_async(self._get_info())
+
+    def get_tokenizer(self) -> Any:
+        """The model's HuggingFace tokenizer (needs `transformers`; cached per client).
+
+        Example::
+
+            tok = tc.get_tokenizer()
+            prompt = tinkex.types.ModelInput.from_ints(tok.encode("Hello"))
+        """
+        if self._tokenizer is None:
+            info = self.get_info()
+            data = info.model_data
+            tid = tokenizer_id_for(
+                getattr(data, "tokenizer_id", None), getattr(data, "model_name", None) or info.model_name
+            )
+            self._tokenizer = load_tokenizer(tid)
+        return self._tokenizer
+
+
+def _request_id_of(body: object, operation: str) -> str:
+    if isinstance(body, Mapping):
+        rid = body.get("request_id")
+        if isinstance(rid, str) and rid:
+            return rid
+    raise APIResponseValidationError(f"{operation} answered without a request_id", body=body)
+
+
+def _require_name(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise TinkexValidationError(f"{what}(name/path)", f"must be a non-empty string, got {value!r}", "")
+
+
+def _with_metrics(out: ForwardBackwardOutput, metrics: Mapping[str, float]) -> ForwardBackwardOutput:
+    merged = dict(out.metrics)
+    merged.update(metrics)
+    return ForwardBackwardOutput(
+        loss_fn_output_type=out.loss_fn_output_type, loss_fn_outputs=out.loss_fn_outputs, metrics=merged
+    )
+
+
+def _linearize(
+    data: Sequence[Datum], forward: ForwardBackwardOutput, loss_fn: CustomLossFn
+) -> tuple[list[Datum], dict[str, float]]:
+    """Run the user's loss on leaf logprob tensors and turn its gradient into cross_entropy weights."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise TinkexError("forward_backward_custom needs torch: pip install 'tinkex[torch]'") from exc
+    if len(forward.loss_fn_outputs) != len(data):
+        raise APIResponseValidationError(
+            f"forward returned {len(forward.loss_fn_outputs)} outputs for {len(data)} datums"
+        )
+    logprobs = []
+    for out in forward.loss_fn_outputs:
+        td = out["logprobs"]
+        tensor = td.to_torch() if isinstance(td, TensorData) else torch.tensor(td)
+        logprobs.append(tensor.detach().to(torch.float32).clone().requires_grad_(True))
+    loss, metrics = loss_fn(list(data), logprobs)
+    loss.backward()
+    linear = []
+    for datum, lp in zip(data, logprobs, strict=True):
+        if lp.grad is None:
+            raise TinkexValidationError(
+                "forward_backward_custom(loss_fn)",
+                "the loss does not depend on every logprob tensor (no gradient computed)",
+                "make the returned loss a function of each tensor in the logprobs list",
+            )
+        if "target_tokens" not in datum.loss_fn_inputs:
+            raise TinkexValidationError(
+                "Datum.loss_fn_inputs['target_tokens']",
+                "is required by forward_backward_custom",
+                "add target_tokens to every datum",
+            )
+        linear.append(
+            Datum(
+                model_input=datum.model_input,
+                loss_fn_inputs={
+                    "target_tokens": datum.loss_fn_inputs["target_tokens"],
+                    # cross_entropy is -sum(w * logp): weights -dL/dlogp give the custom gradient.
+                    "weights": TensorData.from_torch(-lp.grad.reshape(lp.shape)),
+                },
+            )
+        )
+    return linear, {k: float(v) for k, v in dict(metrics).items()}
