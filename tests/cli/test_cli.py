@@ -1,0 +1,351 @@
+"""The `tinkex` CLI through click's CliRunner against a scripted Tinker API (httpx.MockTransport
+injected through ServiceClient's public `_transport` hook) and a real storage server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+import tinkex
+from tinkex.cli import cli, main
+from tinkex.cli._commands import _exit_code
+
+try:
+    from download._server import ArchiveServer, Resource
+except ImportError:  # pragma: no cover
+    from tests.download._server import ArchiveServer, Resource  # type: ignore[no-redef]
+
+KEY = "tml-" + "k" * 40
+TIME = "2025-12-03T01:00:00Z"
+
+
+def ck(run: str, kind: str, name: str, size: int | None = 1536, public: bool = False) -> dict[str, Any]:
+    return {
+        "checkpoint_id": f"{kind}/{name}",
+        "checkpoint_type": "training" if kind == "weights" else "sampler",
+        "time": TIME,
+        "tinker_path": f"tinker://{run}/{kind}/{name}",
+        "size_bytes": size,
+        "public": public,
+    }
+
+
+def run_obj(i: int) -> dict[str, Any]:
+    return {
+        "training_run_id": f"run-{i}",
+        "base_model": "tiny-llama",
+        "model_owner": "me",
+        "is_lora": True,
+        "lora_rank": 8,
+        "corrupted": i == 2,
+        "last_request_time": TIME,
+        "last_checkpoint": ck(f"run-{i}", "weights", "0001"),
+        "last_sampler_checkpoint": None,
+        "user_metadata": {"team": "a"},
+    }
+
+
+class FakeAPI:
+    """A scripted Tinker API: records requests, answers the REST endpoints."""
+
+    def __init__(self, runs: int = 45, archive_url: str = "http://127.0.0.1:9/none") -> None:
+        self.runs = [run_obj(i) for i in range(runs)]
+        self.checkpoints = [
+            ck("run-1", "weights", "0001"),
+            ck("run-1", "sampler_weights", "final", 2**30, True),
+        ]
+        self.requests: list[httpx.Request] = []
+        self.archive_url = archive_url
+        self.deleted: list[str] = []
+        self.public: dict[str, bool] = {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.headers.get("x-api-key") != KEY:
+            return httpx.Response(401, json={"detail": "Invalid API key"})
+        p, m, q = request.url.path, request.method, request.url.params
+        if p == "/api/v1/training_runs":
+            lim, off = int(q.get("limit", 20)), int(q.get("offset", 0))
+            page = self.runs[off : off + lim]
+            return httpx.Response(
+                200,
+                json={
+                    "training_runs": page,
+                    "cursor": {"offset": off, "limit": lim, "total_count": len(self.runs)},
+                },
+            )
+        if p.startswith("/api/v1/training_runs/"):
+            parts = p.split("/")[4:]
+            run = parts[0]
+            if run not in {r["training_run_id"] for r in self.runs}:
+                return httpx.Response(404, json={"detail": f"training run {run} not found"})
+            if len(parts) == 1:
+                return httpx.Response(200, json=next(r for r in self.runs if r["training_run_id"] == run))
+            if len(parts) == 2:
+                return httpx.Response(
+                    200,
+                    json={
+                        "checkpoints": [
+                            c for c in self.checkpoints if c["tinker_path"].startswith(f"tinker://{run}/")
+                        ],
+                        "cursor": None,
+                    },
+                )
+            path = f"tinker://{run}/{parts[2]}/{parts[3]}"
+            if len(parts) == 5 and parts[4] == "archive":
+                return httpx.Response(302, headers={"Location": self.archive_url})
+            if len(parts) == 5 and parts[4] == "publish":
+                want = m == "POST"
+                if self.public.get(path, False) == want:
+                    return httpx.Response(409, json={"detail": "already in that state"})
+                self.public[path] = want
+                return httpx.Response(204)
+            if len(parts) == 4 and m == "DELETE":
+                self.deleted.append(path)
+                return httpx.Response(204)
+        if p == "/api/v1/checkpoints":
+            lim, off = int(q.get("limit", 100)), int(q.get("offset", 0))
+            return httpx.Response(
+                200,
+                json={
+                    "checkpoints": self.checkpoints[off : off + lim],
+                    "cursor": {"offset": off, "limit": lim, "total_count": len(self.checkpoints)},
+                },
+            )
+        if p == "/api/v1/sessions":
+            return httpx.Response(200, json={"sessions": ["s-1", "s-2"]})
+        if p == "/api/v1/sessions/s-1":
+            return httpx.Response(200, json={"training_run_ids": ["run-1"], "sampler_ids": []})
+        if p.startswith("/api/v1/sessions/"):
+            return httpx.Response(404, json={"detail": "no such session"})
+        return httpx.Response(404, json={"detail": f"unscripted {m} {p}"})
+
+
+def invoke(api: FakeAPI, args: list[str], *, key: str = KEY, input: str | None = None) -> Result:
+    obj = {"client_kwargs": {"_transport": httpx.MockTransport(api), "base_url": "http://tinker.test"}}
+    runner = CliRunner()
+    return runner.invoke(cli, ["--api-key", key, *args], obj=obj, input=input)
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"tinkex {tinkex.__version__}"
+    result = CliRunner().invoke(cli, ["--json", "version"])
+    assert json.loads(result.output) == {"version": tinkex.__version__}
+
+
+def test_help_documents_exit_codes() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for line in ["130  interrupted", "3    not found", "4    authentication", "TINKER_API_KEY"]:
+        assert line in result.output
+
+
+def test_run_list_table_pages_and_title() -> None:
+    api = FakeAPI(runs=45)
+    result = invoke(api, ["run", "list", "--limit", "30"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "30 training runs (15 more not shown, use --limit to see more)"
+    assert lines[1].split() == ["Run", "ID", "Base", "Model", "Owner", "LoRA", "Last", "Update", "Status"]
+    assert "Rank 8" in lines[3]
+    assert any("run-2" in ln and "Failed" in ln for ln in lines)
+    assert len(lines) == 3 + 30
+
+
+def test_run_list_json_all_pages() -> None:
+    api = FakeAPI(runs=245)
+    result = invoke(api, ["--json", "run", "list", "--limit", "0"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [r["training_run_id"] for r in data["runs"]] == [f"run-{i}" for i in range(245)]
+    assert data["total_count"] == 245
+    offsets = [int(r.url.params["offset"]) for r in api.requests if r.url.path == "/api/v1/training_runs"]
+    assert offsets == [0, 100, 200]
+
+
+def test_run_info_and_not_found_exit_code() -> None:
+    api = FakeAPI()
+    result = invoke(api, ["run", "info", "run-1"])
+    assert result.exit_code == 0, result.output
+    assert "Last Training Checkpoint" in result.output
+    assert "tinker://run-1/weights/0001" in result.output
+    assert "Metadata: team" in result.output
+    missing = invoke(api, ["run", "info", "nope"])
+    assert missing.exit_code == 3
+    assert missing.output.count("\n") == 1  # one line, no traceback
+    assert missing.output.startswith("tinkex: error: ")
+    assert "Traceback" not in missing.output
+
+
+def test_debug_shows_traceback() -> None:
+    result = invoke(FakeAPI(), ["--debug", "run", "info", "nope"])
+    assert result.exit_code == 3
+    assert "Traceback" in result.output
+
+
+def test_bad_key_is_exit_4_and_never_printed() -> None:
+    bad = "tml-" + "z" * 40
+    result = invoke(FakeAPI(), ["run", "list"], key=bad)
+    assert result.exit_code == 4
+    assert bad not in result.output
+    assert "z" * 20 not in result.output
+
+
+def test_checkpoint_list_info_json() -> None:
+    api = FakeAPI()
+    result = invoke(api, ["checkpoint", "list"])
+    assert result.exit_code == 0, result.output
+    assert "1.0 GB" in result.output
+    assert "1.5 KB" in result.output
+    data = json.loads(invoke(api, ["checkpoint", "list", "--run-id", "run-1", "--json"]).output)
+    assert data["run_id"] == "run-1"
+    assert [c["checkpoint_id"] for c in data["checkpoints"]] == ["weights/0001", "sampler_weights/final"]
+    info = invoke(api, ["checkpoint", "info", "tinker://run-1/sampler_weights/final"])
+    assert info.exit_code == 0, info.output
+    assert "Public" in info.output
+    assert "Yes" in info.output
+    gone = invoke(api, ["checkpoint", "info", "tinker://run-1/weights/9999"])
+    assert gone.exit_code == 3
+    assert "not found" in gone.output
+
+
+def test_bad_tinker_path_is_usage_error_before_any_request() -> None:
+    api = FakeAPI()
+    result = invoke(api, ["checkpoint", "publish", "run-1/weights/x"])
+    assert result.exit_code == 2
+    assert "tinker://" in result.output
+    assert api.requests == []
+
+
+def test_publish_unpublish_and_conflict() -> None:
+    api = FakeAPI()
+    path = "tinker://run-1/weights/0001"
+    assert invoke(api, ["checkpoint", "publish", path]).exit_code == 0
+    assert api.public[path] is True
+    again = invoke(api, ["checkpoint", "publish", path])
+    assert again.exit_code == 1
+    assert "409" in again.output
+    # 409 is reported at once, not retried for minutes
+    assert sum(1 for r in api.requests if r.url.path.endswith("/publish")) == 2
+    out = invoke(api, ["--json", "checkpoint", "unpublish", path])
+    assert json.loads(out.output) == {"tinker_path": path, "public": False}
+
+
+def test_delete_asks_and_respects_no() -> None:
+    api = FakeAPI()
+    paths = ["tinker://run-1/weights/0001", "tinker://run-1/sampler_weights/final"]
+    no = invoke(api, ["checkpoint", "delete", *paths], input="n\n")
+    assert no.exit_code == 0
+    assert "Deletion cancelled." in no.output
+    assert api.deleted == []
+    yes = invoke(api, ["checkpoint", "delete", *paths, "--yes"])
+    assert yes.exit_code == 0, yes.output
+    assert api.deleted == paths
+
+
+def test_session_list_and_info() -> None:
+    api = FakeAPI()
+    data = json.loads(invoke(api, ["--json", "session", "list"]).output)
+    assert data == {"sessions": ["s-1", "s-2"]}
+    info = invoke(api, ["session", "info", "s-1"])
+    assert info.exit_code == 0
+    assert "run-1" in info.output
+    assert invoke(api, ["session", "info", "s-404"]).exit_code == 3
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_checkpoint_download_end_to_end(storage: ArchiveServer, tmp_path: Path) -> None:
+    payload = b"\x01" * 300_000
+    storage.resources["/signed/ckpt.tar"] = Resource(_tar({"adapter_model.safetensors": payload}))
+    api = FakeAPI(archive_url=storage.url("/signed/ckpt.tar"))
+    path = "tinker://run-1/sampler_weights/final"
+    result = invoke(api, ["--json", "checkpoint", "download", path, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    target = tmp_path / "run-1_sampler_weights_final"
+    assert data["destination"] == str(target)
+    assert (target / "adapter_model.safetensors").read_bytes() == payload
+    # the storage host never saw the API key
+    assert all("x-api-key" not in h for _, h in storage.requests)
+    again = invoke(api, ["checkpoint", "download", path, "-o", str(tmp_path)])
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+    forced = invoke(api, ["checkpoint", "download", path, "-o", str(tmp_path), "--force", "--progress"])
+    assert forced.exit_code == 0, forced.output
+    assert "Downloaded" in forced.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1_sampler_weights_final"]
+
+
+def test_checkpoint_download_malicious_archive_fails_cleanly(storage: ArchiveServer, tmp_path: Path) -> None:
+    storage.resources["/evil"] = Resource(_tar({"../../evil": b"x"}))
+    api = FakeAPI(archive_url=storage.url("/evil"))
+    result = invoke(api, ["checkpoint", "download", "tinker://run-1/weights/0001", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "Refusing to extract" in result.output
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_sample_requires_exactly_one_prompt_form() -> None:
+    result = invoke(FakeAPI(), ["sample", "--base-model", "m"])
+    assert result.exit_code == 2
+    assert "PROMPT" in result.output
+
+
+def test_serve_reports_missing_server_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("tinkex_server"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert "pip install 'tinkex[server]'" in result.output
+
+
+def test_main_returns_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["version"]) == 0
+    assert main(["no-such-command"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (KeyboardInterrupt(), 130),
+        (tinkex.NotFoundError("x", status_code=404), 3),
+        (tinkex.AuthenticationError("x", status_code=401), 4),
+        (tinkex.PermissionDeniedError("x", status_code=403), 4),
+        (tinkex.APIConnectionError(), 5),
+        (tinkex.APITimeoutError(), 5),
+        (tinkex.TinkexValidationError("f", "bad"), 2),
+        (click.UsageError("bad"), 2),
+        (tinkex.ConflictError("x", status_code=409), 1),
+        (tinkex.InternalServerError("x", status_code=500), 1),
+        (RuntimeError("boom"), 1),
+    ],
+)
+def test_exit_code_table(exc: BaseException, code: int) -> None:
+    assert _exit_code(exc) == code

@@ -1,0 +1,612 @@
+"""The click command tree of `tinkex`, its exit codes and the one place where exceptions become a
+single error line (traceback only with --debug)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+import tinkex
+from tinkex.cli._format import (
+    ProgressBar,
+    as_dict,
+    human_size,
+    relative_time,
+    render_kv,
+    render_table,
+    to_json,
+)
+
+# Exit codes scripts can rely on (also printed by `tinkex --help`).
+EXIT_OK = 0
+EXIT_API_ERROR = 1  # the server refused or failed the request, or the download failed verification
+EXIT_USAGE = 2  # bad arguments or bad local input (click's own usage errors use 2 as well)
+EXIT_NOT_FOUND = 3  # no such run, checkpoint, session or sampler
+EXIT_AUTH = 4  # missing / wrong API key (401) or not allowed (403)
+EXIT_CONNECTION = 5  # the server could not be reached or timed out
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), the shell convention
+
+EPILOG = """\b
+Exit codes:
+  0    success
+  1    API error (the server refused or failed the request; a download failed verification)
+  2    usage error (bad arguments or local input)
+  3    not found (run, checkpoint, session or sampler)
+  4    authentication or permission error (check --api-key / TINKER_API_KEY)
+  5    connection error or timeout (check --base-url / TINKER_BASE_URL)
+  130  interrupted (Ctrl-C)
+
+\b
+Environment: TINKER_API_KEY, TINKER_BASE_URL (overridden by --api-key / --base-url).
+"""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """Per-invocation state: output mode, connection options, the lazily built ServiceClient."""
+
+    def __init__(self, *, json_output: bool, debug: bool, client_kwargs: dict[str, Any]) -> None:
+        self.json_output = json_output
+        self.debug = debug
+        self.client_kwargs = client_kwargs
+        self._service: Any = None
+
+    def service(self) -> Any:
+        if self._service is None:
+            self._service = tinkex.ServiceClient(**self.client_kwargs)
+        return self._service
+
+    def rest(self) -> Any:
+        return self.service().create_rest_client()
+
+    def close(self) -> None:
+        if self._service is not None:
+            with contextlib.suppress(Exception):
+                self._service.close()
+            self._service = None
+
+    def emit(self, data: Any, text: str | None) -> None:
+        """JSON for scripts, else the human text (nothing when `text` is None)."""
+        if self.json_output:
+            click.echo(to_json(data))
+        elif text is not None:
+            click.echo(text)
+
+
+def _exit_code(exc: BaseException) -> int:
+    """Map an exception to an exit code (pure; table-tested)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, tinkex.NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, tinkex.AuthenticationError | tinkex.PermissionDeniedError):
+        return EXIT_AUTH
+    if isinstance(exc, tinkex.APIConnectionError):
+        return EXIT_CONNECTION
+    if isinstance(exc, tinkex.TinkexValidationError | click.UsageError):
+        return EXIT_USAGE
+    return EXIT_API_ERROR
+
+
+class _NotFound(tinkex.TinkexError):
+    """A lookup the CLI did itself found nothing (e.g. `checkpoint info` of an unknown path)."""
+
+
+def _fail(ctx: Context, exc: BaseException) -> NoReturn:
+    code = EXIT_NOT_FOUND if isinstance(exc, _NotFound) else _exit_code(exc)
+    if ctx.debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if code == EXIT_INTERRUPTED:
+        click.echo("tinkex: interrupted", err=True)
+    else:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if not isinstance(exc, tinkex.TinkexError):
+            message = f"{type(exc).__name__}: {message}"
+        key = ctx.client_kwargs.get("api_key")
+        if key and len(key) >= 6:
+            message = message.replace(key, "<redacted>")
+        click.echo(f"tinkex: error: {message}", err=True)
+    sys.exit(code)
+
+
+def command(fn: F) -> F:
+    """Run a command body with the CLI's error handling and close the client afterwards."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx: Context = click.get_current_context().find_object(Context)  # type: ignore[assignment]
+        try:
+            return fn(ctx, *args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            _fail(ctx, exc)
+        finally:
+            ctx.close()
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable JSON output.")
+@click.option("--base-url", default=None, metavar="URL", help="Server URL [env TINKER_BASE_URL].")
+@click.option("--api-key", default=None, metavar="KEY", help="API key [env TINKER_API_KEY].")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@click.pass_context
+def cli(
+    ctx: click.Context, json_output: bool, base_url: str | None, api_key: str | None, debug: bool
+) -> None:
+    """tinkex: manage Tinker training runs, checkpoints and sessions, sample, and serve locally."""
+    # Tests (and embedding programs) may preset extra ServiceClient arguments through `obj`.
+    preset = ctx.obj if isinstance(ctx.obj, dict) else {}
+    kwargs: dict[str, Any] = dict(preset.get("client_kwargs", {}))
+    if base_url is not None:
+        kwargs["base_url"] = base_url
+    if api_key is not None:
+        kwargs["api_key"] = api_key
+    ctx.obj = Context(json_output=json_output, debug=debug, client_kwargs=kwargs)
+
+
+def _json_option(fn: F) -> F:
+    """`--json` accepted after the subcommand too (`tinkex run list --json`)."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_object(Context).json_output = True  # type: ignore[union-attr]
+
+    return click.option(
+        "--json", "_json", is_flag=True, expose_value=False, callback=callback, help="JSON output."
+    )(fn)
+
+
+# --- version ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@_json_option
+@command
+def version(ctx: Context) -> None:
+    """Print the tinkex version."""
+    ctx.emit({"version": tinkex.__version__}, f"tinkex {tinkex.__version__}")
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def _page(
+    fetch: Callable[[int, int], Any], items_of: Callable[[Any], list[Any]], limit: int, page: int
+) -> tuple[list[Any], int | None]:
+    """Fetch up to `limit` items (0 = all) in pages; returns (items, total_count or None)."""
+    items: list[Any] = []
+    total: int | None = None
+    while True:
+        want = page if limit == 0 else min(page, limit - len(items))
+        resp = fetch(want, len(items))
+        got = items_of(resp)
+        cursor = getattr(resp, "cursor", None)
+        if cursor is not None and getattr(cursor, "total_count", None) is not None:
+            total = cursor.total_count
+        items.extend(got)
+        if len(got) < want or (limit and len(items) >= limit) or (total is not None and len(items) >= total):
+            return items, total
+
+
+def _lora(run: Any) -> str:
+    if not run.is_lora:
+        return "No"
+    return f"Rank {run.lora_rank}" if run.lora_rank else "Yes"
+
+
+def _more(shown: int, total: int | None, noun: str) -> str:
+    if shown == 0:
+        return f"No {noun} found"
+    extra = (total or shown) - shown
+    title = f"{shown} {noun}"
+    return title + (f" ({extra} more not shown, use --limit to see more)" if extra > 0 else "")
+
+
+@cli.group()
+def run() -> None:
+    """Training runs."""
+
+
+@run.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="0 = all.")
+@_json_option
+@command
+def run_list(ctx: Context, limit: int) -> None:
+    """List your training runs (newest first)."""
+    rest = ctx.rest()
+    runs, total = _page(
+        lambda n, off: rest.list_training_runs(limit=n, offset=off).result(),
+        lambda r: list(r.training_runs),
+        limit,
+        100,
+    )
+    rows = [
+        [
+            r.training_run_id,
+            r.base_model,
+            r.model_owner,
+            _lora(r),
+            relative_time(r.last_request_time),
+            "Failed" if r.corrupted else "Active",
+        ]
+        for r in runs
+    ]
+    text = render_table(
+        ["Run ID", "Base Model", "Owner", "LoRA", "Last Update", "Status"],
+        rows,
+        title=_more(len(runs), total, "training runs"),
+    )
+    ctx.emit({"runs": [as_dict(r) for r in runs], "total_count": total}, text)
+
+
+@run.command("info")
+@click.argument("run_id")
+@_json_option
+@command
+def run_info(ctx: Context, run_id: str) -> None:
+    """Show one training run."""
+    r = ctx.rest().get_training_run(run_id).result()
+    pairs: list[tuple[str, object]] = [
+        ("Run ID", r.training_run_id),
+        ("Base Model", r.base_model),
+        ("Owner", r.model_owner),
+        ("LoRA", _lora(r)),
+        ("Last Update", relative_time(r.last_request_time)),
+        ("Status", "Failed" if r.corrupted else "Active"),
+    ]
+    for label, ck in (
+        ("Last Training Checkpoint", r.last_checkpoint),
+        ("Last Sampler Checkpoint", r.last_sampler_checkpoint),
+    ):
+        if ck is not None:
+            pairs += [
+                (label, ck.checkpoint_id),
+                ("  - Time", relative_time(ck.time)),
+                ("  - Path", ck.tinker_path),
+            ]
+    for k, v in (r.user_metadata or {}).items():
+        pairs.append((f"Metadata: {k}", v))
+    ctx.emit(as_dict(r), render_kv(pairs))
+
+
+# --- checkpoints --------------------------------------------------------------------------------
+
+
+def _ck_row(c: Any) -> list[object]:
+    return [
+        c.checkpoint_id,
+        c.checkpoint_type,
+        human_size(c.size_bytes),
+        "Yes" if c.public else "No",
+        relative_time(c.time),
+        c.tinker_path,
+    ]
+
+
+CK_HEADERS = ["Checkpoint ID", "Type", "Size", "Public", "Created", "Path"]
+
+
+@cli.group()
+def checkpoint() -> None:
+    """Checkpoints: list, inspect, download, publish, unpublish, delete."""
+
+
+@checkpoint.command("list")
+@click.option("--run-id", default=None, help="Only this run's checkpoints (not paginated).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="0 = all.")
+@_json_option
+@command
+def checkpoint_list(ctx: Context, run_id: str | None, limit: int) -> None:
+    """List checkpoints: yours across all runs (newest first), or one run's."""
+    rest = ctx.rest()
+    data: dict[str, Any] = {}
+    if run_id is not None:
+        cks = list(rest.list_checkpoints(run_id).result().checkpoints)
+        total: int | None = len(cks)
+        data["run_id"] = run_id
+    else:
+        cks, total = _page(
+            lambda n, off: rest.list_user_checkpoints(limit=n, offset=off).result(),
+            lambda r: list(r.checkpoints),
+            limit,
+            1000,
+        )
+    data["checkpoints"] = [as_dict(c) for c in cks]
+    text = render_table(CK_HEADERS, [_ck_row(c) for c in cks], title=_more(len(cks), total, "checkpoints"))
+    ctx.emit(data, text)
+
+
+def _parse_path(path: str) -> Any:
+    # ParsedCheckpointTinkerPath is the public, official parser (raises a ValueError subclass).
+    return tinkex.ParsedCheckpointTinkerPath.from_tinker_path(path)
+
+
+@checkpoint.command("info")
+@click.argument("tinker_path")
+@_json_option
+@command
+def checkpoint_info(ctx: Context, tinker_path: str) -> None:
+    """Show one checkpoint (by tinker:// path)."""
+    parsed = _parse_path(tinker_path)
+    cks = ctx.rest().list_checkpoints(parsed.training_run_id).result().checkpoints
+    match = next((c for c in cks if c.tinker_path == tinker_path), None)
+    if match is None:
+        raise _NotFound(f"checkpoint {tinker_path} not found in run {parsed.training_run_id}")
+    pairs: list[tuple[str, object]] = [
+        ("Checkpoint ID", match.checkpoint_id),
+        ("Type", match.checkpoint_type),
+        ("Tinker Path", match.tinker_path),
+        ("Size", human_size(match.size_bytes)),
+        ("Public", "Yes" if match.public else "No"),
+        ("Created", relative_time(match.time)),
+        ("Training Run ID", parsed.training_run_id),
+    ]
+    ctx.emit(as_dict(match), render_kv(pairs))
+
+
+def _download_checkpoint() -> Callable[..., Any]:
+    fn = getattr(tinkex, "download_checkpoint", None)
+    if fn is None:  # until tinkex/__init__.py exports it
+        from tinkex._download import download_checkpoint
+
+        fn = download_checkpoint
+    return fn
+
+
+@checkpoint.command("download")
+@click.argument("tinker_path")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    show_default=True,
+    help="Directory to put the checkpoint in.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing download.")
+@click.option("--no-extract", is_flag=True, help="Keep the .tar archive instead of extracting it.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar on stderr [default: when a terminal]."
+)
+@_json_option
+@command
+def checkpoint_download(
+    ctx: Context, tinker_path: str, output: Path, force: bool, no_extract: bool, progress: bool | None
+) -> None:
+    """Download a checkpoint archive (resumable, verified) and extract it safely into
+    OUTPUT/<run>_<kind>_<name>/."""
+    _parse_path(tinker_path)
+    show = (sys.stderr.isatty() and not ctx.json_output) if progress is None else progress
+    bar = ProgressBar("downloading", enabled=show)
+    try:
+        got = _download_checkpoint()(
+            ctx.rest(), tinker_path, output, extract=not no_extract, force=force, progress=bar.update
+        )
+    finally:
+        bar.close()
+    data = {
+        "checkpoint_path": tinker_path,
+        "destination": str(got.path),
+        "file_size_bytes": got.size_bytes,
+        "sha256": got.sha256,
+    }
+    ctx.emit(data, f"Downloaded {tinker_path} ({human_size(got.size_bytes)}) to {got.path}")
+
+
+@checkpoint.command("publish")
+@click.argument("tinker_path")
+@_json_option
+@command
+def checkpoint_publish(ctx: Context, tinker_path: str) -> None:
+    """Make a checkpoint public (anyone may load it)."""
+    _parse_path(tinker_path)
+    ctx.rest().publish_checkpoint_from_tinker_path(tinker_path).result()
+    ctx.emit({"tinker_path": tinker_path, "public": True}, f"Published {tinker_path}")
+
+
+@checkpoint.command("unpublish")
+@click.argument("tinker_path")
+@_json_option
+@command
+def checkpoint_unpublish(ctx: Context, tinker_path: str) -> None:
+    """Make a public checkpoint private again."""
+    _parse_path(tinker_path)
+    ctx.rest().unpublish_checkpoint_from_tinker_path(tinker_path).result()
+    ctx.emit({"tinker_path": tinker_path, "public": False}, f"Unpublished {tinker_path}")
+
+
+@checkpoint.command("delete")
+@click.argument("tinker_paths", nargs=-1, required=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@_json_option
+@command
+def checkpoint_delete(ctx: Context, tinker_paths: Sequence[str], yes: bool) -> None:
+    """Delete checkpoints permanently (asks first unless --yes)."""
+    for p in tinker_paths:
+        _parse_path(p)
+    if not yes:
+        click.echo("About to delete:", err=True)
+        for p in tinker_paths:
+            click.echo(f"  {p}", err=True)
+        click.echo("WARNING: This action is permanent and cannot be undone.", err=True)
+        if not click.confirm("Delete?", default=False, err=True):
+            click.echo("Deletion cancelled.", err=True)
+            ctx.emit({"deleted": []}, None)
+            return
+    rest = ctx.rest()
+    deleted: list[str] = []
+    for p in tinker_paths:
+        rest.delete_checkpoint_from_tinker_path(p).result()
+        deleted.append(p)
+        if not ctx.json_output:
+            click.echo(f"Deleted {p}")
+    ctx.emit({"deleted": deleted}, None)
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def session() -> None:
+    """Sessions."""
+
+
+@session.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="0 = all.")
+@_json_option
+@command
+def session_list(ctx: Context, limit: int) -> None:
+    """List your sessions."""
+    rest = ctx.rest()
+    ids, total = _page(
+        lambda n, off: rest.list_sessions(limit=n, offset=off).result(),
+        lambda r: list(r.sessions),
+        limit,
+        100,
+    )
+    text = render_table(["Session ID"], [[s] for s in ids], title=_more(len(ids), total, "sessions"))
+    ctx.emit({"sessions": ids}, text)
+
+
+@session.command("info")
+@click.argument("session_id")
+@_json_option
+@command
+def session_info(ctx: Context, session_id: str) -> None:
+    """Show the training runs and samplers of a session."""
+    s = ctx.rest().get_session(session_id).result()
+    pairs: list[tuple[str, object]] = [("Session ID", session_id)]
+    pairs += [("Training Run", r) for r in s.training_run_ids] or [("Training Runs", "none")]
+    pairs += [("Sampler", x) for x in s.sampler_ids] or [("Samplers", "none")]
+    ctx.emit({"session_id": session_id, **as_dict(s)}, render_kv(pairs))
+
+
+# --- sample -------------------------------------------------------------------------------------
+
+
+def _int_list(value: str) -> list[int]:
+    try:
+        return [int(t) for t in value.replace(",", " ").split()]
+    except ValueError as e:
+        raise click.BadParameter("expected token ids such as 1,2,3") from e
+
+
+@cli.command()
+@click.argument("prompt", required=False)
+@click.option("--tokens", default=None, metavar="IDS", help="Prompt as token ids (1,2,3) instead of text.")
+@click.option("--model-path", default=None, metavar="TINKER_PATH", help="Sampler checkpoint (tinker://...).")
+@click.option("--base-model", default=None, help="Base model to sample from (no fine-tuned weights).")
+@click.option("-n", "--num-samples", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-tokens", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--temperature", default=1.0, show_default=True, type=float)
+@click.option("--top-p", default=1.0, show_default=True, type=float)
+@click.option("--top-k", default=-1, show_default=True, type=int)
+@click.option("--seed", default=None, type=int)
+@click.option("--stop", multiple=True, help="Stop string (repeatable).")
+@_json_option
+@command
+def sample(
+    ctx: Context,
+    prompt: str | None,
+    tokens: str | None,
+    model_path: str | None,
+    base_model: str | None,
+    num_samples: int,
+    max_tokens: int,
+    temperature: float,
+    top_p: float,
+    top_k: int,
+    seed: int | None,
+    stop: Sequence[str],
+) -> None:
+    """Sample completions of PROMPT (text, needs the tokenizer) or of --tokens."""
+    if (prompt is None) == (tokens is None):
+        raise click.UsageError("give either a PROMPT text or --tokens, not both")
+    if (model_path is None) == (base_model is None):
+        raise click.UsageError("give either --model-path or --base-model")
+    sc = ctx.service().create_sampling_client(model_path=model_path, base_model=base_model)
+    tokenizer = sc.get_tokenizer() if prompt is not None else None
+    ids = tokenizer.encode(prompt) if tokenizer is not None else _int_list(tokens or "")
+    params = tinkex.SamplingParams(
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        seed=seed,
+        stop=list(stop) or None,
+    )
+    resp = sc.sample(
+        prompt=tinkex.ModelInput.from_ints(ids), num_samples=num_samples, sampling_params=params
+    ).result()
+    out = []
+    for seq in resp.sequences:
+        item: dict[str, Any] = {"tokens": list(seq.tokens), "stop_reason": str(seq.stop_reason)}
+        if tokenizer is not None:
+            item["text"] = tokenizer.decode(list(seq.tokens))
+        out.append(item)
+    lines = []
+    for i, item in enumerate(out):
+        body = item.get("text", " ".join(str(t) for t in item["tokens"]))
+        lines.append(f"--- sample {i} (stop: {item['stop_reason']}) ---\n{body}")
+    ctx.emit({"prompt_tokens": ids, "samples": out}, "\n".join(lines))
+
+
+# --- serve --------------------------------------------------------------------------------------
+
+
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@command
+def serve(ctx: Context, args: Sequence[str]) -> None:
+    """Run the local Tinker-compatible server (needs the `server` extra); arguments go to it
+    (`tinkex serve --help` shows them)."""
+    try:
+        from tinkex_server import __main__ as server_main
+    except ImportError as e:
+        if e.name is not None and not e.name.startswith("tinkex_server"):
+            raise tinkex.TinkexError(
+                f"the local server needs {e.name!r}: pip install 'tinkex[server]'"
+            ) from e
+        raise tinkex.TinkexError("the local server is not installed: pip install 'tinkex[server]'") from e
+    code = server_main.main(list(args))
+    sys.exit(int(code or 0))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point: run the CLI and return its exit code.
+
+    Example::
+
+        >>> main(["version"])  # doctest: +SKIP
+        0
+    """
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="tinkex", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("tinkex: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as e:
+        e.show()
+        return EXIT_USAGE if isinstance(e, click.UsageError) else EXIT_API_ERROR
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except KeyboardInterrupt:
+        click.echo("tinkex: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
