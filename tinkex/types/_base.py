@@ -268,6 +268,9 @@ class _FieldSpec:
     null_means_default: bool
     # attrs' `repr` of the field: True, False or a callable.
     repr: Any
+    # Required but may be None (CreateSessionRequest.user_metadata): always sent, null if None,
+    # because 0.7.0 servers require the key.
+    required_nullable: bool
 
 
 _SPECS: dict[type, tuple[_FieldSpec, ...]] = {}
@@ -284,6 +287,7 @@ def _specs(cls: type[WireModel]) -> tuple[_FieldSpec, ...]:
                 required=a.default is attrs.NOTHING,
                 null_means_default=a.default is not attrs.NOTHING and a.default is not None,
                 repr=a.repr,
+                required_nullable=a.default is attrs.NOTHING and "None" in str(a.type),
             )
             for a in attrs.fields(cast(Any, cls))
         )
@@ -315,14 +319,14 @@ class WireModel:
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             if value is None:
-                if not exclude_none:
+                if not exclude_none or spec.required_nullable:
                     out[spec.name] = None
                 continue
             out[spec.name] = value if spec.codec is None else spec.codec.dump(value, mode, exclude_none)
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON body for the wire: the `type` tag and every non-None field.
+        """The JSON body for the wire: the `type` tag and every non-None field (plus required nullable ones).
 
         numpy arrays in TensorData are left in place; encode with
         ``orjson.dumps(d, option=orjson.OPT_SERIALIZE_NUMPY)``.
@@ -346,7 +350,9 @@ class WireModel:
         for spec in _specs(cls):
             name = spec.name
             if name not in d:
-                if spec.required:
+                if spec.required_nullable:
+                    kwargs[name] = None
+                elif spec.required:
                     missing.append(name)
                 continue
             value = d[name]
@@ -361,8 +367,10 @@ class WireModel:
             elif spec.codec is not None:
                 try:
                     value = spec.codec.load(value)
-                except TinkexValidationError:
-                    raise
+                except TinkexValidationError as e:
+                    if "." in e.field:
+                        raise  # already names a nested class and field
+                    raise TinkexValidationError(f"{cls.__name__}.{name}", e.problem, e.fix) from e
                 except (ValueError, TypeError) as e:
                     raise TinkexValidationError(
                         f"{cls.__name__}.{name}", f"cannot decode {_clip(value)}: {e}", ""

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
-from tinkex.types._base import Codec, DictOf, Enum_, ListOf, Obj, WireModel, short_repr
+from tinkex.types._base import JSON, Codec, DictOf, Enum_, ListOf, Obj, WireModel, short_repr
 from tinkex.types._datum import LossFnOutput
 from tinkex.types._enums import ModelID, QueueState, RequestErrorCategory, RequestID, StopReason
 from tinkex.types._tensor import TensorData
@@ -487,6 +487,21 @@ class _Sequences(Codec):
         return _load_sequences(value)
 
 
+class _TopK(Codec):
+    """Per prompt token None or (token_id, logprob) pairs: passed through on the wire and on decode;
+    pairs become lists only for model_dump(mode="json"), as pydantic does."""
+
+    __slots__ = ()
+
+    def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if mode != JSON:
+            return value
+        return [None if row is None else [list(pair) for pair in row] for row in value]
+
+    def load(self, value: Any) -> Any:
+        return value
+
+
 @attrs.frozen(kw_only=True, repr=False, eq=False)
 class SampleResponse(WireModel):
     """Result of a sample: the sequences, and prompt logprobs when asked for.
@@ -508,7 +523,7 @@ class SampleResponse(WireModel):
     )
 
     _TAG: ClassVar[str] = "sample"
-    _CODECS: ClassVar[dict[str, Codec]] = {"sequences": _Sequences()}
+    _CODECS: ClassVar[dict[str, Codec]] = {"sequences": _Sequences(), "topk_prompt_logprobs": _TopK()}
 
 
 FutureRetrieveResponse: TypeAlias = (
