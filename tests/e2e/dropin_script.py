@@ -6,7 +6,8 @@ same summary. Connection settings come from TINKER_BASE_URL / TINKER_API_KEY, as
 """
 
 import tinker  # the only line a user changes to switch SDKs
-from tinker import types
+
+types = tinker.types  # not `from tinker import types`: that would bypass an `import ... as tinker`
 
 
 def datum(tokens: list[int]) -> types.Datum:
