@@ -86,7 +86,9 @@ class LocalServer:
             raise ValueError("api_keys must not be empty")
         self.host, self.port = host, port
         self._tmp = data_dir is None
-        self.data_dir = Path(tempfile.mkdtemp(prefix="tinkex-server-")) if data_dir is None else Path(data_dir)
+        self.data_dir = (
+            Path(tempfile.mkdtemp(prefix="tinkex-server-")) if data_dir is None else Path(data_dir)
+        )
         self._backend_choice = backend
         self._models = models
         fault_spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)

@@ -49,8 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tinkex serve", description="Run a local Tinker-compatible server.")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
-    p.add_argument("--data-dir", default=None, help="where checkpoints and state.sqlite3 live (default: a temp dir)")
-    p.add_argument("--backend", choices=("torch", "null"), default="torch", help="compute backend (default torch)")
+    p.add_argument(
+        "--data-dir", default=None, help="where checkpoints and state.sqlite3 live (default: a temp dir)"
+    )
+    p.add_argument(
+        "--backend", choices=("torch", "null"), default="torch", help="compute backend (default torch)"
+    )
     p.add_argument(
         "--api-key", action="append", dest="api_keys", default=None,
         help=f"accepted API key (repeatable; default {DEFAULT_DEV_API_KEY})",

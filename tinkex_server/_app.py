@@ -155,7 +155,10 @@ class _Routes:
         return _json({"status": "ok"})
 
     async def get_server_capabilities(self, request: Request, owner: str, body: Any) -> Response:
-        models = [{"model_name": m.name, "max_context_length": m.max_context_length} for m in self.core.models.values()]
+        models = [
+            {"model_name": m.name, "max_context_length": m.max_context_length}
+            for m in self.core.models.values()
+        ]
         return _json({"supported_models": models})
 
     async def create_session(self, request: Request, owner: str, body: Any) -> Response:
@@ -186,17 +189,23 @@ class _Routes:
         core.touch(session.session_id)
         base_model = body["base_model"]
         if base_model not in core.models:
-            raise HTTPError(400, f"base_model {base_model!r} is not offered here; choose one of {sorted(core.models)}")
+            raise HTTPError(
+                400, f"base_model {base_model!r} is not offered here; choose one of {sorted(core.models)}"
+            )
         lora_cfg = body.get("lora_config")
         lora = LoraSpec.from_wire(lora_cfg)
         if not (lora.train_attn or lora.train_mlp or lora.train_unembed):
-            raise HTTPError(400, "lora_config: at least one of train_attn, train_mlp, train_unembed must be true")
+            raise HTTPError(
+                400, "lora_config: at least one of train_attn, train_mlp, train_unembed must be true"
+            )
         model_id = f"{session.session_id}:train:{body['model_seq_id']}"
         if core.store.get_run(model_id) is not None:
             first = core.create_requests.get(model_id)
             if first is not None:  # a retry of the same create_model: answer from the first
                 return _json({"request_id": first, "model_id": model_id})
-            raise HTTPError(400, f"model_seq_id {body['model_seq_id']} was already used in session {session.session_id}")
+            raise HTTPError(
+                400, f"model_seq_id {body['model_seq_id']} was already used in session {session.session_id}"
+            )
         now = core.clock()
         core.store.add_run(
             RunRow(
@@ -268,7 +277,12 @@ class _Routes:
             )
 
         rid = core.submit_ordered(
-            owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job, self._touch_run(model_id)
+            owner,
+            model_id,
+            body.get("seq_id"),
+            _body_hash(await request.body()),
+            job,
+            self._touch_run(model_id),
         )
         return _json({"request_id": rid, "model_id": model_id})
 
@@ -291,7 +305,12 @@ class _Routes:
             return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, adam)}
 
         rid = core.submit_ordered(
-            owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job, self._touch_run(model_id)
+            owner,
+            model_id,
+            body.get("seq_id"),
+            _body_hash(await request.body()),
+            job,
+            self._touch_run(model_id),
         )
         return _json({"request_id": rid, "model_id": model_id})
 
@@ -382,7 +401,9 @@ class _Routes:
                 return {"type": "save_weights_for_sampler", "path": None, "sampling_session_id": sampler_id}
 
         else:
-            raise HTTPError(400, "save_weights_for_sampler needs a path (named save) or sampling_session_seq_id")
+            raise HTTPError(
+                400, "save_weights_for_sampler needs a path (named save) or sampling_session_seq_id"
+            )
         rid = core.submit_ordered(owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job)
         return _json({"request_id": rid, "model_id": model_id})
 
@@ -392,7 +413,10 @@ class _Routes:
         run = core.active_run(model_id, owner)
         path = _parse_path_400(body["path"], "path")
         if path.kind != "weights":
-            raise HTTPError(400, f"path: {path} is a sampler checkpoint; load_weights needs a weights/ checkpoint from save_state")
+            raise HTTPError(
+                400,
+                f"path: {path} is a sampler checkpoint; load_weights needs a weights/ checkpoint from save_state",
+            )
         try:
             row = core.readable_checkpoint(path, owner)
         except HTTPError:
@@ -400,7 +424,9 @@ class _Routes:
             raise HTTPError(400, f"path: checkpoint {path} not found") from None
         source = core.store.get_run(row.run_id)
         if source is not None and source.base_model != run.base_model:
-            raise HTTPError(400, f"path: {path} was trained from {source.base_model}, this model is {run.base_model}")
+            raise HTTPError(
+                400, f"path: {path} was trained from {source.base_model}, this model is {run.base_model}"
+            )
         optimizer = bool(body["optimizer"])
 
         def job() -> dict[str, Any]:
@@ -411,7 +437,12 @@ class _Routes:
             return {"type": "load_weights", "path": str(path)}
 
         rid = core.submit_ordered(
-            owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job, self._touch_run(model_id)
+            owner,
+            model_id,
+            body.get("seq_id"),
+            _body_hash(await request.body()),
+            job,
+            self._touch_run(model_id),
         )
         return _json({"request_id": rid, "model_id": model_id})
 
@@ -424,7 +455,9 @@ class _Routes:
         existing = core.store.get_sampler(sampler_id)
         if existing is not None:
             return _json({"type": "create_sampling_session", "sampling_session_id": sampler_id})
-        row = self._sampler_row(owner, session.session_id, sampler_id, body.get("base_model"), body.get("model_path"))
+        row = self._sampler_row(
+            owner, session.session_id, sampler_id, body.get("base_model"), body.get("model_path")
+        )
         core.store.add_sampler(row)
         return _json({"type": "create_sampling_session", "sampling_session_id": sampler_id})
 
@@ -438,7 +471,9 @@ class _Routes:
             if path.kind != "sampler_weights":
                 # Decision (server-semantics open point 8): samplers load PEFT adapters, which only
                 # save_weights_for_sampler writes; a weights/ checkpoint holds training state.
-                raise HTTPError(400, f"model_path: {path} is a training checkpoint; sample from a sampler_weights/ path")
+                raise HTTPError(
+                    400, f"model_path: {path} is a training checkpoint; sample from a sampler_weights/ path"
+                )
             try:
                 ckpt = core.readable_checkpoint(path, owner)
             except HTTPError:
@@ -453,7 +488,9 @@ class _Routes:
         else:
             raise HTTPError(400, "give base_model or model_path")
         if base not in core.models:
-            raise HTTPError(400, f"base_model {base!r} is not offered here; choose one of {sorted(core.models)}")
+            raise HTTPError(
+                400, f"base_model {base!r} is not offered here; choose one of {sorted(core.models)}"
+            )
         return SamplerRow(
             sampler_id=sampler_id, session_id=session_id, owner=owner, base_model=base,
             model_path=model_path, created_at=core.clock(), weights_dir=weights_dir,
@@ -470,7 +507,9 @@ class _Routes:
             core.touch(row.session_id)
         else:
             # Alternative addressing (never used by the official client): an implicit sampler per target.
-            key = hashlib.sha256(f"{owner}|{body.get('base_model')}|{body.get('model_path')}".encode()).hexdigest()
+            key = hashlib.sha256(
+                f"{owner}|{body.get('base_model')}|{body.get('model_path')}".encode()
+            ).hexdigest()
             sid = f"adhoc:{key[:24]}"
             row = core.adhoc_samplers.get(sid) or self._sampler_row(
                 owner, "adhoc", sid, body.get("base_model"), body.get("model_path")
@@ -562,7 +601,11 @@ class _Routes:
     async def list_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         run = self.core.owned_run(request.path_params["training_run_id"], owner)
         now = self.core.clock()
-        rows = [c for c in self.core.store.checkpoints_of_run(run.run_id) if c.expires_at is None or c.expires_at > now]
+        rows = [
+            c
+            for c in self.core.store.checkpoints_of_run(run.run_id)
+            if c.expires_at is None or c.expires_at > now
+        ]
         return _json({"checkpoints": [_checkpoint_json(c) for c in rows], "cursor": None})
 
     async def list_user_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
@@ -623,7 +666,9 @@ class _Routes:
         row = self.core.store.get_sampler(sid) or self.core.adhoc_samplers.get(sid)
         if row is None or row.owner != owner:
             raise HTTPError(404, f"sampler {sid} not found")
-        return _json({"sampler_id": row.sampler_id, "base_model": row.base_model, "model_path": row.model_path})
+        return _json(
+            {"sampler_id": row.sampler_id, "base_model": row.base_model, "model_path": row.model_path}
+        )
 
     # -- storage (signed URLs; no API key) ----------------------------------------------------------
     async def storage(self, request: Request) -> Response:
@@ -693,7 +738,9 @@ def _file_response(request: Request, built: BuiltArchive) -> Response:
     return StreamingResponse(chunks(), status_code=status, headers=headers)
 
 
-def _operation(core: ServerCore, op_id: str, handler: Handler, *, has_body: bool) -> Callable[[Request], Awaitable[Response]]:
+def _operation(
+    core: ServerCore, op_id: str, handler: Handler, *, has_body: bool
+) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler with auth, faults, idempotent replay, parsing and validation (see module doc)."""
 
     async def endpoint(request: Request) -> Response:
@@ -716,7 +763,9 @@ def _operation(core: ServerCore, op_id: str, handler: Handler, *, has_body: bool
         else:
             response = await _handle(core, request, owner, op_id, handler, has_body)
             if idem and response.status_code < 500:
-                core.remember(owner, idem, response.status_code, bytes(response.body), _replay_headers(response))
+                core.remember(
+                    owner, idem, response.status_code, bytes(response.body), _replay_headers(response)
+                )
         return _DroppedResponse(response) if action.drop else response
 
     return endpoint
@@ -806,8 +855,6 @@ def create_app(core: ServerCore) -> Starlette:
     for op_id, method, path, has_body in _OPERATIONS:
         handler: Handler = getattr(routes, op_id)
         table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
-    table.append(
-        Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"])
-    )
+    table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
     logging.getLogger("uvicorn.error").addFilter(_DropFilter())
     return Starlette(routes=table)

@@ -42,7 +42,9 @@ def sign_url(secret: bytes, path: str, expires: int) -> str:
     return f"expires={expires}&sig={_mac(secret, path, expires)}"
 
 
-def verify_signature(secret: bytes, path: str, expires: str | None, sig: str | None, now: float) -> str | None:
+def verify_signature(
+    secret: bytes, path: str, expires: str | None, sig: str | None, now: float
+) -> str | None:
     """None if the signature is valid and unexpired, else the reason (for a 403 body).
 
     Example::

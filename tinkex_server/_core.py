@@ -322,7 +322,9 @@ class ServerCore:
             return None
         return hit[1], hit[2], hit[3]
 
-    def remember(self, owner: str, key: str | None, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def remember(
+        self, owner: str, key: str | None, status: int, body: bytes, headers: dict[str, str]
+    ) -> None:
         if not key:
             return
         now = self.clock()

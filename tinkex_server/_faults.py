@@ -148,7 +148,9 @@ def parse_faults(text: str | None) -> FaultSpec:
             except ValueError:
                 raise ValueError(f"faults: seed must be an integer, got {value!r}") from None
         else:
-            raise ValueError(f"faults: unknown key {key!r} (known: 5xx, 429, drop, delay, expire, pending, seed)")
+            raise ValueError(
+                f"faults: unknown key {key!r} (known: 5xx, 429, drop, delay, expire, pending, seed)"
+            )
     return FaultSpec(**kw)  # type: ignore[arg-type]
 
 

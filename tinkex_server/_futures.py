@@ -193,7 +193,8 @@ class Lane:
             self.next_seq = seq_id
         if seq_id < self.next_seq:
             return Admission(
-                "behind", message=f"seq_id {seq_id} is behind this model's next expected seq_id {self.next_seq}"
+                "behind",
+                message=f"seq_id {seq_id} is behind this model's next expected seq_id {self.next_seq}",
             )
         if seq_id == self.next_seq:
             return Admission("run")

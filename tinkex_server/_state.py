@@ -202,7 +202,7 @@ class StateStore:
 
     def list_sessions(self, owner: str, limit: int, offset: int) -> tuple[list[SessionRow], int]:
         rows = self._all(
-            "SELECT * FROM sessions WHERE owner=? ORDER BY created_at DESC, session_id LIMIT ? OFFSET ?",
+            "SELECT * FROM sessions WHERE owner=? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
             (owner, limit, offset),
         )
         total = self._all("SELECT COUNT(*) AS n FROM sessions WHERE owner=?", (owner,))[0]["n"]
@@ -236,14 +236,14 @@ class StateStore:
 
     def list_runs(self, owner: str, limit: int, offset: int) -> tuple[list[RunRow], int]:
         rows = self._all(
-            "SELECT * FROM runs WHERE owner=? ORDER BY created_at DESC, run_id LIMIT ? OFFSET ?",
+            "SELECT * FROM runs WHERE owner=? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
             (owner, limit, offset),
         )
         total = self._all("SELECT COUNT(*) AS n FROM runs WHERE owner=?", (owner,))[0]["n"]
         return [_run(r) for r in rows], int(total)
 
     def runs_of_session(self, session_id: str) -> list[RunRow]:
-        rows = self._all("SELECT * FROM runs WHERE session_id=? ORDER BY created_at, run_id", (session_id,))
+        rows = self._all("SELECT * FROM runs WHERE session_id=? ORDER BY created_at, rowid", (session_id,))
         return [_run(r) for r in rows]
 
     # -- checkpoints --------------------------------------------------------------------------------
@@ -257,7 +257,9 @@ class StateStore:
             )  # fmt: skip
 
     def get_checkpoint(self, run_id: str, checkpoint_id: str) -> CheckpointRow | None:
-        rows = self._all("SELECT * FROM checkpoints WHERE run_id=? AND checkpoint_id=?", (run_id, checkpoint_id))
+        rows = self._all(
+            "SELECT * FROM checkpoints WHERE run_id=? AND checkpoint_id=?", (run_id, checkpoint_id)
+        )
         return _ckpt(rows[0]) if rows else None
 
     def delete_checkpoint(self, run_id: str, checkpoint_id: str) -> None:
@@ -279,24 +281,19 @@ class StateStore:
             )
 
     def checkpoints_of_run(self, run_id: str) -> list[CheckpointRow]:
-        rows = self._all(
-            "SELECT * FROM checkpoints WHERE run_id=? ORDER BY created_at, checkpoint_id", (run_id,)
-        )
+        rows = self._all("SELECT * FROM checkpoints WHERE run_id=? ORDER BY created_at, rowid", (run_id,))
         return [_ckpt(r) for r in rows]
 
     def list_checkpoints(self, owner: str, limit: int, offset: int) -> tuple[list[CheckpointRow], int]:
         rows = self._all(
-            "SELECT * FROM checkpoints WHERE owner=? ORDER BY created_at DESC, run_id, checkpoint_id "
-            "LIMIT ? OFFSET ?",
+            "SELECT * FROM checkpoints WHERE owner=? ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
             (owner, limit, offset),
         )
         total = self._all("SELECT COUNT(*) AS n FROM checkpoints WHERE owner=?", (owner,))[0]["n"]
         return [_ckpt(r) for r in rows], int(total)
 
     def expired_checkpoints(self, now: float) -> list[CheckpointRow]:
-        rows = self._all(
-            "SELECT * FROM checkpoints WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
-        )
+        rows = self._all("SELECT * FROM checkpoints WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
         return [_ckpt(r) for r in rows]
 
     # -- samplers -----------------------------------------------------------------------------------
@@ -304,7 +301,15 @@ class StateStore:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO samplers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (s.sampler_id, s.session_id, s.owner, s.base_model, s.model_path, s.created_at, s.weights_dir),
+                (
+                    s.sampler_id,
+                    s.session_id,
+                    s.owner,
+                    s.base_model,
+                    s.model_path,
+                    s.created_at,
+                    s.weights_dir,
+                ),
             )
 
     def get_sampler(self, sampler_id: str) -> SamplerRow | None:
@@ -313,6 +318,6 @@ class StateStore:
 
     def samplers_of_session(self, session_id: str) -> list[SamplerRow]:
         rows = self._all(
-            "SELECT * FROM samplers WHERE session_id=? ORDER BY created_at, sampler_id", (session_id,)
+            "SELECT * FROM samplers WHERE session_id=? ORDER BY created_at, rowid", (session_id,)
         )
         return [_sampler(r) for r in rows]

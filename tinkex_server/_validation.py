@@ -9,6 +9,7 @@ response and the official SDK's docstrings follow). Both are answered before any
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -46,8 +47,21 @@ def find_spec() -> Path | None:
 Problem = dict[str, Any]
 
 
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: Path, _mtime_ns: int) -> SpecValidator:
+    # Parsing the 2,000-line YAML costs ~0.3 s; servers in one process (tests) share the result.
+    with path.open(encoding="utf-8") as f:
+        return SpecValidator(yaml.safe_load(f))
+
+
 def _problem(err: ValidationError) -> Problem:
-    path = list(err.absolute_path)
+    path: list[Any] = list(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+        # Name the unexpected key itself, not the object that holds it.
+        known = set((err.schema or {}).get("properties") or {})
+        extra = sorted(str(k) for k in err.instance if k not in known)
+        if extra:
+            path.append(extra[0])
     pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path) if path else ""
     return {
         "loc": ["body", *path],
@@ -100,8 +114,7 @@ class SpecValidator:
         if path is None or not path.is_file():
             log.warning("openapi/tinker.yaml not found: request validation is OFF")
             return cls(None)
-        with path.open(encoding="utf-8") as f:
-            return cls(yaml.safe_load(f))
+        return _load_cached(path, path.stat().st_mtime_ns)
 
     @property
     def enabled(self) -> bool:
@@ -142,7 +155,9 @@ class SpecValidator:
         op = self.operation(method, path)
         if op is None:
             return []
-        schema = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+        schema = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get(
+            "schema"
+        )
         if schema is None:
             return []
         return format_problems(list(self.validator_for(schema).iter_errors(body)))

@@ -128,7 +128,9 @@ def parse_tinker_path(path: str) -> TinkerPath:
     if len(parts) != 3 or not all(parts):
         raise ValueError(f"expected tinker://<run>/<weights|sampler_weights>/<name>, got {path!r}")
     if parts[1] not in _KINDS:
-        raise ValueError(f"checkpoint kind must be 'weights' or 'sampler_weights', got {parts[1]!r} in {path!r}")
+        raise ValueError(
+            f"checkpoint kind must be 'weights' or 'sampler_weights', got {parts[1]!r} in {path!r}"
+        )
     return TinkerPath(run_id=parts[0], kind=parts[1], name=parts[2])
 
 

@@ -80,7 +80,10 @@ class NullBackend:
         self._samplers: dict[str, str] = {}
 
     def supported_models(self) -> list[BaseModelInfo]:
-        return [BaseModelInfo(name=n, arch="null", tokenizer_id=None, max_context_length=4096) for n in self._names]
+        return [
+            BaseModelInfo(name=n, arch="null", tokenizer_id=None, max_context_length=4096)
+            for n in self._names
+        ]
 
     def create_model(self, model_id: str, base_model: str, lora: LoraSpec) -> None:
         self._models[model_id] = {"base_model": base_model, "rank": lora.rank, "step": 0, "pending": 0}
@@ -115,9 +118,13 @@ class NullBackend:
             missing = required - set(given)
             unknown = set(given) - required - optional - _TOLERATED_INPUTS
             if missing:
-                raise UserInputError(f"data[{d}].loss_fn_inputs lacks {sorted(missing)} required by {loss_fn}")
+                raise UserInputError(
+                    f"data[{d}].loss_fn_inputs lacks {sorted(missing)} required by {loss_fn}"
+                )
             if unknown:
-                raise UserInputError(f"data[{d}].loss_fn_inputs has unknown keys {sorted(unknown)} for {loss_fn}")
+                raise UserInputError(
+                    f"data[{d}].loss_fn_inputs has unknown keys {sorted(unknown)} for {loss_fn}"
+                )
             inputs: dict[str, list[float]] = {}
             for key, t in given.items():
                 if list(t["shape"]) != [n] or len(t["data"]) != n:
@@ -133,7 +140,11 @@ class NullBackend:
             outputs.append({"logprobs": _tensor(lp), "elementwise_loss": _tensor(losses)})
         if backward:
             model["pending"] += 1
-        return {"loss_fn_output_type": "ArrayRecord", "loss_fn_outputs": outputs, "metrics": {"loss:sum": total}}
+        return {
+            "loss_fn_output_type": "ArrayRecord",
+            "loss_fn_outputs": outputs,
+            "metrics": {"loss:sum": total},
+        }
 
     def optim_step(self, model_id: str, adam: AdamSpec) -> dict[str, float]:
         model = self._model(model_id)
@@ -143,7 +154,9 @@ class NullBackend:
 
     def save_state(self, model_id: str, directory: Path, *, optimizer: bool) -> None:
         model = self._model(model_id)
-        (directory / "null_state.txt").write_text(f"{model['base_model']}\n{model['rank']}\n{model['step']}\n")
+        (directory / "null_state.txt").write_text(
+            f"{model['base_model']}\n{model['rank']}\n{model['step']}\n"
+        )
         if optimizer:
             (directory / "null_optimizer.txt").write_text(f"{model['step']}\n")
 
@@ -200,9 +213,10 @@ class NullBackend:
         if topk_prompt_logprobs > 0:
             k = min(topk_prompt_logprobs, NULL_VOCAB_SIZE)
             row = sorted(((t, fake_logprob(t)) for t in range(k)), key=lambda p: -p[1])
-            out["topk_prompt_logprobs"] = [None, *([[t, lp] for t, lp in row] for _ in prompt[1:])] if prompt else []
+            out["topk_prompt_logprobs"] = (
+                [None, *([[t, lp] for t, lp in row] for _ in prompt[1:])] if prompt else []
+            )
         return out
 
     def unload_model(self, model_id: str) -> None:
         self._models.pop(model_id, None)
-
