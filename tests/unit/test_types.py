@@ -57,7 +57,7 @@ from tinkex.types import (
 def test_model_input_helpers() -> None:
     tokens = [1, 2, 3]
     mi = ModelInput.from_ints(tokens)
-    assert mi.chunks[0].tokens is tokens  # not copied
+    assert mi.chunks[0].tokens == tokens
     assert mi.length == 3
     assert mi.to_ints() == [1, 2, 3]
     assert mi.to_ints() is not tokens  # the caller may mutate the result
@@ -206,12 +206,46 @@ def test_tensor_data_from_numpy_rejects_other_dtypes(array: np.ndarray[Any, Any]
     assert "astype" in str(info.value)
 
 
-def test_tensor_data_numpy_is_zero_copy() -> None:
+def test_tensor_data_numpy_snapshot_then_zero_copy() -> None:
     arr = np.arange(8, dtype=np.float32).reshape(2, 4)
     td = TensorData.from_numpy(arr)
-    assert np.shares_memory(td.data, arr)
-    assert np.shares_memory(td.to_numpy(), arr)
+    assert isinstance(td.data, np.ndarray)  # no Python list
+    assert not np.shares_memory(td.data, arr)  # a snapshot, like the official tolist()
+    assert np.shares_memory(td.to_numpy(), td.data)  # to_numpy copies nothing
     assert td.to_dict()["data"] is td.data  # the array itself goes to orjson
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda buf: ModelInput.from_ints(buf["tokens"]),
+        lambda buf: EncodedTextChunk(tokens=buf["tokens"]),
+        lambda buf: TensorData(data=buf["weights"], dtype="float32"),
+        lambda buf: TensorData(data=buf["array"], dtype="float32"),
+        lambda buf: TensorData.from_numpy(buf["array"]),
+        lambda buf: TensorData.from_torch(buf["tensor"]),
+        lambda buf: Datum(
+            model_input=ModelInput.from_ints(buf["tokens"]),
+            loss_fn_inputs={"weights": buf["weights"], "advantages": buf["array"], "logprobs": buf["tensor"]},
+        ),
+    ],
+)
+def test_later_mutation_of_user_buffers_is_not_sent(make: Any) -> None:
+    # Requests are encoded later on the SDK's loop thread; a caller reusing its buffers meanwhile
+    # must not change what goes out (the official pydantic models copy too).
+    buf = {
+        "tokens": [1, 2, 3],
+        "weights": [1.0, 1.0, 1.0],
+        "array": np.ones(3, dtype=np.float32),
+        "tensor": torch.ones(3),
+    }
+    obj = make(buf)
+    before = orjson.dumps(obj.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
+    buf["tokens"].append(4)
+    buf["weights"][0] = 9.0
+    buf["array"][0] = 9.0
+    buf["tensor"][0] = 9.0
+    assert orjson.dumps(obj.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY) == before
 
 
 @pytest.mark.parametrize(
@@ -254,7 +288,7 @@ def test_tensor_data_list_conversions_match_official() -> None:
         assert ours.tolist() == theirs.tolist()
         np.testing.assert_array_equal(ours.to_numpy(), theirs.to_numpy())
         assert torch.equal(ours.to_torch(), theirs.to_torch())
-        assert ours.data is data
+        assert ours.data == data
 
 
 def test_tensor_data_to_torch_does_not_alias() -> None:
@@ -343,7 +377,7 @@ def test_datum_converts_loss_inputs(key: str, value: Any, dtype: str, shape: lis
     assert td.dtype == dtype
     assert td.shape == shape
     if isinstance(value, list):
-        assert td.data is value  # the list itself, no per-element work
+        assert td.data == value
 
 
 @pytest.mark.parametrize(
@@ -427,9 +461,12 @@ def test_to_dict_does_not_copy_token_lists() -> None:
     req, tokens, weights = _fb_request()
     body = req.to_dict()
     datum = body["forward_backward_input"]["data"][0]
-    assert datum["model_input"]["chunks"][0]["tokens"] is tokens
-    assert datum["loss_fn_inputs"]["target_tokens"]["data"] is tokens
-    assert datum["loss_fn_inputs"]["weights"]["data"] is weights
+    held = req.forward_backward_input.data[0]
+    assert datum["model_input"]["chunks"][0]["tokens"] is held.model_input.chunks[0].tokens
+    assert datum["loss_fn_inputs"]["target_tokens"]["data"] is held.loss_fn_inputs["target_tokens"].data
+    assert datum["loss_fn_inputs"]["weights"]["data"] is held.loss_fn_inputs["weights"].data
+    assert datum["model_input"]["chunks"][0]["tokens"] == tokens
+    assert datum["loss_fn_inputs"]["weights"]["data"] == weights
     assert "loss_fn_config" not in body["forward_backward_input"]
     assert body["seq_id"] == 3
 
@@ -449,6 +486,9 @@ def test_from_dict_does_not_copy_per_token_arrays() -> None:
     }
     out = ForwardBackwardOutput.from_dict(raw)
     assert out.loss_fn_outputs[0]["logprobs"].data is logprobs
+    tokens_in = [7, 8]
+    chunk = ModelInput.from_dict({"chunks": [{"tokens": tokens_in}]}).chunks[0]
+    assert chunk.tokens is tokens_in  # type: ignore[union-attr]
     tokens = [1, 2, 3]
     lp = [-0.1, -0.2, -0.3]
     topk = [None, [[1, -0.1], [2, -0.2]]]

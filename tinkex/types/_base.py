@@ -384,6 +384,17 @@ class WireModel:
             )
         return cls(**kwargs)
 
+    @classmethod
+    def _trusted(cls: type[_W], **values: Any) -> _W:
+        """Build without converters or validators, for values decoded from JSON that nobody else holds.
+
+        Every field must be given.
+        """
+        obj = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(obj, name, value)
+        return obj
+
     # --- pydantic-compatible aliases ------------------------------------------------------------
 
     def model_dump(

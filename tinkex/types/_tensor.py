@@ -1,7 +1,9 @@
 """`TensorData`: a flat number array with dtype and shape, and its numpy / torch interop.
 
-`data` is a Python list, or a flat C-contiguous numpy array kept as is (orjson encodes it natively
-and `to_numpy` then copies nothing). numpy and torch are imported only inside the helpers.
+`data` is a Python list, or a flat C-contiguous numpy array (orjson encodes it natively and
+`to_numpy` then copies nothing). User data is snapshotted at construction, as the official
+pydantic model does, so later in-place changes to the caller's list or array are not sent; decoded
+JSON is kept as is. numpy and torch are imported only inside the helpers.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ def _check_dtype(inst: Any, att: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _convert_data(value: Any) -> Any:
-    # Lists and tuples pass untouched (no per-element work); numpy arrays are flattened views.
-    if isinstance(value, list | tuple):
+    # A snapshot: list.copy / ndarray copy are memcpy-speed, no per-element Python work.
+    if isinstance(value, list):
+        return value.copy()
+    if isinstance(value, tuple):
         return value
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.ndarray):
-        return _flat_array(value)
+        return _flat_array(value, copy=True)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         raise TinkexValidationError(
@@ -68,14 +72,16 @@ def _convert_shape(value: Any) -> list[int] | None:
     )
 
 
-def _flat_array(array: Any) -> Any:
-    """A 1-D C-contiguous view (copy only when needed) in a dtype orjson can encode natively."""
+def _flat_array(array: Any, *, copy: bool) -> Any:
+    """1-D, C-contiguous, in a dtype orjson encodes natively; a private copy when `copy`."""
     import numpy as np
 
     if array.dtype.kind == "f" and array.dtype.itemsize not in (4, 8):
-        array = array.astype(np.float32)  # float16 / longdouble
-    elif not array.dtype.isnative:
-        array = array.astype(array.dtype.newbyteorder("="))
+        return array.astype(np.float32, order="C").reshape(-1)  # float16 / longdouble: new array
+    if not array.dtype.isnative:
+        return array.astype(array.dtype.newbyteorder("="), order="C").reshape(-1)
+    if copy:
+        return np.array(array, order="C", copy=True).reshape(-1)
     return np.ascontiguousarray(array).reshape(-1)
 
 
@@ -121,10 +127,12 @@ class TensorData(WireModel):
     def from_dict(cls, d: Mapping[str, Any]) -> TensorData:
         if isinstance(d, TensorData):
             return d
-        try:
-            return cls(data=d["data"], dtype=d["dtype"], shape=d.get("shape"))
-        except (KeyError, TypeError, AttributeError):
-            return super().from_dict(d)
+        if isinstance(d, Mapping):
+            data, dtype, shape = d.get("data"), d.get("dtype"), d.get("shape")
+            if isinstance(data, list) and dtype in _DTYPES and (shape is None or isinstance(shape, list)):
+                # Decoded JSON: keep the list itself (no copy, no per-element work).
+                return cls._trusted(data=data, dtype=dtype, shape=shape)
+        return super().from_dict(d)
 
     # --- cheap sizes for chunking estimates -----------------------------------------------------
 
@@ -137,9 +145,11 @@ class TensorData(WireModel):
 
     @classmethod
     def from_numpy(cls, array: npt.NDArray[Any]) -> TensorData:
-        """Wrap a numpy array without copying when it is already contiguous.
+        """A snapshot of a numpy array, kept as a flat array (one memcpy, no Python list).
 
         float arrays become dtype float32, signed int arrays int64; other dtypes are rejected.
+        The values are sent as they are (a float64 array keeps its precision on the wire, as the
+        official client's `tolist()` does).
 
         Example::
 
@@ -148,7 +158,7 @@ class TensorData(WireModel):
             [2, 3]
         """
         dtype = _numpy_tensor_dtype(array, "TensorData.from_numpy(array)")
-        return cls(data=_flat_array(array), dtype=dtype, shape=list(array.shape))
+        return cls._trusted(data=_flat_array(array, copy=True), dtype=dtype, shape=list(array.shape))
 
     @classmethod
     def from_torch(cls, tensor: torch.Tensor) -> TensorData:
@@ -174,13 +184,16 @@ class TensorData(WireModel):
             t = t.to(torch.int64)  # bool, uint8 ...: the official client sends them as int64
         if "numpy" in sys.modules or _numpy_available():
             try:
-                return cls(data=_flat_array(t.numpy()), dtype=dtype, shape=shape)
+                return cls._trusted(data=_flat_array(t.numpy(), copy=True), dtype=dtype, shape=shape)
             except RuntimeError:  # torch built without numpy support
                 pass
-        return cls(data=t.reshape(-1).tolist(), dtype=dtype, shape=shape)
+        return cls._trusted(data=t.reshape(-1).tolist(), dtype=dtype, shape=shape)
 
     def to_numpy(self) -> np.ndarray[Any, Any]:
-        """A numpy array of dtype float32 / int64 in `shape`; no copy when `data` already is one.
+        """A numpy array of dtype float32 / int64 in `shape`.
+
+        When `data` already is an array of that dtype this is a view of it (no copy): modifying it
+        in place modifies this TensorData.
 
         Example::
 
