@@ -96,6 +96,7 @@ class FakeTinker:
         self.fb_metrics: Callable[[list[Any]], dict[str, float]] = lambda data: {"loss:sum": float(len(data))}
         # Hold futures unresolved (poll answers 408) until released; op -> Event
         self.hold: dict[str, threading.Event] = {}
+        self.tokenizer_id: str | None = None
 
     # -- scripting ------------------------------------------------------------------------------------------
     def script(self, op: str, *replies: Reply) -> None:
@@ -112,6 +113,20 @@ class FakeTinker:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
+
+    def factory(self) -> Callable[[str, httpx.Limits, httpx.Timeout], httpx.AsyncClient]:
+        transport = self.transport()
+
+        def make(purpose: str, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+            return httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout)
+
+        return make
+
+    def default(self, op: str, request: httpx.Request) -> httpx.Response:
+        """The unscripted behaviour of `op` (for scripted replies that delay, then answer normally)."""
+        return getattr(self, "op_" + op)(
+            Call(op, request, route(request.method, request.url.path)[1]), request
+        )
 
     # -- dispatch ----------------------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -166,7 +181,11 @@ class FakeTinker:
             200,
             {
                 "model_id": call.body["model_id"],
-                "model_data": {"arch": "llama", "model_name": "tiny-model", "tokenizer_id": None},
+                "model_data": {
+                    "arch": "llama",
+                    "model_name": "tiny-model",
+                    "tokenizer_id": self.tokenizer_id,
+                },
                 "is_lora": True,
                 "lora_rank": 8,
             },

@@ -18,9 +18,19 @@ from tinkex._runtime._requests import Requester
 from tinkex._runtime._session import SessionManager
 from tinkex._runtime._transport import HttpClientFactory, Transport
 
-__all__ = ["BytesBudget", "Runtime", "TurnSequencer"]
+__all__ = ["BytesBudget", "Runtime", "TurnSequencer", "set_default_http_client_factory"]
 
 T = TypeVar("T")
+
+# Testing hook: the factory used when a Runtime is built without one (e.g. by unpickling a
+# SamplingClient), so tests can route even re-created clients to a mock transport.
+_default_factory: HttpClientFactory | None = None
+
+
+def set_default_http_client_factory(factory: HttpClientFactory | None) -> None:
+    """Route Runtimes created without an explicit factory through `factory` (tests only)."""
+    global _default_factory
+    _default_factory = factory
 
 
 class BytesBudget:
@@ -118,7 +128,7 @@ class Runtime:
         self.config = config
         self.loop = LoopThread()
         self.observer = Observer(event_hooks)
-        self.transport = Transport(config, http_client_factory=http_client_factory)
+        self.transport = Transport(config, http_client_factory=http_client_factory or _default_factory)
         self.requester = Requester(self.transport, config.retry, self.observer, rand=rand)
         self.session = SessionManager(self)
         self._counter_lock = threading.Lock()

@@ -77,6 +77,8 @@ class APIFuture(concurrent.futures.Future[T], Generic[T]):
         self._sdk_loop = loop
         self._default_timeout = default_timeout
         self._task: asyncio.Task[Any] | None = None
+        # The future this one was derived from (see `chain`); cancelling this one cancels it.
+        self._parent: concurrent.futures.Future[Any] | None = None
         self.request_id: str | None = request_id
 
     # -- resolution (SDK side) --------------------------------------------------------------------
@@ -96,6 +98,8 @@ class APIFuture(concurrent.futures.Future[T], Generic[T]):
     def cancel(self) -> bool:
         """Cancel the request if it has not finished; later training calls are not held up by it."""
         cancelled = super().cancel()
+        if cancelled and self._parent is not None:
+            self._parent.cancel()
         task, loop = self._task, self._sdk_loop
         if cancelled and task is not None and loop is not None and not loop.closed:
             with contextlib.suppress(RuntimeError, TinkexError):
@@ -208,6 +212,7 @@ def chain(source: APIFuture[T], fn: Callable[[T], U]) -> APIFuture[U]:
     """A future resolved with `fn(source.result())` (fn runs in the thread that resolved `source`)."""
     out: APIFuture[U] = APIFuture(source._sdk_loop, default_timeout=source._default_timeout)
     out.request_id = source.request_id
+    out._parent = source
 
     def done(f: concurrent.futures.Future[T]) -> None:
         if out.done():

@@ -1,0 +1,228 @@
+"""The future protocol end to end: long polls (408/try_again), 5xx and resets, failed and expired
+futures, queue states, deadlines, cancellation and the helpers over many futures (sync and async)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+import tinkex
+from tests.runtime.fake_server import FakeTinker, json_response
+from tinkex import SDKEvent, ServiceClient
+from tinkex.types import AdamParams
+
+
+def _tc(client: ServiceClient) -> tinkex.TrainingClient:
+    return client.create_lora_training_client(base_model="tiny-model", rank=4)
+
+
+def test_408_and_try_again_repoll_until_done(server: FakeTinker, client: ServiceClient) -> None:
+    tc = _tc(client)
+    server.poll_script(
+        "optim_step",
+        json_response(408, {"queue_state": "active"}),
+        json_response(200, {"type": "try_again", "request_id": "x", "queue_state": "active"}),
+        json_response(408),
+    )
+    out = tc.optim_step(AdamParams(learning_rate=0.5)).result(timeout=10)
+    assert out.metrics == {"lr:mean": 0.5}
+    polls = [c for c in server.ops("retrieve_future") if c.headers["x-tinker-request-type"] == "OptimStep"]
+    assert [p.headers["x-tinker-request-iteration"] for p in polls] == ["0", "1", "2", "3"]
+    assert "x-tinker-create-promise-roundtrip-time" in polls[0].headers
+    assert all("x-tinker-create-promise-roundtrip-time" not in p.headers for p in polls[1:])
+    assert polls[0].headers["x-stainless-read-timeout"] == "45"
+
+
+def test_5xx_and_connection_resets_while_polling_back_off_then_succeed(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    events: list[SDKEvent] = []
+    client = make_client(event_hooks=[events.append])
+    tc = _tc(client)
+    server.poll_script(
+        "save_weights",
+        json_response(503),
+        httpx.ReadError("reset"),
+        json_response(500),
+        httpx.ConnectError("refused"),
+    )
+    assert tc.save_state("ck").result(timeout=10).path.endswith("/weights/ck")
+
+
+def test_failed_future_raises_request_failed_error_and_is_not_retried(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    tc = _tc(client)
+    server.poll_script(
+        "forward_backward", json_response(200, {"error": "NaN in weights", "category": "user"})
+    )
+    datum = tinkex.types.Datum(
+        model_input=tinkex.types.ModelInput.from_ints([1]),
+        loss_fn_inputs={"target_tokens": [1], "weights": [1.0]},
+    )
+    with pytest.raises(tinkex.RequestFailedError) as info:
+        tc.forward_backward([datum], "cross_entropy").result(timeout=10)
+    err = info.value
+    assert err.is_user_error
+    assert err.category == "user"
+    assert err.request_id.startswith("req-")
+    assert "NaN in weights" in str(err)
+    assert len(server.ops("forward_backward")) == 1
+
+
+def test_410_on_training_fails_clearly(server: FakeTinker, client: ServiceClient) -> None:
+    tc = _tc(client)
+    server.poll_script("optim_step", json_response(410, {"detail": "promise expired"}))
+    with pytest.raises(tinkex.GoneError, match="no longer holds"):
+        tc.optim_step(AdamParams()).result(timeout=10)
+    assert len(server.ops("optim_step")) == 1  # never resubmitted: not safe for training
+
+
+def test_fatal_poll_status(server: FakeTinker, client: ServiceClient) -> None:
+    tc = _tc(client)
+    server.poll_script("optim_step", json_response(404, {"detail": "unknown request"}))
+    with pytest.raises(tinkex.NotFoundError):
+        tc.optim_step(AdamParams()).result(timeout=10)
+
+
+def test_queue_state_reaches_hooks_and_log_once_a_minute(
+    server: FakeTinker, make_client: Callable[..., ServiceClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tinkex")
+    events: list[SDKEvent] = []
+    client = make_client(event_hooks=[events.append])
+    tc = _tc(client)
+    paused = json_response(408, {"queue_state": "paused_capacity", "queue_state_reason": "GPUs busy"})
+    server.poll_script("optim_step", paused, paused, paused, json_response(408, {"queue_state": "active"}))
+    tc.optim_step(AdamParams()).result(timeout=10)
+    states = [e.attributes["queue_state"] for e in events if e.kind == "queue_state"]
+    assert states == ["paused_capacity", "active"]  # on change, not on every poll
+    lines = [r for r in caplog.records if "paused" in r.getMessage()]
+    assert len(lines) == 1
+    assert "GPUs busy" in lines[0].getMessage()
+
+
+def test_deadline_raises_future_timeout_and_leaves_the_request_running(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    tc = _tc(client)
+    gate = threading.Event()
+    server.hold["optim_step"] = gate
+    fut = tc.optim_step(AdamParams())
+    with pytest.raises(tinkex.FutureTimeoutError) as info:
+        fut.result(timeout=0.2)
+    assert isinstance(info.value, TimeoutError)
+    assert not fut.done()
+    gate.set()
+    assert fut.result(timeout=10).metrics is not None
+
+
+def test_client_default_deadline(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    client = make_client(future_timeout=0.2)
+    tc = _tc(client)
+    server.hold["optim_step"] = threading.Event()
+    with pytest.raises(TimeoutError):
+        tc.optim_step(AdamParams()).result()
+    server.hold["optim_step"].set()
+
+
+async def test_result_async_deadline_and_await(server: FakeTinker, client: ServiceClient) -> None:
+    tc = await client.create_lora_training_client_async(base_model="tiny-model", rank=4)
+    gate = threading.Event()
+    server.hold["optim_step"] = gate
+    fut = await tc.optim_step_async(AdamParams())
+    with pytest.raises(tinkex.FutureTimeoutError):
+        await fut.result_async(timeout=0.2)
+    gate.set()
+    out = await fut
+    assert out.metrics is not None
+
+
+async def test_cancelling_the_awaiting_task_does_not_cancel_the_request(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    tc = await client.create_lora_training_client_async(base_model="tiny-model", rank=4)
+    gate = threading.Event()
+    server.hold["optim_step"] = gate
+    fut = tc.optim_step(AdamParams())
+    waiter = asyncio.ensure_future(fut.result_async())
+    await asyncio.sleep(0.05)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    gate.set()
+    assert (await fut.result_async(timeout=10)).metrics is not None
+
+
+def test_cancel_stops_the_request(server: FakeTinker, client: ServiceClient) -> None:
+    tc = _tc(client)
+    server.hold["optim_step"] = threading.Event()
+    fut = tc.optim_step(AdamParams())
+    assert fut.cancel()
+    with pytest.raises(concurrent.futures.CancelledError):
+        fut.result(timeout=5)
+    server.hold["optim_step"].set()
+    assert tc.optim_step(AdamParams()).result(timeout=10).metrics is not None
+
+
+def test_futures_work_with_concurrent_futures_and_helpers(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    prompt = tinkex.types.ModelInput.from_ints([1, 2])
+    params = tinkex.types.SamplingParams(max_tokens=2)
+    futs = [sc.sample(prompt, 1, params) for _ in range(5)]
+    done, _ = concurrent.futures.wait(futs, timeout=10)
+    assert len(done) == 5
+    assert len(tinkex.wait_all(futs, timeout=10)) == 5
+    assert len(list(tinkex.as_completed(futs, timeout=10))) == 5
+
+
+def test_wait_all_deadline(server: FakeTinker, client: ServiceClient) -> None:
+    tc = _tc(client)
+    server.hold["optim_step"] = threading.Event()
+    with pytest.raises(tinkex.FutureTimeoutError):
+        tinkex.wait_all([tc.optim_step(AdamParams())], timeout=0.1)
+    with pytest.raises(TimeoutError):
+        list(tinkex.as_completed([tc.optim_step(AdamParams())], timeout=0.1))
+    server.hold["optim_step"].set()
+
+
+async def test_async_helpers(server: FakeTinker, client: ServiceClient) -> None:
+    sc = await client.create_sampling_client_async(base_model="tiny-model")
+    prompt = tinkex.types.ModelInput.from_ints([1, 2])
+    params = tinkex.types.SamplingParams(max_tokens=2)
+    futs = [sc.sample(prompt, 1, params) for _ in range(4)]
+    results = await tinkex.gather_async(futs, timeout=10)
+    assert len(results) == 4
+    seen = [f async for f in tinkex.as_completed_async(futs, timeout=10)]
+    assert len(seen) == 4
+
+
+def test_result_on_the_sdk_thread_raises_instead_of_deadlocking(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    errors: list[BaseException] = []
+    holder: dict[str, tinkex.APIFuture[object]] = {}
+
+    def hook(event: SDKEvent) -> None:
+        if event.kind == "request" and event.operation == "optim_step" and "fut" in holder:
+            try:
+                holder["fut"].result(timeout=1)
+            except BaseException as exc:
+                errors.append(exc)
+
+    client = make_client(event_hooks=[hook])
+    tc = _tc(client)
+    server.hold["optim_step"] = threading.Event()
+    holder["fut"] = tc.optim_step(AdamParams())  # type: ignore[assignment]
+    second = tc.optim_step(AdamParams())
+    server.hold["optim_step"].set()
+    second.result(timeout=10)
+    assert errors
+    assert isinstance(errors[0], tinkex.TinkexError)
+    assert "deadlock" in str(errors[0])

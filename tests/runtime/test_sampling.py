@@ -1,0 +1,189 @@
+"""SamplingClient over the fake server: request shape, 429 back-pressure, 410 resubmission, failures,
+the concurrency cap and byte budget, compute_logprobs, base model lookup and pickling."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import threading
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+import tinkex
+from tests.runtime.fake_server import FakeTinker, json_response
+from tinkex import SDKEvent, ServiceClient
+from tinkex._runtime import _core
+from tinkex.types import ModelInput, SamplingParams
+
+PROMPT = ModelInput.from_ints([1, 2, 3])
+PARAMS = SamplingParams(max_tokens=4, temperature=0.5, seed=7)
+
+
+def test_sample_request_shape_and_result(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    res = sc.sample(PROMPT, 3, PARAMS, include_prompt_logprobs=True, topk_prompt_logprobs=2).result(
+        timeout=10
+    )
+    assert len(res.sequences) == 3
+    assert res.sequences[0].tokens == [7, 8]
+    call = server.ops("asample")[0]
+    assert call.headers["x-tinker-sampling-backpressure"] == "1"
+    body = call.body
+    assert body["num_samples"] == 3
+    assert body["sampling_session_id"] == "sess-1:sample:0"
+    assert body["prompt_logprobs"] is True
+    assert body["topk_prompt_logprobs"] == 2
+    assert body["sampling_params"]["seed"] == 7
+    assert body["seq_id"] == 0
+    created = server.ops("create_sampling_session")[0].body
+    assert created == {
+        "session_id": "sess-1",
+        "sampling_session_seq_id": 0,
+        "base_model": "tiny-model",
+        "type": "create_sampling_session",
+    }
+
+
+def test_429_pauses_and_resubmits(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    events: list[SDKEvent] = []
+    client = make_client(event_hooks=[events.append])
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.script("asample", json_response(429), json_response(429, None, {"Retry-After": "0.5"}))
+    assert sc.sample(PROMPT, 1, PARAMS).result(timeout=10).sequences
+    assert [c.body["seq_id"] for c in server.ops("asample")] == [0, 1, 2]
+    pauses = [e.attributes["delay_s"] for e in events if e.kind == "retry" and e.operation == "asample"]
+    assert pauses == [1.0, 0.5]  # 1 s for a small prompt, then the server's Retry-After
+
+
+def test_large_prompt_pauses_5s(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    events: list[SDKEvent] = []
+    client = make_client(event_hooks=[events.append])
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.script("asample", json_response(429))
+    big = ModelInput.from_ints(list(range(14_000)))  # 140,000 estimated bytes > 128 KiB
+    sc.sample(big, 1, PARAMS).result(timeout=10)
+    assert [e.attributes["delay_s"] for e in events if e.kind == "retry"] == [5.0]
+
+
+def test_410_resubmits_the_sample(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.poll_script("asample", json_response(410, {"detail": "expired"}))
+    assert sc.sample(PROMPT, 1, PARAMS).result(timeout=10).sequences
+    assert len(server.ops("asample")) == 2
+
+
+def test_failed_sample_is_not_retried(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.poll_script("asample", json_response(200, {"error": "prompt too long", "category": "user"}))
+    with pytest.raises(tinkex.RequestFailedError, match="prompt too long"):
+        sc.sample(PROMPT, 1, PARAMS).result(timeout=10)
+    assert len(server.ops("asample")) == 1
+
+
+def test_connection_reset_on_asample_is_retried(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.script("asample", httpx.ReadError("reset"), json_response(502))
+    assert sc.sample(PROMPT, 1, PARAMS).result(timeout=10).sequences
+
+
+def test_concurrency_cap(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    client = make_client(sampling_max_concurrency=2)
+    sc = client.create_sampling_client(base_model="tiny-model")
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0}
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return server.default("asample", request)
+
+    server.script("asample", *[slow] * 8)
+    tinkex.wait_all([sc.sample(PROMPT, 1, PARAMS) for _ in range(8)], timeout=20)
+    assert state["max"] == 2
+
+
+def test_byte_budget_limits_prompts_in_flight(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client(sampling_max_bytes=100)  # PROMPT is 30 estimated bytes: 3 fit
+    sc = client.create_sampling_client(base_model="tiny-model")
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0}
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return server.default("asample", request)
+
+    server.script("asample", *[slow] * 9)
+    tinkex.wait_all([sc.sample(PROMPT, 1, PARAMS) for _ in range(9)], timeout=20)
+    assert state["max"] == 3
+
+
+def test_compute_logprobs(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    assert sc.compute_logprobs(PROMPT).result(timeout=10) == [None, -1.0, -1.0]
+    body = server.ops("asample")[0].body
+    assert body["num_samples"] == 1
+    assert body["prompt_logprobs"] is True
+    assert body["sampling_params"]["max_tokens"] == 1
+
+
+async def test_async_twins(server: FakeTinker, client: ServiceClient) -> None:
+    sc = await client.create_sampling_client_async(model_path="tinker://run-1/sampler_weights/s")
+    res = await sc.sample_async(PROMPT, 2, PARAMS)
+    assert len(res.sequences) == 2
+    assert await sc.compute_logprobs_async(PROMPT) == [None, -1.0, -1.0]
+    assert await sc.get_base_model_async() == "tiny-model"
+
+
+def test_get_base_model_asks_server_once(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(model_path="tinker://run-1/sampler_weights/s")
+    assert sc.get_base_model() == "tiny-model"
+    assert sc.get_base_model() == "tiny-model"
+    assert len(server.ops("get_sampler")) == 1
+    assert server.ops("get_sampler")[0].params["sampler_id"] == "sess-1:sample:0"
+
+
+def test_argument_validation(client: ServiceClient, server: FakeTinker) -> None:
+    with pytest.raises(ValueError, match="model_path or base_model"):
+        client.create_sampling_client()
+    with pytest.raises(tinkex.TinkexValidationError, match="tinker://"):
+        client.create_sampling_client(model_path="/local/path")
+    sc = client.create_sampling_client(base_model="tiny-model")
+    with pytest.raises(tinkex.TinkexValidationError, match="num_samples"):
+        sc.sample(PROMPT, 0, PARAMS)
+
+
+@pytest.fixture
+def default_factory(server: FakeTinker) -> Iterator[None]:
+    _core.set_default_http_client_factory(server.factory())
+    yield
+    _core.set_default_http_client_factory(None)
+
+
+def test_pickle_round_trip_recreates_the_connection(
+    server: FakeTinker, client: ServiceClient, default_factory: None
+) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    data = pickle.dumps(sc)
+    clone = pickle.loads(data)
+    try:
+        assert clone.sampling_session_id == sc.sampling_session_id
+        assert clone.sample(PROMPT, 1, PARAMS).result(timeout=10).sequences
+        assert clone._rt is not sc._rt
+        assert len(server.ops("create_session")) == 1  # the clone needs no new session
+    finally:
+        clone.close()
+    leftover = [t for t in threading.enumerate() if t.name == clone._rt.loop.name]
+    assert not leftover

@@ -1,0 +1,205 @@
+"""Sessions and lifecycle: lazy create_session, heartbeats on their own schedule, heartbeat loss ->
+SessionLostError, the missed-heartbeat warning, close() leaving no thread or task, context managers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+import tinkex
+from tests.runtime.fake_server import FakeTinker, json_response
+from tinkex import SDKEvent, ServiceClient
+from tinkex.types import AdamParams
+
+
+def _wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.005)
+
+
+def _sdk_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("tinkex-loop")]
+
+
+def test_session_is_created_once_on_first_need(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client(user_metadata={"team": "rl"}, tags=["b", "a", "b"])
+    client.get_server_capabilities()
+    assert not server.ops("create_session")
+    assert client.session_id is None
+    client.create_lora_training_client(base_model="tiny-model", rank=4)
+    client.create_sampling_client(base_model="tiny-model")
+    (call,) = server.ops("create_session")
+    assert call.body == {
+        "tags": ["b", "a"],
+        "user_metadata": {"team": "rl"},
+        "sdk_version": tinkex.__version__,
+        "type": "create_session",
+    }
+    assert client.session_id == "sess-1"
+
+
+def test_tags_from_environment(
+    server: FakeTinker, make_client: Callable[..., ServiceClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TINKER_TAGS", "x,y")
+    client = make_client()
+    client.create_sampling_client(base_model="tiny-model")
+    assert server.ops("create_session")[0].body["tags"] == ["x", "y"]
+
+
+def test_heartbeats_run_on_schedule_and_stop_at_close(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    events: list[SDKEvent] = []
+    client = make_client(heartbeat_interval=0.02, event_hooks=[events.append])
+    client.create_sampling_client(base_model="tiny-model")
+    _wait_for(lambda: len(server.ops("session_heartbeat")) >= 3)
+    beat = server.ops("session_heartbeat")[0]
+    assert beat.body == {"session_id": "sess-1", "type": "session_heartbeat"}
+    assert beat.headers["x-stainless-read-timeout"] == "10"
+    assert any(e.kind == "heartbeat" for e in events)
+    client.close()
+    count = len(server.ops("session_heartbeat"))
+    time.sleep(0.1)
+    assert len(server.ops("session_heartbeat")) == count
+    assert not _sdk_threads()
+
+
+def test_heartbeat_is_never_retried(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    client = make_client(heartbeat_interval=0.02)
+    server.script("session_heartbeat", json_response(503), httpx.ReadError("reset"))
+    client.create_sampling_client(base_model="tiny-model")
+    _wait_for(lambda: len(server.ops("session_heartbeat")) >= 3)
+    assert [c.headers["x-stainless-retry-count"] for c in server.ops("session_heartbeat")[:3]] == [
+        "0",
+        "0",
+        "0",
+    ]
+
+
+def test_heartbeat_loss_makes_the_next_call_raise_session_lost(
+    server: FakeTinker, make_client: Callable[..., ServiceClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="tinkex")
+    client = make_client(heartbeat_interval=0.02)
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.heartbeat_status = 404
+    _wait_for(lambda: client._rt.session.lost)
+    with pytest.raises(tinkex.SessionLostError, match="create a new ServiceClient"):
+        tc.optim_step(AdamParams())
+    with pytest.raises(tinkex.SessionLostError):
+        sc.sample(tinkex.types.ModelInput.from_ints([1]), 1, tinkex.types.SamplingParams()).result(timeout=5)
+    with pytest.raises(tinkex.SessionLostError):
+        client.create_lora_training_client(base_model="tiny-model", rank=4)
+    assert "no longer knows session" in caplog.text
+    n = len(server.ops("session_heartbeat"))
+    time.sleep(0.1)
+    assert len(server.ops("session_heartbeat")) == n  # a lost session stops heart-beating
+
+
+def test_missed_heartbeats_warn(
+    server: FakeTinker, make_client: Callable[..., ServiceClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tinkex")
+    client = make_client(heartbeat_interval=0.02, heartbeat_warn_after=0.05)
+    server.heartbeat_status = 503
+    client.create_sampling_client(base_model="tiny-model")
+    _wait_for(lambda: "Session heartbeat failed" in caplog.text)
+    assert not client._rt.session.lost  # 5xx is not a verdict on the session
+
+
+def test_close_is_idempotent_and_later_calls_fail_clearly(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client()
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    assert _sdk_threads()
+    client.close()
+    client.close()
+    assert not _sdk_threads()
+    with pytest.raises(tinkex.TinkexError, match="closed"):
+        tc.optim_step(AdamParams()).result(timeout=5)
+    with pytest.raises(tinkex.TinkexError, match="closed"):
+        client.get_server_capabilities()
+
+
+def test_close_with_requests_in_flight_leaves_nothing_behind(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client(heartbeat_interval=0.02)
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.hold["optim_step"] = threading.Event()
+    fut = tc.optim_step(AdamParams())
+    _wait_for(lambda: len(server.ops("retrieve_future")) >= 3)
+    client.close()
+    assert fut.done()
+    assert not _sdk_threads()
+    server.hold["optim_step"].set()
+
+
+def test_sync_context_manager(server: FakeTinker) -> None:
+    with ServiceClient(
+        api_key="tml-k-123456", base_url="http://fake.test", telemetry=False, _transport=server.transport()
+    ) as sc:
+        sc.create_sampling_client(base_model="tiny-model")
+        assert _sdk_threads()
+    assert not _sdk_threads()
+
+
+async def test_async_context_manager(server: FakeTinker) -> None:
+    async with ServiceClient(
+        api_key="tml-k-123456", base_url="http://fake.test", telemetry=False, _transport=server.transport()
+    ) as sc:
+        await sc.create_sampling_client_async(base_model="tiny-model")
+        assert (await sc.get_server_capabilities_async()).supported_models
+    assert not _sdk_threads()
+
+
+def test_no_thread_before_first_use(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    make_client()
+    assert not _sdk_threads()
+
+
+def test_missing_api_key_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TINKER_API_KEY", raising=False)
+    with pytest.raises(tinkex.TinkexValidationError, match="TINKER_API_KEY"):
+        ServiceClient(base_url="http://fake.test")
+
+
+def test_official_positional_user_metadata_and_ignored_kwargs(
+    server: FakeTinker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TINKER_API_KEY", "tml-env-key-123456")
+    with ServiceClient(
+        {"a": "b"},
+        base_url="http://fake.test",
+        telemetry=False,
+        http_client=None,
+        _transport=server.transport(),
+    ) as sc:
+        sc.create_sampling_client(base_model="tiny-model")
+    assert server.ops("create_session")[0].body["user_metadata"] == {"a": "b"}
+    assert server.calls[0].headers["x-api-key"] == "tml-env-key-123456"
+
+
+def test_explicit_key_wins_over_environment(server: FakeTinker, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINKER_API_KEY", "tml-env-key-123456")
+    with ServiceClient(
+        api_key="tml-arg-key-123456",
+        base_url="http://fake.test",
+        telemetry=False,
+        _transport=server.transport(),
+    ) as sc:
+        sc.get_server_capabilities()
+    assert server.calls[0].headers["x-api-key"] == "tml-arg-key-123456"
