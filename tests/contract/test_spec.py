@@ -92,6 +92,8 @@ def test_operations_have_the_official_ids_methods_and_paths() -> None:
     found = {op["operationId"]: (method, path) for method, path, op in operations()}
     assert found == OPERATION_IDS
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", op_id) for op_id in found)
+    # Each names the official 0.7.0 method that sends it.
+    assert all(op.get("x-tinker-sdk") for _, _, op in operations())
 
 
 def test_official_aliases_exist_in_the_installed_sdk() -> None:
