@@ -121,7 +121,9 @@ def _describe_body(body: object, limit: int = 500) -> str:
     if isinstance(detail, bytes):
         detail = detail.decode("utf-8", "replace")
     text = detail if isinstance(detail, str) else repr(detail)
-    text = " ".join(redact(text).split())
+    # Cut before redacting so a multi-megabyte body costs nothing; a key cut in half is still
+    # caught by the patterns (they need no terminator).
+    text = " ".join(redact(text[: limit * 4]).split())
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text

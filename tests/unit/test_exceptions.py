@@ -286,3 +286,12 @@ def test_all_is_sorted_and_complete() -> None:
         and getattr(v, "__module__", "") == ex.__name__
     }
     assert public <= set(ex.__all__)
+
+
+@pytest.mark.parametrize("at", [480, 490, 495, 1995, 1998])
+def test_truncated_body_never_leaks_a_partial_key(at: int) -> None:
+    # Keys straddling either cut (the 2000-char pre-cut and the 500-char message limit).
+    body = "x" * at + "tml-" + "s" * 40 + "y" * 10_000
+    assert "sss" not in str(status_error_for(500, body=body))
+    header = "x" * at + "X-API-Key: rawsecretvalue" + "y" * 10_000
+    assert "raw" not in str(status_error_for(500, body=header))
