@@ -4,6 +4,7 @@ counters, sampling throttles) and the turn sequencer that keeps a TrainingClient
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import random
 import threading
@@ -161,7 +162,20 @@ class Runtime:
         self, coro: Coroutine[Any, Any, T], *, cleanup: Callable[[], None] | None = None
     ) -> APIFuture[T]:
         """Run `coro` on the SDK loop and return its future (the client default deadline applies)."""
-        return spawn(self.loop, coro, default_timeout=self.config.future_timeout, cleanup=cleanup)
+        fut = spawn(self.loop, coro, default_timeout=self.config.future_timeout, cleanup=cleanup)
+        if self._telemetry is not None:
+            fut.add_done_callback(self._report_failure)
+        return fut
+
+    def _report_failure(self, fut: concurrent.futures.Future[Any]) -> None:
+        # Failures that reach the user go to session telemetry (user errors as `user_error`).
+        telemetry = self._telemetry
+        if telemetry is None or fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            with contextlib.suppress(Exception):
+                telemetry.report_exception(exc)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the SDK loop and block for it (the blocking-style official methods)."""

@@ -192,6 +192,8 @@ class Transport:
                     request=None,
                 ) from exc
             content_bytes = response.content
+            if self._otel is not None:
+                self._otel.record_status(response.status_code)
         return RawResponse(
             status=response.status_code,
             headers=dict(response.headers),
