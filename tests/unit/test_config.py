@@ -355,3 +355,12 @@ def test_resolve_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None
     cfg = resolve_client_config()
     assert cfg.api_key == "tml-from-os-environ"
     assert cfg.tags == ("t1",)
+
+
+def test_client_config_pickles_and_hashes() -> None:
+    # SamplingClient is picklable in the official SDK; its config travels with it.
+    cfg = resolve_client_config(api_key=KEY, user_metadata={"a": "1"}, tags=["t"], env={})
+    copy = pickle.loads(pickle.dumps(cfg))
+    assert copy == cfg
+    assert hash(copy) == hash(cfg)
+    assert copy.retry.retryable_exceptions == cfg.retry.retryable_exceptions

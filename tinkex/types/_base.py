@@ -60,7 +60,8 @@ class Obj(Codec):
 
     def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
         if isinstance(value, WireModel):
-            return value._dump(mode, exclude_none)
+            # WIRE mode is only ever to_dict(): use the class's (possibly hand-written) fast path.
+            return value.to_dict() if mode == WIRE else value._dump(mode, exclude_none)
         return value
 
     def load(self, value: Any) -> Any:
@@ -79,7 +80,8 @@ class Union_(Codec):
 
     def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
         if isinstance(value, WireModel):
-            return value._dump(mode, exclude_none)
+            # WIRE mode is only ever to_dict(): use the class's (possibly hand-written) fast path.
+            return value.to_dict() if mode == WIRE else value._dump(mode, exclude_none)
         return value
 
     def load(self, value: Any) -> Any:
