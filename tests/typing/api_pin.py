@@ -1,0 +1,121 @@
+"""Pins the public API for `mypy --strict` (never executed): if a signature or return convention of
+the drop-in API changes, type checking this file fails. Run by `make typecheck`."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import assert_type
+
+import tinkex
+import tinkex as tinker
+from tinkex import types
+
+
+def sync_usage(sc: tinker.ServiceClient) -> None:
+    caps = sc.get_server_capabilities()
+    assert_type(caps, types.GetServerCapabilitiesResponse)
+    tc = sc.create_lora_training_client(
+        base_model="m",
+        rank=32,
+        seed=None,
+        train_mlp=True,
+        train_attn=True,
+        train_unembed=True,
+        user_metadata=None,
+    )
+    assert_type(tc, tinker.TrainingClient)
+    assert_type(sc.create_training_client_from_state("tinker://r/weights/a"), tinker.TrainingClient)
+    assert_type(
+        sc.create_training_client_from_state_with_optimizer("tinker://r/weights/a"), tinker.TrainingClient
+    )
+    scl = sc.create_sampling_client(model_path=None, base_model="m", retry_config=tinker.RetryConfig())
+    assert_type(scl, tinker.SamplingClient)
+    rc = sc.create_rest_client()
+    assert_type(rc, tinker.RestClient)
+    sc.add_event_hook(lambda e: print(e.kind, e.operation, e.attributes))
+
+    datum = types.Datum(model_input=types.ModelInput.from_ints([1]), loss_fn_inputs={"target_tokens": [1]})
+    fb = tc.forward_backward([datum], "cross_entropy", loss_fn_config=None)
+    assert_type(fb, tinker.APIFuture[types.ForwardBackwardOutput])
+    assert_type(fb.result(timeout=None), types.ForwardBackwardOutput)
+    assert_type(tc.forward([datum], "cross_entropy").result(), types.ForwardBackwardOutput)
+    assert_type(tc.optim_step(types.AdamParams()).result(), types.OptimStepResponse)
+    assert_type(tc.save_state("n").result(), types.SaveWeightsResponse)
+    assert_type(tc.load_state("p").result(), types.LoadWeightsResponse)
+    assert_type(tc.load_state_with_optimizer("p").result(), types.LoadWeightsResponse)
+    assert_type(tc.save_weights_for_sampler("n").result(), types.SaveWeightsForSamplerResponse)
+    assert_type(tc.save_weights_and_get_sampling_client(), tinker.SamplingClient)
+    assert_type(tc.create_sampling_client("tinker://r/sampler_weights/s"), tinker.SamplingClient)
+    assert_type(tc.get_info(), types.GetInfoResponse)
+    assert_type(tc.model_id, str)
+
+    prompt = types.ModelInput.from_ints([1, 2])
+    fut = scl.sample(
+        prompt, 1, types.SamplingParams(max_tokens=4), include_prompt_logprobs=False, topk_prompt_logprobs=0
+    )
+    assert_type(fut.result(), types.SampleResponse)
+    # Official sample() returns a concurrent.futures.Future: ours is one.
+    cf: concurrent.futures.Future[types.SampleResponse] = fut
+    assert_type(scl.compute_logprobs(prompt).result(), list[float | None])
+    assert_type(scl.get_base_model(), str)
+
+    assert_type(rc.get_training_run("r").result(), types.TrainingRun)
+    assert_type(rc.list_training_runs(limit=20, offset=0).result(), types.TrainingRunsResponse)
+    assert_type(rc.list_checkpoints("r").result(), types.CheckpointsListResponse)
+    assert_type(rc.list_user_checkpoints(limit=100, offset=0).result(), types.CheckpointsListResponse)
+    assert_type(rc.get_checkpoint_archive_url("r", "weights/a").result(), types.CheckpointArchiveUrlResponse)
+    assert_type(
+        rc.get_weights_info_by_tinker_path("tinker://r/weights/a").result(), types.WeightsInfoResponse
+    )
+    assert_type(rc.delete_checkpoint_from_tinker_path("tinker://r/weights/a").result(), None)
+    assert_type(rc.publish_checkpoint_from_tinker_path("tinker://r/weights/a").result(), None)
+    assert_type(rc.get_session("s").result(), types.GetSessionResponse)
+    assert_type(rc.list_sessions().result(), types.ListSessionsResponse)
+    assert_type(rc.get_sampler("s").result(), types.GetSamplerResponse)
+    for run in rc.iter_training_runs(page_size=100):
+        assert_type(run, types.TrainingRun)
+
+    assert_type(tinkex.wait_all([fut], timeout=1.0), list[types.SampleResponse])
+    sc.close()
+    del cf
+
+
+async def async_usage(sc: tinker.ServiceClient) -> None:
+    async with sc:
+        tc = await sc.create_lora_training_client_async("m")
+        datum = types.Datum(
+            model_input=types.ModelInput.from_ints([1]), loss_fn_inputs={"target_tokens": [1]}
+        )
+        # The official "submit" convention: the _async twin returns the future, awaited again.
+        fb = await tc.forward_backward_async([datum], "cross_entropy")
+        opt = await tc.optim_step_async(types.AdamParams())
+        assert_type(await fb, types.ForwardBackwardOutput)
+        assert_type(await opt.result_async(timeout=5.0), types.OptimStepResponse)
+        scl = await sc.create_sampling_client_async(base_model="m")
+        assert_type(
+            await scl.sample_async(types.ModelInput.from_ints([1]), 1, types.SamplingParams()),
+            types.SampleResponse,
+        )
+        assert_type(await scl.compute_logprobs_async(types.ModelInput.from_ints([1])), list[float | None])
+        rc = sc.create_rest_client()
+        assert_type(await rc.get_training_run_async("r"), types.TrainingRun)
+        async for c in rc.aiter_user_checkpoints():
+            assert_type(c, types.Checkpoint)
+        assert_type(await tinkex.gather_async([fb]), list[types.ForwardBackwardOutput])
+
+
+def exceptions() -> None:
+    try:
+        pass
+    except tinker.RequestFailedError as e:
+        assert_type(e.request_id, str)
+        assert_type(e.is_user_error, bool)
+    except tinker.APIStatusError as e:
+        assert_type(e.status_code, int)
+    except tinker.FutureTimeoutError as e:
+        timeout_error: TimeoutError = e
+        del timeout_error
+    except tinker.SessionLostError:
+        pass
+    except tinker.TinkerError:
+        pass
