@@ -15,8 +15,10 @@ import base64
 import binascii
 import hashlib
 import os
+import queue
 import random
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -330,7 +332,6 @@ class _State:
     waits: int = 0  # preparing answers so far (drives their backoff)
     resumes: int = 0
     progressed: bool = False
-    hasher: Any = attrs.field(factory=hashlib.sha256)
 
     def request_headers(self) -> dict[str, str]:
         # identity: the bytes on disk must be the file's bytes, whatever a proxy would compress.
@@ -346,7 +347,6 @@ class _State:
         self.total = None
         self.server_digest = None
         self.validator = None
-        self.hasher = hashlib.sha256()
 
     def begin(self, decision: Stream) -> None:
         """Start writing a body that begins at `decision.start` (0 = start over)."""
@@ -367,7 +367,6 @@ class _State:
         self.progressed = False
 
     def advance(self, chunk: bytes) -> None:
-        self.hasher.update(chunk)
         self.offset += len(chunk)
         self.progressed = True
         if self.total is not None and self.offset > self.total:
@@ -380,8 +379,7 @@ class _State:
         """After a body ended without a transport error: done (True) or cut short (False)."""
         return self.total is None or self.offset >= self.total
 
-    def verify(self, path: Path) -> DownloadResult:
-        digest: str = self.hasher.hexdigest()
+    def verify(self, path: Path, digest: str) -> DownloadResult:
         if self.expected_size is not None and self.offset != self.expected_size:
             raise DownloadIntegrityError(
                 f"Download of {_safe_url(self.url)}: got {self.offset} bytes, expected "
@@ -438,6 +436,68 @@ def _status_error(state: _State, status: int, headers: Mapping[str, str], body: 
 
 
 # --- I/O shells ------------------------------------------------------------------------------------
+
+
+# Pieces (<= 64 KiB each) waiting for the writer thread: bounds memory at 2 MiB.
+_WRITE_QUEUE = 32
+
+
+class _Writer:
+    """Writes and hashes the body on a worker thread, so reading the socket, writing the file and
+    SHA-256 (the last two release the GIL) overlap on a second core. The file
+    and the hash always cover exactly the bytes handed to `write` once `drain` returns."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.hasher = hashlib.sha256()
+        self._q: queue.Queue[bytes | None] = queue.Queue(_WRITE_QUEUE)
+        self._error: BaseException | None = None
+        self._discard = False
+        self._thread = threading.Thread(target=self._run, name="tinkex-download-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            try:
+                if item is None:
+                    return
+                if not self._discard and self._error is None:
+                    self.fh.write(item)
+                    self.hasher.update(item)
+            except BaseException as e:  # e.g. disk full: re-raised on the caller's thread
+                self._error = e
+            finally:
+                self._q.task_done()
+
+    def write(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._q.put(chunk)
+
+    def drain(self) -> None:
+        """Wait until everything handed over is written and hashed; re-raise a write error."""
+        self._q.join()
+        if self._error is not None:
+            raise self._error
+
+    def reset(self, offset: int) -> None:
+        """Keep the first `offset` bytes (0 = start over, with a fresh hash) and append after them."""
+        self.drain()
+        self.fh.seek(offset)
+        self.fh.truncate()
+        if offset == 0:
+            self.hasher = hashlib.sha256()
+
+    def digest(self) -> str:
+        self.drain()
+        return self.hasher.hexdigest()
+
+    def close(self) -> None:
+        """Stop the thread; anything still queued (after a failure) is dropped, not written."""
+        self._discard = True
+        self._q.put(None)
+        self._thread.join(timeout=60)
 
 
 def _open_destination(destination: str | os.PathLike[str], force: bool) -> tuple[Path, Path, IO[bytes]]:
@@ -519,18 +579,20 @@ def download_archive(
     """
     state = _new_state(url, expected_size, sha256, max_attempts, prepare_timeout, _clock())
     dest, tmp, fh = _open_destination(destination, force)
+    writer = _Writer(fh)
     client = http_client or httpx.Client(timeout=_timeout(timeout), follow_redirects=True)
     try:
         while True:
-            delay = _attempt_sync(client, state, fh, chunk_size, progress, _clock)
+            delay = _attempt_sync(client, state, writer, chunk_size, progress, _clock)
             if delay is None:
                 break
             if delay > 0:
                 _sleep(delay)
-        result = state.verify(dest)
+        result = state.verify(dest, writer.digest())
         _finish(fh, tmp, dest, result.size)
         return result
     finally:
+        writer.close()
         if http_client is None:
             client.close()
         if not fh.closed:
@@ -541,7 +603,7 @@ def download_archive(
 def _attempt_sync(
     client: httpx.Client,
     state: _State,
-    fh: IO[bytes],
+    writer: _Writer,
     chunk_size: int,
     progress: ProgressCallback | None,
     clock: Callable[[], float],
@@ -558,13 +620,12 @@ def _attempt_sync(
                 return state.after_wait(decision, clock())
             state.begin(decision)
             # The file always mirrors the state: what was kept, then this body.
-            fh.seek(state.offset)
-            fh.truncate()
+            writer.reset(state.offset)
             # Pieces are written as the network delivers them (64 KiB reads): re-chunking would
             # buffer bytes that a dropped connection then loses. `chunk_size` paces progress calls.
             reported = state.offset
             for chunk in resp.iter_raw():
-                fh.write(chunk)
+                writer.write(chunk)
                 state.advance(chunk)
                 if progress is not None and state.offset - reported >= chunk_size:
                     reported = state.offset
@@ -604,19 +665,21 @@ async def download_archive_async(
     """
     state = _new_state(url, expected_size, sha256, max_attempts, prepare_timeout, _clock())
     dest, tmp, fh = _open_destination(destination, force)
+    writer = _Writer(fh)
     client = http_client or httpx.AsyncClient(timeout=_timeout(timeout), follow_redirects=True)
     try:
         while True:
-            delay = await _attempt_async(client, state, fh, chunk_size, progress, _clock)
+            delay = await _attempt_async(client, state, writer, chunk_size, progress, _clock)
             if delay is None:
                 break
             if delay > 0:
                 await _sleep(delay)
-        result = state.verify(dest)
+        result = state.verify(dest, await asyncio.to_thread(writer.digest))
         # fsync of a large file can take seconds; keep the event loop free meanwhile.
         await asyncio.to_thread(_finish, fh, tmp, dest, result.size)
         return result
     finally:
+        writer.close()
         if http_client is None:
             await client.aclose()
         if not fh.closed:
@@ -627,7 +690,7 @@ async def download_archive_async(
 async def _attempt_async(
     client: httpx.AsyncClient,
     state: _State,
-    fh: IO[bytes],
+    writer: _Writer,
     chunk_size: int,
     progress: ProgressCallback | None,
     clock: Callable[[], float],
@@ -643,13 +706,12 @@ async def _attempt_async(
                 return state.after_wait(decision, clock())
             state.begin(decision)
             # The file always mirrors the state: what was kept, then this body.
-            fh.seek(state.offset)
-            fh.truncate()
-            # As in the sync shell. Writes go straight to the page cache (well under 1 ms per MiB);
-            # hopping to a thread per piece would cost more than it frees the loop.
+            writer.reset(state.offset)
+            # As in the sync shell. `write` only blocks the loop when 32 pieces already wait for the
+            # disk, which is the backpressure an inline write would apply anyway.
             reported = state.offset
             async for chunk in resp.aiter_raw():
-                fh.write(chunk)
+                writer.write(chunk)
                 state.advance(chunk)
                 if progress is not None and state.offset - reported >= chunk_size:
                     reported = state.offset
