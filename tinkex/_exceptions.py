@@ -189,8 +189,20 @@ class APIError(TinkexError):
         self.body = body
 
 
+_CONNECTION_MESSAGE = "Connection error: the Tinker server could not be reached; check the network and base_url / TINKER_BASE_URL"
+_TIMEOUT_MESSAGE = (
+    "Request timed out: the Tinker server did not answer in time; retry later or raise the timeout"
+)
+_VALIDATION_MESSAGE = (
+    "The server's response did not match the expected schema; "
+    "check that base_url points at a Tinker API server of a compatible version"
+)
+
+
 class APIConnectionError(APIError):
     """The request never got an HTTP answer (DNS, refused, reset, TLS, protocol error).
+
+    Also accepts the official positional form ``APIConnectionError(request, message)``.
 
     Example::
 
@@ -200,16 +212,24 @@ class APIConnectionError(APIError):
 
     def __init__(
         self,
-        message: str = "Connection error: the Tinker server could not be reached; "
-        "check the network and base_url / TINKER_BASE_URL",
-        *,
-        request: httpx.Request | None = None,
+        message: str | httpx.Request | None = None,
+        request: httpx.Request | str | None = None,
     ) -> None:
-        super().__init__(message, request, body=None)
+        if message is not None and not isinstance(message, str):
+            message, request = request, message  # official order: (request, message)
+        if not isinstance(message, str):
+            message = self._default_message()
+        super().__init__(message, request if not isinstance(request, str) else None, body=None)
+
+    @staticmethod
+    def _default_message() -> str:
+        return _CONNECTION_MESSAGE
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
     """An HTTP request timed out (connect, read, write or pool); also a builtin `TimeoutError`.
+
+    Also accepts the official positional form ``APITimeoutError(request)``.
 
     Example::
 
@@ -217,18 +237,15 @@ class APITimeoutError(APIConnectionError, TimeoutError):
             ...
     """
 
-    def __init__(
-        self,
-        message: str = "Request timed out: the Tinker server did not answer in time; "
-        "retry later or raise the timeout",
-        *,
-        request: httpx.Request | None = None,
-    ) -> None:
-        super().__init__(message, request=request)
+    @staticmethod
+    def _default_message() -> str:
+        return _TIMEOUT_MESSAGE
 
 
 class APIResponseValidationError(APIError):
     """The server answered 2xx with a body that is not the expected shape.
+
+    Also accepts the official positional form ``APIResponseValidationError(response, body, message)``.
 
     Example::
 
@@ -241,17 +258,29 @@ class APIResponseValidationError(APIError):
 
     def __init__(
         self,
-        message: str = "The server's response did not match the expected schema; "
-        "check that base_url points at a Tinker API server of a compatible version",
-        *,
+        message: str | httpx.Response | None = None,
         body: object | None = None,
+        official_message: str | None = None,
+        *,
         status_code: int | None = None,
         response: httpx.Response | None = None,
         request: httpx.Request | None = None,
     ) -> None:
-        super().__init__(message, request, body=body)
+        if message is not None and not isinstance(message, str):
+            response, message = message, official_message
+        if response is not None:
+            status_code = response.status_code if status_code is None else status_code
+            request = request if request is not None else _request_of(response)
+        super().__init__(message or _VALIDATION_MESSAGE, request, body=body)
         self.status_code = status_code
         self.response = response
+
+
+def _request_of(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:  # an httpx.Response built without a request
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,14 +311,19 @@ class APIStatusError(APIError):
     def __init__(
         self,
         message: str,
+        response: httpx.Response | None = None,
+        body: object | None = None,
         *,
         status_code: int | None = None,
-        body: object | None = None,
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
-        response: httpx.Response | None = None,
         request: httpx.Request | None = None,
     ) -> None:
+        # `response` and `body` may be positional, as in the official (message, response, body).
+        if response is not None:
+            status_code = response.status_code if status_code is None else status_code
+            headers = dict(response.headers) if headers is None else headers
+            request = request if request is not None else _request_of(response)
         super().__init__(message, request, body=body)
         if status_code is not None:
             self.status_code = status_code

@@ -295,3 +295,38 @@ def test_truncated_body_never_leaks_a_partial_key(at: int) -> None:
     assert "sss" not in str(status_error_for(500, body=body))
     header = "x" * at + "X-API-Key: rawsecretvalue" + "y" * 10_000
     assert "raw" not in str(status_error_for(500, body=header))
+
+
+def test_official_constructor_forms_for_mocks() -> None:
+    # Users' tests raise these the way the official SDK builds them; that must keep working.
+    httpx = pytest.importorskip("httpx")
+    request = httpx.Request("POST", "http://127.0.0.1/api/v1/forward")
+    response = httpx.Response(400, request=request, headers={"x-request-id": "abc"})
+
+    conn = ex.APIConnectionError(request=request)
+    assert conn.request is request
+    assert "base_url" in conn.message
+    assert ex.APIConnectionError(request, "custom").message == "custom"
+    assert ex.APIConnectionError(request).request is request
+
+    timeout = ex.APITimeoutError(request)
+    assert timeout.request is request
+    assert isinstance(timeout, TimeoutError)
+    assert "timed out" in timeout.message
+    assert ex.APITimeoutError(request=request).request is request
+
+    bad = ex.BadRequestError("bad", response=response, body={"detail": "x"})
+    assert (bad.status_code, bad.response, bad.request, bad.body) == (400, response, request, {"detail": "x"})
+    assert bad.headers["x-request-id"] == "abc"
+    assert ex.APIStatusError("m", response, None).status_code == 400
+
+    val = ex.APIResponseValidationError(response, {"x": 1}, "shape mismatch")
+    assert (val.status_code, val.body, val.message, val.response) == (
+        400,
+        {"x": 1},
+        "shape mismatch",
+        response,
+    )
+    assert "schema" in ex.APIResponseValidationError(response, None).message
+    orphan = httpx.Response(200)  # no request attached
+    assert ex.APIResponseValidationError(response=orphan).request is None
