@@ -753,7 +753,8 @@ def _operation(
             await asyncio.sleep(action.delay_s)
         if action.status == 503:
             return _error(503, "injected fault")
-        if action.status == 429:
+        if action.status == 429 and op_id != "retrieve_future":
+            # Not on polls: every client up to 0.20 treats a 429 from retrieve_future as fatal.
             return _error(429, "injected rate limit", {"Retry-After": f"{action.retry_after_s:g}"})
         idem = request.headers.get("x-idempotency-key") if op_id in _REPLAYED else None
         replay = core.replay(owner, idem)

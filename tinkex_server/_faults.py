@@ -3,7 +3,8 @@
 Grammar: comma-separated ``key=value`` items, whitespace ignored, each key at most once::
 
     5xx=RATE              answer 503 {"detail": "injected fault"} instead of handling the request
-    429=RATE[@DURATION]   answer 429 with Retry-After (default 1s)
+    429=RATE[@DURATION]   answer 429 with Retry-After (default 1s); never on retrieve_future, where
+                          clients up to 0.20 treat 429 as fatal
     drop=RATE             handle the request, then cut the connection before the body is sent
                           (the operation took effect; exercises client retries + server dedupe)
     delay=RATE@DURATION   sleep DURATION before handling

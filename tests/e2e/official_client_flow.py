@@ -2,7 +2,7 @@
 prints `FLOW OK` when every assertion holds. Run as a subprocess by test_official_client_*.py, because
 the official client starts daemon threads and telemetry that outlive its objects.
 
-Usage: python official_client_flow.py <backend> <base_model> [steps]
+Usage: python official_client_flow.py <backend> <base_model> [steps] [faults]
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def ce_datum(tokens: list[int]) -> types.Datum:
     )
 
 
-def main(backend: str, base_model: str, steps: int) -> None:
+def main(backend: str, base_model: str, steps: int, faults: str | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     t0 = time.monotonic()
-    with LocalServer(backend=backend, long_poll_s=1.0) as server:
+    with LocalServer(backend=backend, long_poll_s=1.0, faults=faults) as server:
         sc = tinker.ServiceClient(base_url=server.base_url, api_key=DEFAULT_DEV_API_KEY)
         names = [m.model_name for m in sc.get_server_capabilities().supported_models]
         assert base_model in names, names
@@ -46,11 +46,14 @@ def main(backend: str, base_model: str, steps: int) -> None:
         assert [len(o["logprobs"].data) for o in fwd.loss_fn_outputs] == [4, 3]
         first = fwd.metrics["loss:sum"]
         losses = []
+        step_metrics: dict[str, float] = {}
         for _ in range(steps):
             fb = tc.forward_backward(batch, "cross_entropy")
             opt = tc.optim_step(types.AdamParams(learning_rate=1e-2))
             losses.append(fb.result().metrics["loss:sum"])
-            opt.result()
+            step_metrics = opt.result().metrics or {}
+        if backend == "null":  # the null model counts its steps: retries never applied one twice
+            assert step_metrics["step:max"] == steps, step_metrics
         last = tc.forward(batch, "cross_entropy").result().metrics["loss:sum"]
         if backend == "torch":
             assert last < first, (first, losses, last)
@@ -121,4 +124,9 @@ def main(backend: str, base_model: str, steps: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+    main(
+        sys.argv[1],
+        sys.argv[2],
+        int(sys.argv[3]) if len(sys.argv) > 3 else 3,
+        sys.argv[4] if len(sys.argv) > 4 else None,
+    )
