@@ -11,6 +11,7 @@ from tinkex._config import ClientConfig, RetryConfig
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     GoneError,
     InternalServerError,
     TinkexValidationError,
@@ -65,7 +66,10 @@ async def create_sampling_session(
         body["base_model"] = base_model
     if model_path is not None:
         body["model_path"] = model_path
-    response = await rt.requester.call("create_sampling_session", purpose="session", body=body)
+    try:
+        response = await rt.requester.call("create_sampling_session", purpose="session", body=body)
+    except APIStatusError as exc:
+        raise (rt.session.lost_error_for(exc) or exc) from exc
     data = response.body
     sid = data.get("sampling_session_id") if isinstance(data, Mapping) else None
     if not isinstance(sid, str) or not sid:
@@ -160,6 +164,19 @@ class SamplingClient:
         reason = queue_state_reason or _QUEUE_REASONS.get(queue_state, "unknown")
         logger.warning("Sampling is paused for sampler %s. Reason: %s", self._sampling_session_id, reason)
 
+    async def _send_asample(self, wire: dict[str, Any]) -> Any:
+        try:
+            return await self._rt.requester.call(
+                "asample",
+                purpose="sampling",
+                body=wire,
+                headers={"X-Tinker-Sampling-Backpressure": "1"},
+                max_retries=self._retry.max_retries if self._retry.enable_retry_logic else 0,
+                ok_statuses=(429,),
+            )
+        except APIStatusError as exc:
+            raise (self._rt.session.lost_error_for(exc) or exc) from exc
+
     async def _dispatch(self, body: dict[str, Any], prompt_bytes: int) -> tuple[str, float]:
         """Send asample under the cap and byte budget; pause and resend on 429. -> (request_id, t0)."""
         rt = self._rt
@@ -174,14 +191,7 @@ class SamplingClient:
                 wire["seq_id"] = self._seq_id
                 self._seq_id += 1
                 started = time.time()
-                response = await rt.requester.call(
-                    "asample",
-                    purpose="sampling",
-                    body=wire,
-                    headers={"X-Tinker-Sampling-Backpressure": "1"},
-                    max_retries=self._retry.max_retries if self._retry.enable_retry_logic else 0,
-                    ok_statuses=(429,),
-                )
+                response = await self._send_asample(wire)
                 if response.status == 429:
                     if time.monotonic() > deadline:
                         from tinkex._exceptions import status_error_for

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
-from tinkex._exceptions import APIResponseValidationError, TinkexValidationError
+from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
 from tinkex._rest_client import RestClient
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._futures import poll_future
@@ -193,7 +193,10 @@ class ServiceClient:
         if user_metadata is not None:
             body["user_metadata"] = dict(user_metadata)
         started = time.time()
-        response = await rt.requester.call("create_model", purpose="training", body=body)
+        try:
+            response = await rt.requester.call("create_model", purpose="training", body=body)
+        except APIStatusError as exc:
+            raise (rt.session.lost_error_for(exc) or exc) from exc
         data = response.body
         rid = data.get("request_id") if isinstance(data, Mapping) else None
         if not isinstance(rid, str) or not rid:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIResponseValidationError, TinkexError, TinkexValidationError
+from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
 from tinkex._policy._chunking import chunk_data
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
@@ -118,7 +118,10 @@ class TrainingClient:
                     started = time.time()
                     wire = dict(body)
                     wire["seq_id"] = self._sequencer.next_seq_id()
-                    response = await rt.requester.call(operation, purpose="training", body=wire)
+                    try:
+                        response = await rt.requester.call(operation, purpose="training", body=wire)
+                    except APIStatusError as exc:
+                        raise (rt.session.lost_error_for(exc) or exc) from exc
                     request_id = _request_id_of(response.body, operation)
                 finally:
                     # The turn passes on as soon as the request is accepted (or failed): dispatch is

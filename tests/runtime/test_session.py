@@ -203,3 +203,26 @@ def test_explicit_key_wins_over_environment(server: FakeTinker, monkeypatch: pyt
     ) as sc:
         sc.get_server_capabilities()
     assert server.calls[0].headers["x-api-key"] == "tml-arg-key-123456"
+
+
+def test_a_call_answered_session_expired_raises_session_lost(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.script(
+        "optim_step",
+        json_response(404, {"detail": "session sess-1 expired: no heartbeat for more than 300 s"}),
+    )
+    with pytest.raises(tinkex.SessionLostError) as info:
+        tc.optim_step(AdamParams()).result(timeout=10)
+    assert isinstance(info.value.__cause__, tinkex.NotFoundError)
+    with pytest.raises(tinkex.SessionLostError):
+        client.create_sampling_client(base_model="tiny-model")
+
+
+def test_a_404_about_something_else_is_not_a_lost_session(server: FakeTinker, client: ServiceClient) -> None:
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.script("optim_step", json_response(404, {"detail": "model m-9 not found"}))
+    with pytest.raises(tinkex.NotFoundError):
+        tc.optim_step(AdamParams()).result(timeout=10)
+    assert tc.optim_step(AdamParams()).result(timeout=10) is not None

@@ -8,7 +8,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from tinkex._exceptions import APIError, SessionLostError
+from tinkex._exceptions import APIError, APIStatusError, SessionLostError
 from tinkex._policy._heartbeat import HeartbeatLease
 from tinkex._runtime._observe import logger
 from tinkex._version import __version__
@@ -34,6 +34,22 @@ class SessionManager:
         """Raise SessionLostError once the server has said the session is gone."""
         if self.lost:
             raise SessionLostError(session_id=self.session_id)
+
+    def lost_error_for(self, exc: BaseException) -> SessionLostError | None:
+        """If `exc` is the server saying *our* session is gone (e.g. 404 "session s-1 expired"),
+        mark the session lost and return the SessionLostError to raise instead."""
+        if not isinstance(exc, APIStatusError) or self.session_id is None:
+            return None
+        if exc.status_code not in (400, 403, 404, 410):
+            return None
+        # Only a verdict about this session counts ("session <id> expired / not found"); a 404 for
+        # some other resource must not kill the client.
+        text = str(exc.body).lower()
+        if "session" not in text or not ("expired" in text or self.session_id.lower() in text):
+            return None
+        self.lost = True
+        self._rt.observer.emit("session", "session_lost", session_id=self.session_id, status=exc.status_code)
+        return SessionLostError(session_id=self.session_id)
 
     async def ensure(self) -> str:
         """The session id, creating the session (once) on first use."""
