@@ -929,3 +929,11 @@ def test_future_retrieve_response_union_members() -> None:
         "UnloadModelResponse",
         "RequestFailedResponse",
     }
+
+
+def test_lazy_table_matches_all() -> None:
+    import tinkex.types as t
+
+    assert set(t._LAZY) == set(t.__all__)
+    assert sorted(dir(t)) == sorted(set(dir(t)))
+    assert set(t.__all__) <= set(dir(t))
