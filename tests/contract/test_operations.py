@@ -227,3 +227,30 @@ def test_query_defaults_and_explicit_pages(httpx_mock: HTTPXMock) -> None:
     assert request is not None
     assert dict(request.url.params) == {"limit": "50", "offset": "100"}
     assert isinstance(result.parsed, models.CheckpointsListResponse)
+
+
+def test_numpy_arrays_in_a_body_are_encoded_by_orjson(httpx_mock: HTTPXMock) -> None:
+    import numpy as np
+    from _tinkex_lowlevel.api.training import forward_backward
+
+    httpx_mock.add_response(json={"request_id": "r"})
+    inputs = models.LossFnInputs()
+    inputs.additional_properties = {
+        "target_tokens": models.TensorData(data=np.arange(3, dtype=np.int64), dtype="int64", shape=[3]),  # type: ignore[arg-type]
+        "weights": models.TensorData(data=np.ones(3, dtype=np.float32), dtype="float32", shape=[3]),  # type: ignore[arg-type]
+    }
+    datum = models.Datum(
+        loss_fn_inputs=inputs,
+        model_input=models.ModelInput(chunks=[models.EncodedTextChunk(tokens=[1, 2, 3])]),
+    )
+    body = models.ForwardBackwardRequest(
+        forward_backward_input=models.ForwardBackwardInput(data=[datum], loss_fn="cross_entropy"),
+        model_id="m",
+    )
+    with AuthenticatedClient(base_url=BASE, token=KEY) as client:
+        forward_backward.sync_detailed(client=client, body=body)
+    request = httpx_mock.get_request()
+    assert request is not None
+    sent = orjson.loads(request.content)["forward_backward_input"]["data"][0]["loss_fn_inputs"]
+    assert sent["target_tokens"]["data"] == [0, 1, 2]
+    assert sent["weights"]["data"] == [1.0, 1.0, 1.0]
