@@ -43,11 +43,7 @@ def route(method: str, path: str) -> tuple[str, dict[str, str]]:
         ok = True
         while ti < len(tmpl) and pi < len(parts):
             t = tmpl[ti]
-            if t == "{checkpoint_id}":
-                # checkpoint ids hold a '/': kind + name
-                params["checkpoint_id"] = "/".join(parts[pi : pi + 2])
-                pi += 2
-            elif t.startswith("{"):
+            if t.startswith("{"):
                 params[t[1:-1]] = parts[pi]
                 pi += 1
             elif t == parts[pi]:
@@ -263,7 +259,7 @@ class FakeTinker:
             return json_response(408, {"queue_state": "active"})
         return json_response(200, fut["result"])
 
-    def op_telemetry(self, call: Call, request: httpx.Request) -> httpx.Response:
+    def op_send_telemetry(self, call: Call, request: httpx.Request) -> httpx.Response:
         return json_response(200, {"status": "accepted"})
 
     def op_weights_info(self, call: Call, request: httpx.Request) -> httpx.Response:

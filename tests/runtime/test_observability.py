@@ -15,7 +15,7 @@ from tinkex.types import AdamParams
 
 
 def _events(server: FakeTinker) -> list[dict[str, object]]:
-    return [e for c in server.ops("telemetry") for e in c.body["events"]]
+    return [e for c in server.ops("send_telemetry") for e in c.body["events"]]
 
 
 def test_telemetry_session_start_and_end(
@@ -29,7 +29,7 @@ def test_telemetry_session_start_and_end(
     kinds = [e["event"] for e in _events(server)]
     assert kinds[0] == "SESSION_START"
     assert "SESSION_END" in kinds
-    body = server.ops("telemetry")[0].body
+    body = server.ops("send_telemetry")[0].body
     assert body["session_id"] == "sess-1"
     assert body["sdk_version"] == tinkex.__version__
 
@@ -57,7 +57,7 @@ def test_telemetry_off(
     client.create_sampling_client(base_model="tiny-model")
     client.close()
     assert client.get_telemetry() is None
-    assert not server.ops("telemetry")
+    assert not server.ops("send_telemetry")
 
 
 def test_event_kinds(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:

@@ -201,7 +201,7 @@ class Runtime:
 
         async def send(batch: dict[str, Any]) -> None:
             await self.requester.call(
-                "telemetry",
+                "send_telemetry",
                 purpose="telemetry",
                 body=batch,
                 read_timeout=self.config.telemetry_timeout,

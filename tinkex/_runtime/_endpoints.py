@@ -2,7 +2,7 @@
 
 Ids and paths follow the wire protocol (29 operations under /api/v1; ids are snake_case, named
 after the path or the official resource method). A contract test checks this dict against
-openapi/tinker.yaml, so keep it a plain literal. `{checkpoint_id}` holds a literal `/`
+openapi/tinker.yaml, so keep it a plain literal. `{checkpoint_kind}/{checkpoint_name}` holds a literal `/`
 (`weights/<name>`), as the official client sends it.
 """
 
@@ -29,23 +29,26 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "save_weights_for_sampler": ("POST", "/api/v1/save_weights_for_sampler"),
     "asample": ("POST", "/api/v1/asample"),
     "retrieve_future": ("POST", "/api/v1/retrieve_future"),
-    "telemetry": ("POST", "/api/v1/telemetry"),
+    "send_telemetry": ("POST", "/api/v1/telemetry"),
     "weights_info": ("POST", "/api/v1/weights_info"),
     "list_training_runs": ("GET", "/api/v1/training_runs"),
     "get_training_run": ("GET", "/api/v1/training_runs/{training_run_id}"),
     "list_checkpoints": ("GET", "/api/v1/training_runs/{training_run_id}/checkpoints"),
-    "delete_checkpoint": ("DELETE", "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_id}"),
+    "delete_checkpoint": (
+        "DELETE",
+        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}",
+    ),
     "get_checkpoint_archive_url": (
         "GET",
-        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_id}/archive",
+        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/archive",
     ),
     "publish_checkpoint": (
         "POST",
-        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_id}/publish",
+        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish",
     ),
     "unpublish_checkpoint": (
         "DELETE",
-        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_id}/publish",
+        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish",
     ),
     "list_user_checkpoints": ("GET", "/api/v1/checkpoints"),
     "list_sessions": ("GET", "/api/v1/sessions"),
@@ -86,15 +89,21 @@ CONFLICT_RETRYABLE: frozenset[str] = frozenset(
 )
 
 # Characters left unescaped in path parameters: run ids contain ':' and checkpoint ids a '/'.
-_SAFE = {"checkpoint_id": "/:", "training_run_id": ":", "session_id": ":", "sampler_id": ":"}
+_SAFE = {"training_run_id": ":", "session_id": ":", "sampler_id": ":"}
 
 
 def build_path(operation: str, **params: str) -> tuple[str, str]:
-    """(method, path) of `operation` with its path parameters filled in and percent-escaped.
+    """(method, path) of `operation` with its path parameters filled in and percent-escaped;
+    `checkpoint_id="<kind>/<name>"` may stand for checkpoint_kind + checkpoint_name.
 
     >>> build_path("delete_checkpoint", training_run_id="r:train:0", checkpoint_id="weights/x")
     ('DELETE', '/api/v1/training_runs/r:train:0/checkpoints/weights/x')
     """
     method, template = ENDPOINTS[operation]
+    params = dict(params)
+    checkpoint_id = params.pop("checkpoint_id", None)
+    if checkpoint_id is not None:
+        kind, _, name = checkpoint_id.partition("/")
+        params["checkpoint_kind"], params["checkpoint_name"] = kind, name
     escaped = {k: quote(str(v), safe=_SAFE.get(k, "")) for k, v in params.items()}
     return method, template.format(**escaped)
