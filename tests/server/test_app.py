@@ -727,3 +727,24 @@ async def test_injected_delay_holds_the_request(harness_factory: Callable[..., H
 async def test_other_user_key_is_a_different_owner(h: Harness) -> None:
     assert h.core.users[OTHER_KEY] != h.core.users[h.client.headers["X-API-Key"]]
     assert OTHER_KEY not in repr(h.core.config)
+
+
+async def test_validation_of_big_batches_still_names_the_original_position(h: Harness) -> None:
+    data = [datum(list(range(50))) for _ in range(10)]
+    data[7]["loss_fn_inputs"]["target_tokens"]["dtype"] = "int32"
+    r = await h.post("forward_backward", fb_body("m", 1, data))
+    assert r.status_code == 422
+    assert (
+        r.json()["detail"][0]["pointer"]
+        == "/forward_backward_input/data/7/loss_fn_inputs/target_tokens/dtype"
+    )
+    data = [datum(list(range(50))) for _ in range(10)]
+    data[3]["model_input"]["chunks"][0]["tokens"][20] = "twenty"
+    r = await h.post("forward_backward", fb_body("m", 1, data))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["pointer"].startswith("/forward_backward_input/data/3/model_input/chunks/0")
+    data = [datum(list(range(50))) for _ in range(10)]
+    data[9]["model_input"]["chunks"][0]["tokens"][20] = 2.5  # a float where token ids must be integers
+    r = await h.post("forward_backward", fb_body("m", 1, data))
+    assert r.status_code == 422
+    assert "/forward_backward_input/data/9/" in r.json()["detail"][0]["pointer"]

@@ -350,3 +350,29 @@ def test_lora_spec_from_wire_treats_nulls_as_defaults() -> None:
     assert LoraSpec.from_wire(None) == LoraSpec(rank=32)
     with pytest.raises(ValueError, match="rank"):
         LoraSpec.from_wire({"rank": 0})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ([1, 2, 3, 4, 5], [0]),
+        ([1.5, 2, 3, 4, 5], [0, 0.5]),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], [0]),  # integral floats are integers to JSON Schema
+        ([1, 2, 3, 4, "x"], [1, 2, 3, 4, "x"]),  # anything else: kept whole, validated element-wise
+        ([True, False, True, False, True], [True, False, True, False, True]),
+        ([1, 2], [1, 2]),  # short lists are left alone
+        ({"a": [[1] * 9, {"b": [0.25] * 9}]}, {"a": [[0], {"b": [0.5]}]}),
+    ],
+)
+def test_compact_numbers_keeps_the_schema_verdict(value: Any, expected: Any) -> None:
+    from tinkex_server._validation import compact_numbers
+
+    assert compact_numbers(value) == expected
+
+
+def test_dedupe_dicts_remembers_original_positions() -> None:
+    from tinkex_server._validation import dedupe_dicts
+
+    out, remap = dedupe_dicts({"data": [{"a": 1}, {"a": 1}, {"a": 2}, {"a": 1}], "x": [{"b": 1}]})
+    assert out == {"data": [{"a": 1}, {"a": 2}], "x": [{"b": 1}]}
+    assert remap == {("data",): [0, 2]}
