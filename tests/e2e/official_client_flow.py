@@ -23,7 +23,12 @@ from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
 def ce_datum(tokens: list[int]) -> types.Datum:
     return types.Datum(
         model_input=types.ModelInput.from_ints(tokens[:-1]),
-        loss_fn_inputs={"target_tokens": tokens[1:], "weights": [1.0] * (len(tokens) - 1)},
+        loss_fn_inputs={
+            "target_tokens": types.TensorData(data=tokens[1:], dtype="int64", shape=[len(tokens) - 1]),
+            "weights": types.TensorData(
+                data=[1.0] * (len(tokens) - 1), dtype="float32", shape=[len(tokens) - 1]
+            ),
+        },
     )
 
 

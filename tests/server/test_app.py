@@ -268,11 +268,20 @@ async def test_early_requests_wait_for_their_turn(h: Harness) -> None:
     calls: list[str] = []
     be = h.core.backend
     orig_fb, orig_step = be.forward_backward, be.optim_step
-    be.forward_backward = lambda *a, **k: (calls.append("fb"), orig_fb(*a, **k))[1]  # type: ignore[method-assign]
-    be.optim_step = lambda *a, **k: (calls.append("step"), orig_step(*a, **k))[1]  # type: ignore[method-assign]
+
+    def fb(*a: Any, **k: Any) -> dict[str, Any]:
+        calls.append("fb")
+        return orig_fb(*a, **k)
+
+    def step(*a: Any, **k: Any) -> dict[str, float]:
+        calls.append("step")
+        return orig_step(*a, **k)
+
+    be.forward_backward = fb  # type: ignore[method-assign]
+    be.optim_step = step  # type: ignore[method-assign]
     r2 = await h.post("optim_step", {"adam_params": {}, "model_id": mid, "seq_id": 2})  # arrives first
-    await asyncio.sleep(0.05)
-    assert calls == []  # parked: seq 1 has not arrived
+    assert 2 in h.core.lanes[mid].waiting  # parked, not dispatched: seq 1 has not arrived
+    assert calls == []
     r1 = await h.post("forward_backward", fb_body(mid, 1, [datum([1])]))
     assert (await h.result(r1.json()["request_id"])).status_code == 200
     assert (await h.result(r2.json()["request_id"])).status_code == 200
@@ -296,7 +305,12 @@ async def test_a_repeated_seq_id_is_answered_from_the_first_execution(h: Harness
     mid = await h.model(await h.session())
     steps: list[int] = []
     orig = h.core.backend.optim_step
-    h.core.backend.optim_step = lambda *a, **k: (steps.append(1), orig(*a, **k))[1]  # type: ignore[method-assign]
+
+    def counted(*a: Any, **k: Any) -> dict[str, float]:
+        steps.append(1)
+        return orig(*a, **k)
+
+    h.core.backend.optim_step = counted  # type: ignore[method-assign]
     body = {"adam_params": {"learning_rate": 0.5}, "model_id": mid, "seq_id": 1}
     first = (await h.post("optim_step", body)).json()["request_id"]
     again = (await h.post("optim_step", body)).json()["request_id"]
@@ -534,39 +548,34 @@ async def test_archive_redirects_to_a_signed_url_serving_ranges_and_checksum(
 
 
 async def test_archive_answers_503_with_retry_after_while_building(
-    harness_factory: Callable[..., Harness],
+    harness_factory: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
     import tinkex_server._app as app_mod
+    from tinkex_server._archive import build_archive
 
     h = harness_factory(archive_wait_s=0.05)
     _sid, mid, _state, _sampler = await _trained(h)
     release = threading.Event()
-    real = app_mod.build_archive
 
     def slow(source: Any, target: Any) -> Any:
-        release.wait(10)
-        return real(source, target)
+        assert release.wait(10)
+        return build_archive(source, target)
 
-    app_mod.build_archive = slow  # type: ignore[assignment]
+    monkeypatch.setattr(app_mod, "build_archive", slow)
     try:
-        loc = (await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints/weights/s1/archive")).headers[
-            "Location"
-        ]
-        u = urlsplit(loc)
+        r = await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints/weights/s1/archive")
+        u = urlsplit(r.headers["Location"])
         r = await h.client.get(f"{u.path}?{u.query}")
         assert r.status_code == 503
         assert r.headers["Retry-After"] == "1"
         release.set()
-        for _ in range(100):
-            r = await h.client.get(f"{u.path}?{u.query}")
-            if r.status_code == 200:
-                break
-            await asyncio.sleep(0.02)
+        (task,) = h.core.archive_builds.values()
+        await asyncio.wait_for(task, 10)
+        r = await h.client.get(f"{u.path}?{u.query}")
         assert r.status_code == 200
     finally:
-        app_mod.build_archive = real  # type: ignore[assignment]
         release.set()
     await h.close()
 
