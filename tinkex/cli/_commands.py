@@ -47,6 +47,10 @@ Exit codes:
 Environment: TINKER_API_KEY, TINKER_BASE_URL (overridden by --api-key / --base-url).
 """
 
+# The library retries 10 times (about a minute of backoff against a dead server); a person at a
+# terminal wants the answer sooner, so the CLI retries 3 times (about 4 s) unless told otherwise.
+DEFAULT_CLI_MAX_RETRIES = 3
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -139,10 +143,22 @@ def command(fn: F) -> F:
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable JSON output.")
 @click.option("--base-url", default=None, metavar="URL", help="Server URL [env TINKER_BASE_URL].")
 @click.option("--api-key", default=None, metavar="KEY", help="API key [env TINKER_API_KEY].")
+@click.option(
+    "--max-retries",
+    default=DEFAULT_CLI_MAX_RETRIES,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Retries of a failed request (connection errors, 408, 429, 5xx).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.pass_context
 def cli(
-    ctx: click.Context, json_output: bool, base_url: str | None, api_key: str | None, debug: bool
+    ctx: click.Context,
+    json_output: bool,
+    base_url: str | None,
+    api_key: str | None,
+    max_retries: int,
+    debug: bool,
 ) -> None:
     """tinkex: manage Tinker training runs, checkpoints and sessions, sample, and serve locally."""
     # Tests (and embedding programs) may preset extra ServiceClient arguments through `obj`.
@@ -152,6 +168,7 @@ def cli(
         kwargs["base_url"] = base_url
     if api_key is not None:
         kwargs["api_key"] = api_key
+    kwargs.setdefault("max_retries", max_retries)
     ctx.obj = Context(json_output=json_output, debug=debug, client_kwargs=kwargs)
 
 
