@@ -349,3 +349,33 @@ def test_main_returns_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
 )
 def test_exit_code_table(exc: BaseException, code: int) -> None:
     assert _exit_code(exc) == code
+
+
+def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tinkex.cli import _commands
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_commands, "_download_checkpoint", lambda: interrupted)
+    result = invoke(FakeAPI(), ["checkpoint", "download", "tinker://run-1/weights/0001", "-o", str(tmp_path)])
+    assert result.exit_code == 130
+    assert result.output == "tinkex: interrupted\n"
+
+
+def test_progress_bar_draws_on_stderr() -> None:
+    from tinkex.cli._format import ProgressBar
+
+    buf = io.StringIO()
+    bar = ProgressBar("downloading", enabled=True, stream=buf)
+    bar.update(512, 1024)
+    bar.update(1024, 1024)
+    bar.close()
+    text = buf.getvalue()
+    assert "100.0%" in text
+    assert text.endswith("\n")
+    quiet = io.StringIO()
+    off = ProgressBar("x", enabled=False, stream=quiet)
+    off.update(1, 2)
+    off.close()
+    assert quiet.getvalue() == ""
