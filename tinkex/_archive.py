@@ -200,7 +200,9 @@ def extract_archive(
         try:
             members = tar.getmembers()
         except _READ_ERRORS as e:
-            raise TinkexError(f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})") from e
+            raise TinkexError(
+                f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})"
+            ) from e
         check_members(_MemberInfo(m.name, _kind(m), m.linkname) for m in members)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
