@@ -153,3 +153,20 @@ def test_serve_help_goes_to_the_server() -> None:
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert "Run a local Tinker-compatible server" in result.output
     assert "--backend" in result.output
+
+
+def test_sample_text_prompt_uses_the_tokenizer(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class ByteTokenizer:  # stands in for the HF tokenizer (no hub access in tests)
+        def encode(self, text: str) -> list[int]:
+            return list(text.encode())
+
+        def decode(self, ids: list[int]) -> str:
+            return bytes(i % 256 for i in ids).decode("latin-1")
+
+    monkeypatch.setattr(tinkex.SamplingClient, "get_tokenizer", lambda self: ByteTokenizer())
+    out = js(world, "sample", "hi", "--base-model", world["model"], "--max-tokens", "4", "--seed", "1")
+    assert out["prompt_tokens"] == [104, 105]
+    (sample,) = out["samples"]
+    assert sample["text"] == ByteTokenizer().decode(sample["tokens"])
