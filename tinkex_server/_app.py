@@ -50,8 +50,33 @@ API = "/api/v1"
 _REPLAYED = {
     "create_session", "create_sampling_session", "create_model", "unload_model", "forward",
     "forward_backward", "optim_step", "save_weights", "load_weights", "save_weights_for_sampler",
-    "asample", "delete_checkpoint", "publish_checkpoint", "unpublish_checkpoint",
+    "asample", "delete_checkpoint", "publish_checkpoint", "unpublish_checkpoint", "set_checkpoint_ttl",
 }  # fmt: skip
+
+
+# Fields later SDKs (0.13-0.21) add to 0.7.0 request bodies (wire-protocol.md §8.6). The spec is the
+# 0.7.0 protocol with closed request objects, so these are taken out before validation and honoured
+# (ttl_seconds, overwrite) or ignored (the rest), so a newer client is not refused for them.
+_LATER_FIELDS: dict[str, tuple[str, ...]] = {
+    "create_session": ("project_id",),
+    "save_weights": ("ttl_seconds", "overwrite"),
+    "save_weights_for_sampler": ("ttl_seconds",),
+    "retrieve_future": ("allow_metadata_only",),
+    "load_weights": ("weights_access_token",),
+    "send_telemetry": ("process_uuid",),
+}
+
+
+def _later_problems(later: Mapping[str, Any]) -> list[dict[str, Any]]:
+    problems = []
+    ttl = later.get("ttl_seconds")
+    if ttl is not None and (type(ttl) is not int or ttl <= 0):
+        problems.append({"loc": ["body", "ttl_seconds"], "pointer": "/ttl_seconds",
+                         "msg": "/ttl_seconds: must be a positive integer or null", "type": "minimum"})  # fmt: skip
+    if "overwrite" in later and not isinstance(later["overwrite"], bool):
+        problems.append({"loc": ["body", "overwrite"], "pointer": "/overwrite",
+                         "msg": "/overwrite: must be a boolean", "type": "type"})  # fmt: skip
+    return problems
 
 
 class InjectedDrop(Exception):
@@ -315,14 +340,30 @@ class _Routes:
         return _json({"request_id": rid, "model_id": model_id})
 
     def _save_job(
-        self, owner: str, run: RunRow, checkpoint_id: str, write: Callable[[Path], None], kind: str
+        self,
+        owner: str,
+        run: RunRow,
+        checkpoint_id: str,
+        write: Callable[[Path], None],
+        kind: str,
+        later: Mapping[str, Any],
     ) -> Callable[[], dict[str, Any]]:
         core = self.core
+        ttl = later.get("ttl_seconds")
+        overwrite = bool(later.get("overwrite"))
 
         def job() -> dict[str, Any]:
             final = core.checkpoint_dir(run.run_id, checkpoint_id)
-            if core.store.get_checkpoint(run.run_id, checkpoint_id) is not None or final.exists():
-                raise UserInputError(f"checkpoint tinker://{run.run_id}/{checkpoint_id} already exists")
+            old = core.store.get_checkpoint(run.run_id, checkpoint_id)
+            if old is not None and old.expires_at is not None and old.expires_at <= core.clock():
+                core.delete_checkpoint_files(old)
+                old = None
+            if old is not None or final.exists():
+                if not overwrite:
+                    raise UserInputError(f"checkpoint tinker://{run.run_id}/{checkpoint_id} already exists")
+                core.drop_archive(run.run_id, checkpoint_id)
+                core.archive_builds.pop(str(core.archive_file(run.run_id, checkpoint_id)), None)
+                shutil.rmtree(final, ignore_errors=True)
             tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
             tmp.mkdir(parents=True)
             try:
@@ -335,7 +376,8 @@ class _Routes:
             now = core.clock()
             row = CheckpointRow(
                 run_id=run.run_id, checkpoint_id=checkpoint_id, kind=kind, owner=owner, created_at=now,
-                size_bytes=_dir_size(final), public=False, expires_at=None,
+                size_bytes=_dir_size(final), public=False,
+                expires_at=None if ttl is None else now + float(ttl),
             )  # fmt: skip
             core.store.put_checkpoint(row)
             core.store.touch_run(run.run_id, now)
@@ -354,7 +396,7 @@ class _Routes:
             raise HTTPError(400, f"path: {why}")
         save = self._save_job(
             owner, run, f"weights/{name}",
-            lambda d: core.backend.save_state(model_id, d, optimizer=True), "training",
+            lambda d: core.backend.save_state(model_id, d, optimizer=True), "training", body["_later"],
         )  # fmt: skip
 
         def job() -> dict[str, Any]:
@@ -374,7 +416,7 @@ class _Routes:
                 raise HTTPError(400, f"path: {why}")
             save = self._save_job(
                 owner, run, f"sampler_weights/{name}",
-                lambda d: core.backend.save_sampler_weights(model_id, d), "sampler",
+                lambda d: core.backend.save_sampler_weights(model_id, d), "sampler", body["_later"],
             )  # fmt: skip
 
             def job() -> dict[str, Any]:
@@ -589,6 +631,7 @@ class _Routes:
 
     async def list_training_runs(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
+        self.core.reap_checkpoints()
         runs, total = self.core.store.list_runs(owner, limit, offset)
         return _json({
             "training_runs": [self._run_json(r) for r in runs],
@@ -600,16 +643,13 @@ class _Routes:
 
     async def list_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         run = self.core.owned_run(request.path_params["training_run_id"], owner)
-        now = self.core.clock()
-        rows = [
-            c
-            for c in self.core.store.checkpoints_of_run(run.run_id)
-            if c.expires_at is None or c.expires_at > now
-        ]
+        self.core.reap_checkpoints()
+        rows = self.core.store.checkpoints_of_run(run.run_id)
         return _json({"checkpoints": [_checkpoint_json(c) for c in rows], "cursor": None})
 
     async def list_user_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 100), _query_int(request, "offset", 0)
+        self.core.reap_checkpoints()
         rows, total = self.core.store.list_checkpoints(owner, limit, offset)
         return _json({
             "checkpoints": [_checkpoint_json(c) for c in rows],
@@ -629,6 +669,16 @@ class _Routes:
             state = "public" if public else "private"
             raise HTTPError(409, f"checkpoint {path} is already {state}", {"x-should-retry": "false"})
         self.core.store.set_public(row.run_id, row.checkpoint_id, public)
+        return Response(status_code=204)
+
+    async def set_checkpoint_ttl(self, request: Request, owner: str, body: Any) -> Response:
+        """PUT .../ttl (0.13+; not in the 0.7.0 spec): `{"ttl_seconds": int | null}`, null = never expires."""
+        row = self.core.owned_checkpoint(_checkpoint_path(request), owner)
+        ttl = body.get("ttl_seconds")
+        if ttl is not None and (type(ttl) is not int or ttl <= 0):
+            raise HTTPError(400, "ttl_seconds must be a positive integer or null")
+        expires = None if ttl is None else self.core.clock() + ttl
+        self.core.store.set_expiry(row.run_id, row.checkpoint_id, expires)
         return Response(status_code=204)
 
     async def publish_checkpoint(self, request: Request, owner: str, body: Any) -> Response:
@@ -789,9 +839,12 @@ async def _handle(
             return _error(400, f"body is not valid JSON: {e}")
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
+        later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
         problems = core.validator.check_request(request.method, request.url.path, body)
+        problems += _later_problems(later)
         if problems:
             return _error(422, problems)
+        body["_later"] = later
     try:
         return await handler(request, owner, body)
     except HTTPError as e:
@@ -826,6 +879,8 @@ _OPERATIONS: list[tuple[str, str, str, bool]] = [
      "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish", False),
     ("unpublish_checkpoint", "DELETE",
      "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish", False),
+    ("set_checkpoint_ttl", "PUT",
+     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl", True),
     ("delete_checkpoint", "DELETE",
      "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}", False),
     ("list_user_checkpoints", "GET", "/checkpoints", False),

@@ -235,6 +235,12 @@ class ServerCore:
             raise HTTPError(404, f"checkpoint {path} not found")
         return row
 
+    def reap_checkpoints(self) -> None:
+        """Delete checkpoints whose TTL has passed (rows, directories and cached archives)."""
+        for row in self.store.expired_checkpoints(self.clock()):
+            log.info("checkpoint %s expired", row.tinker_path)
+            self.delete_checkpoint_files(row)
+
     def delete_checkpoint_files(self, row: CheckpointRow) -> None:
         self.store.delete_checkpoint(row.run_id, row.checkpoint_id)
         shutil.rmtree(self.checkpoint_dir(row.run_id, row.checkpoint_id), ignore_errors=True)

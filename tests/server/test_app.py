@@ -757,3 +757,44 @@ async def test_validation_of_big_batches_still_names_the_original_position(h: Ha
     r = await h.post("forward_backward", fb_body("m", 1, data))
     assert r.status_code == 422
     assert "/forward_backward_input/data/9/" in r.json()["detail"][0]["pointer"]
+
+
+# -- fields of later SDKs and checkpoint TTLs --------------------------------------------------------
+async def test_later_sdk_fields_are_accepted_ttl_expires_and_overwrite_replaces(
+    h: Harness, clock: FakeClock
+) -> None:
+    sid = (
+        await h.post(
+            "create_session", {"tags": [], "user_metadata": {}, "sdk_version": "0.21.0", "project_id": "p"}
+        )
+    ).json()["session_id"]
+    mid = await h.model(sid)
+    body = {
+        "type": "save_weights",
+        "model_id": mid,
+        "path": "t",
+        "seq_id": 1,
+        "ttl_seconds": 60,
+        "overwrite": False,
+    }
+    saved = await h.run("save_weights", body)
+    listed = (await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints")).json()["checkpoints"]
+    assert listed[0]["expires_at"] is not None
+    again = await h.post("save_weights", {**body, "seq_id": 2})
+    assert (await h.result(again.json()["request_id"])).json()["category"] == "user"  # exists, no overwrite
+    await h.run("save_weights", {**body, "seq_id": 3, "overwrite": True, "ttl_seconds": None})
+    listed = (await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints")).json()["checkpoints"]
+    assert [c["expires_at"] for c in listed] == [None]  # replaced, and the new one never expires
+    ttl_url = f"/api/v1/training_runs/{mid}/checkpoints/weights/t/ttl"
+    assert (await h.client.put(ttl_url, json={"ttl_seconds": 0})).status_code == 400
+    assert (await h.other.put(ttl_url, json={"ttl_seconds": 10})).status_code == 404
+    assert (await h.client.put(ttl_url, json={"ttl_seconds": 10})).status_code == 204
+    clock.advance(11)
+    assert (await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints")).json()["checkpoints"] == []
+    assert not h.core.checkpoint_dir(mid, "weights/t").exists()
+    assert (await h.post("weights_info", {"tinker_path": saved["path"]})).status_code == 404
+    bad = await h.post("save_weights", {**body, "seq_id": 4, "ttl_seconds": -5})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["pointer"] == "/ttl_seconds"
+    r = await h.post("retrieve_future", {"request_id": "req-x", "allow_metadata_only": True})
+    assert r.status_code == 404  # accepted (not 422), then simply unknown
