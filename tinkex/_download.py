@@ -31,6 +31,7 @@ from tinkex._archive import extract_archive
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     TinkexValidationError,
     status_error_for,
@@ -81,6 +82,11 @@ DEFAULT_PREPARE_TIMEOUT = 600.0
 PREPARING_STATUSES = frozenset({202, 503})
 # Transient failures worth another attempt (counted against max_attempts).
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 504})
+
+# What object stores answer for an expired or revoked signed URL; a fresh URL from the Tinker API
+# then resumes the download. Twice at most: a third refusal is not an expiry.
+URL_EXPIRED_STATUSES = frozenset({401, 403, 410})
+MAX_URL_REFRESHES = 2
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -331,7 +337,15 @@ class _State:
     failures: int = 0  # attempts in a row without progress
     waits: int = 0  # preparing answers so far (drives their backoff)
     resumes: int = 0
+    refreshes: int = 0
     progressed: bool = False
+
+    def may_refresh(self, status: int) -> bool:
+        """Whether a failed status means "the signed URL expired" and a fresh one may be tried."""
+        if status not in URL_EXPIRED_STATUSES or self.refreshes >= MAX_URL_REFRESHES:
+            return False
+        self.refreshes += 1
+        return True
 
     def request_headers(self) -> dict[str, str]:
         # identity: the bytes on disk must be the file's bytes, whatever a proxy would compress.
@@ -558,6 +572,7 @@ def download_archive(
     force: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     http_client: httpx.Client | None = None,
+    refresh_url: Callable[[], str] | None = None,
     _sleep: _Sleep = time.sleep,
     _clock: Callable[[], float] = time.time,
 ) -> DownloadResult:
@@ -569,7 +584,9 @@ def download_archive(
     `sha256` and any digest header the server sends; writes a temporary file beside `destination`
     and renames it into place. On any failure, Ctrl-C included, nothing partial is left.
     `progress(bytes_done, total_or_None)` is called after each chunk. No Tinker header or API key is
-    sent: the storage host gets a bare HTTP client.
+    sent: the storage host gets a bare HTTP client. `refresh_url()` (optional) is asked for a new
+    signed URL when the storage host says the current one expired (401 / 403 / 410); the download
+    then resumes where it was, up to twice.
 
     Example::
 
@@ -583,7 +600,13 @@ def download_archive(
     client = http_client or httpx.Client(timeout=_timeout(timeout), follow_redirects=True)
     try:
         while True:
-            delay = _attempt_sync(client, state, writer, chunk_size, progress, _clock)
+            try:
+                delay = _attempt_sync(client, state, writer, chunk_size, progress, _clock)
+            except APIStatusError as e:
+                if refresh_url is None or not state.may_refresh(e.status_code):
+                    raise
+                state.url = refresh_url()
+                continue
             if delay is None:
                 break
             if delay > 0:
@@ -653,6 +676,7 @@ async def download_archive_async(
     force: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     http_client: httpx.AsyncClient | None = None,
+    refresh_url: Callable[[], Awaitable[str]] | None = None,
     _sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     _clock: Callable[[], float] = time.time,
 ) -> DownloadResult:
@@ -669,7 +693,13 @@ async def download_archive_async(
     client = http_client or httpx.AsyncClient(timeout=_timeout(timeout), follow_redirects=True)
     try:
         while True:
-            delay = await _attempt_async(client, state, writer, chunk_size, progress, _clock)
+            try:
+                delay = await _attempt_async(client, state, writer, chunk_size, progress, _clock)
+            except APIStatusError as e:
+                if refresh_url is None or not state.may_refresh(e.status_code):
+                    raise
+                state.url = await refresh_url()
+                continue
             if delay is None:
                 break
             if delay > 0:
@@ -775,11 +805,18 @@ def download_checkpoint(
         print(d.path)  # ckpts/run-1_sampler_weights_final
     """
     target, archive = _targets(tinker_path, output_dir, extract, force)
-    response = rest_client.get_checkpoint_archive_url_from_tinker_path(tinker_path)
-    if hasattr(response, "result"):
-        response = response.result()
+
+    def fresh_url() -> str:
+        response = rest_client.get_checkpoint_archive_url_from_tinker_path(tinker_path)
+        if hasattr(response, "result"):
+            response = response.result()
+        return str(response.url)
+
+    url = fresh_url()
     try:
-        result = download_archive(response.url, archive, progress=progress, force=True, **download_options)
+        result = download_archive(
+            url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
+        )
         if extract:
             extract_archive(archive, target, force=force)
     finally:
@@ -805,10 +842,15 @@ async def download_checkpoint_async(
         d = await tinkex.download_checkpoint_async(rest_client, "tinker://run-1/weights/0001", "ckpts")
     """
     target, archive = _targets(tinker_path, output_dir, extract, force)
-    response = await rest_client.get_checkpoint_archive_url_from_tinker_path_async(tinker_path)
+
+    async def fresh_url() -> str:
+        response = await rest_client.get_checkpoint_archive_url_from_tinker_path_async(tinker_path)
+        return str(response.url)
+
+    url = await fresh_url()
     try:
         result = await download_archive_async(
-            response.url, archive, progress=progress, force=True, **download_options
+            url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
         )
         if extract:
             await asyncio.to_thread(extract_archive, archive, target, force=force)

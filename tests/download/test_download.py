@@ -361,3 +361,53 @@ async def test_download_checkpoint_async_keeps_archive_when_asked(
     assert got.path == tmp_path / "r_weights_w.tar"
     assert got.path.read_bytes() == data
     assert got.size_bytes == len(data)
+
+
+def test_expired_signed_url_is_refreshed_and_resumed(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path
+) -> None:
+    server.resources["/old"] = Resource(
+        big_data, script=deque([Fault("drop", 3 * MiB), Fault("status", status=403)])
+    )
+    server.resources["/new"] = Resource(big_data)
+    asked: list[str] = []
+
+    def refresh() -> str:
+        asked.append("x")
+        return server.url("/new", query="sig=FRESH")
+
+    result = download_archive(server.url("/old"), tmp_path / "a.tar", refresh_url=refresh)
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert asked == ["x"]
+    assert result.resumes == 1
+    assert [(p, h.get("range")) for p, h in server.requests] == [
+        ("/old", None),
+        ("/old", f"bytes={3 * MiB}-"),
+        ("/new", f"bytes={3 * MiB}-"),
+    ]
+
+
+def test_url_refresh_is_bounded(server: ArchiveServer, tmp_path: Path) -> None:
+    server.resources["/a"] = Resource(b"x", script=deque(Fault("status", status=403) for _ in range(10)))
+    calls: list[int] = []
+
+    def refresh() -> str:
+        calls.append(1)
+        return server.url("/a")
+
+    with pytest.raises(PermissionDeniedError):
+        download_archive(server.url("/a"), tmp_path / "a.tar", refresh_url=refresh)
+    assert len(calls) == 2
+    assert leftovers(tmp_path) == []
+
+
+async def test_async_url_refresh(server: ArchiveServer, tmp_path: Path) -> None:
+    data = os.urandom(MiB)
+    server.resources["/old"] = Resource(data, script=deque([Fault("status", status=410)]))
+    server.resources["/new"] = Resource(data)
+
+    async def refresh() -> str:
+        return server.url("/new")
+
+    await download_archive_async(server.url("/old"), tmp_path / "a.tar", refresh_url=refresh)
+    assert (tmp_path / "a.tar").read_bytes() == data
