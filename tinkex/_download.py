@@ -226,6 +226,7 @@ class Wait:
     preparing: bool = False
     restart: bool = False
     reason: str = ""
+    status: int | None = None
 
 
 @attrs.frozen
@@ -246,6 +247,7 @@ def classify_response(
     offset: int,
     known_total: int | None,
     now: float,
+    known_sha256: str | None = None,
 ) -> Decision:
     """Decide what a storage answer means when `offset` bytes are already on disk (pure).
 
@@ -274,11 +276,14 @@ def classify_response(
             return Wait(0.0, restart=True, reason="HTTP 206 with a Content-Range that does not match")
         if known_total is not None and cr.total is not None and cr.total != known_total:
             return Wait(0.0, restart=True, reason="the file changed size on the server")
-        return Stream(offset, cr.total, expected_sha256(lower), validator)
+        digest = expected_sha256(lower)
+        if known_sha256 is not None and digest is not None and digest != known_sha256:
+            return Wait(0.0, restart=True, reason="the file changed on the server")
+        return Stream(offset, cr.total, digest, validator)
     if status in PREPARING_STATUSES or (status == 404 and retry_after is not None):
         return Wait(retry_after, preparing=True, reason=f"HTTP {status}: archive not ready yet")
     if status in TRANSIENT_STATUSES:
-        return Wait(retry_after, reason=f"HTTP {status}")
+        return Wait(retry_after, reason=f"HTTP {status}", status=status)
     if status == 416 and offset > 0:
         return Wait(0.0, restart=True, reason="HTTP 416: the partial file does not fit the server's")
     return Fail(status)
@@ -408,12 +413,16 @@ class _State:
                 )
         return DownloadResult(path, self.offset, digest, self.resumes, bool(wanted))
 
-    def after_failure(self, reason: str, now: float, error: BaseException | None) -> float:
+    def after_failure(
+        self, reason: str, now: float, error: BaseException | None, status: int | None = None
+    ) -> float:
         """A try ended without the whole file: count it, and return how long to wait."""
         progressed, self.progressed = self.progressed, False
         self.failures = 1 if progressed else self.failures + 1
         if self.failures >= self.max_attempts:
             where = _safe_url(self.url)
+            if status is not None:  # the host kept answering 5xx / 429: report that status
+                raise status_error_for(status, f"GET {where} (after {self.failures} attempts)")
             msg = (
                 f"Download of {where} failed after {self.failures} attempts without progress "
                 f"({reason}); check the connection and try again"
@@ -440,7 +449,7 @@ class _State:
                 else backoff_delay(self.waits - 1, rand=random.random)
             )
             return max(0.0, min(delay, self.prepare_deadline - now))
-        delay = self.after_failure(decision.reason, now, None)
+        delay = self.after_failure(decision.reason, now, None, decision.status)
         return decision.delay if decision.delay is not None else delay
 
 
@@ -635,7 +644,12 @@ def _attempt_sync(
     try:
         with client.stream("GET", state.url, headers=state.request_headers()) as resp:
             decision = classify_response(
-                resp.status_code, resp.headers, offset=state.offset, known_total=state.total, now=clock()
+                resp.status_code,
+                resp.headers,
+                offset=state.offset,
+                known_total=state.total,
+                now=clock(),
+                known_sha256=state.server_digest,
             )
             if isinstance(decision, Fail):
                 raise _status_error(state, resp.status_code, resp.headers, resp.read())
@@ -728,7 +742,12 @@ async def _attempt_async(
     try:
         async with client.stream("GET", state.url, headers=state.request_headers()) as resp:
             decision = classify_response(
-                resp.status_code, resp.headers, offset=state.offset, known_total=state.total, now=clock()
+                resp.status_code,
+                resp.headers,
+                offset=state.offset,
+                known_total=state.total,
+                now=clock(),
+                known_sha256=state.server_digest,
             )
             if isinstance(decision, Fail):
                 raise _status_error(state, resp.status_code, resp.headers, await resp.aread())

@@ -63,6 +63,16 @@ def test_expected_sha256(headers: dict[str, str], digest: str | None) -> None:
 CR = "content-range"
 
 
+def test_206_with_a_different_checksum_restarts() -> None:
+    headers = {CR: "bytes 4-9/10", "x-checksum-sha256": HEX}
+    assert classify_response(206, headers, offset=4, known_total=10, now=0.0, known_sha256="0" * 64) == Wait(
+        0.0, restart=True, reason="the file changed on the server"
+    )
+    assert classify_response(206, headers, offset=4, known_total=10, now=0.0, known_sha256=HEX) == Stream(
+        4, 10, HEX, None
+    )
+
+
 @pytest.mark.parametrize(
     ("status", "headers", "offset", "known_total", "decision"),
     [
@@ -104,9 +114,9 @@ CR = "content-range"
         (404, {}, 0, None, Fail(404)),
         (403, {}, 0, None, Fail(403)),
         (410, {}, 0, None, Fail(410)),
-        (429, {"retry-after": "1"}, 0, None, Wait(1.0, reason="HTTP 429")),
-        (500, {}, 0, None, Wait(None, reason="HTTP 500")),
-        (502, {}, 0, None, Wait(None, reason="HTTP 502")),
+        (429, {"retry-after": "1"}, 0, None, Wait(1.0, reason="HTTP 429", status=429)),
+        (500, {}, 0, None, Wait(None, reason="HTTP 500", status=500)),
+        (502, {}, 0, None, Wait(None, reason="HTTP 502", status=502)),
         (
             416,
             {CR: "bytes */5"},

@@ -411,3 +411,15 @@ async def test_async_url_refresh(server: ArchiveServer, tmp_path: Path) -> None:
 
     await download_archive_async(server.url("/old"), tmp_path / "a.tar", refresh_url=refresh)
     assert (tmp_path / "a.tar").read_bytes() == data
+
+
+def test_persistent_5xx_reports_the_status(server: ArchiveServer, tmp_path: Path) -> None:
+    from tinkex._exceptions import InternalServerError
+
+    server.resources["/a"] = Resource(b"x", script=deque(Fault("status", status=502) for _ in range(10)))
+    t = FakeTime()
+    with pytest.raises(InternalServerError, match="after 3 attempts") as info:
+        download_archive(server.url("/a"), tmp_path / "a.tar", max_attempts=3, _sleep=t.sleep, _clock=t.clock)
+    assert info.value.status_code == 502
+    assert server.per_path["/a"] == 3
+    assert leftovers(tmp_path) == []
