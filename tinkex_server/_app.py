@@ -274,7 +274,7 @@ class _Routes:
         core = self.core
         model_id = body["model_id"]
         core.active_run(model_id, owner)
-        core.live_models.discard(model_id)
+        core.forget_model(model_id)
 
         def job() -> dict[str, Any]:
             core.backend.unload_model(model_id)

@@ -184,8 +184,14 @@ class ServerCore:
             self.store.expire_session(row.session_id)
         for run in self.store.runs_of_session(row.session_id):
             if run.run_id in self.live_models:
-                self.live_models.discard(run.run_id)
+                self.forget_model(run.run_id)
                 self.worker.call_soon(functools.partial(self.backend.unload_model, run.run_id))
+
+    def forget_model(self, model_id: str) -> None:
+        """Drop in-memory bookkeeping of a model that is being unloaded (its lane, its create future)."""
+        self.live_models.discard(model_id)
+        self.lanes.pop(model_id, None)
+        self.create_requests.pop(model_id, None)
 
     def reap_sessions(self) -> None:
         """Expire sessions not heard from for `session_timeout_s` (at most every few seconds)."""

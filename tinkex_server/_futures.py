@@ -104,11 +104,17 @@ class FutureStore:
         self._entries: dict[str, FutureEntry] = {}
         self._expired: set[str] = set()
         self._last_sweep = clock()
+        # Request ids carry this boot id, so a poll for a future issued before a restart answers 410
+        # (the promise is gone: sampling clients re-submit) rather than 404 (fatal to clients).
+        self.boot = uuid.uuid4().hex[:8]
 
     def create(self, owner: str, model_id: str | None) -> FutureEntry:
         self._sweep()
         entry = FutureEntry(
-            request_id=f"req-{uuid.uuid4().hex}", owner=owner, model_id=model_id, created_at=self._clock()
+            request_id=f"req-{self.boot}-{uuid.uuid4().hex}",
+            owner=owner,
+            model_id=model_id,
+            created_at=self._clock(),
         )
         self._entries[entry.request_id] = entry
         return entry
@@ -130,7 +136,11 @@ class FutureStore:
         return entry
 
     def is_expired(self, request_id: str) -> bool:
-        return request_id in self._expired
+        """True for ids that existed: expired here, or issued by an earlier run of the server."""
+        if request_id in self._expired:
+            return True
+        parts = request_id.split("-")
+        return len(parts) == 3 and parts[0] == "req" and len(parts[1]) == 8 and parts[1] != self.boot
 
     def expire(self, request_id: str) -> None:
         """Forget a future (TTL passed, or an injected `expire` fault): later polls get 410."""

@@ -660,6 +660,9 @@ async def test_a_restart_on_the_same_data_dir_keeps_everything_saved(
     h1 = harness_factory()
     sid, mid, state, sampler = await _trained(h1)
     await h1.client.post(f"/api/v1/training_runs/{mid}/checkpoints/sampler_weights/w1/publish")
+    old_rid = (await h1.post("get_info", {"model_id": mid})).json()["model_id"] and (
+        await h1.post("unload_model", {"model_id": mid})
+    ).json()["request_id"]
     await h1.close()
     h2 = harness_factory()  # same tmp data dir
     listing = (await h2.client.get(f"/api/v1/training_runs/{mid}/checkpoints")).json()
@@ -694,6 +697,8 @@ async def test_a_restart_on_the_same_data_dir_keeps_everything_saved(
     # the old model itself is gone from memory, and says so
     r = await h2.post("forward_backward", fb_body(mid, 1, [datum([1])]))
     assert r.status_code == 404
+    # a future issued before the restart is gone: 410 (sampling clients re-submit), not 404
+    assert (await h2.post("retrieve_future", {"request_id": old_rid})).status_code == 410
     # signed URLs stay valid across the restart (the secret is persisted)
     assert h2.core.secret == h1.core.secret
     await h2.close()
