@@ -217,8 +217,10 @@ class _Routes:
             raise HTTPError(
                 400, f"base_model {base_model!r} is not offered here; choose one of {sorted(core.models)}"
             )
-        lora_cfg = body.get("lora_config")
-        lora = LoraSpec.from_wire(lora_cfg)
+        try:
+            lora = LoraSpec.from_wire(body.get("lora_config"))
+        except (ValueError, TypeError) as e:
+            raise HTTPError(400, f"lora_config: {e}") from None
         if not (lora.train_attn or lora.train_mlp or lora.train_unembed):
             raise HTTPError(
                 400, "lora_config: at least one of train_attn, train_mlp, train_unembed must be true"
