@@ -66,6 +66,19 @@ class RawResponse:
     path: str
 
 
+# Connections per httpx client within a purpose's pool (see Transport._acquire).
+SHARD_SIZE = 32
+
+
+class _Shard:
+    __slots__ = ("client", "inflight", "size")
+
+    def __init__(self, client: httpx.AsyncClient, size: int) -> None:
+        self.client = client
+        self.size = size
+        self.inflight = 0
+
+
 def _otel_module() -> Any:
     # H4's optional OpenTelemetry shim; both functions are no-ops without opentelemetry installed.
     try:
@@ -84,7 +97,7 @@ class Transport:
     def __init__(self, config: ClientConfig, *, http_client_factory: HttpClientFactory | None = None) -> None:
         self.config = config
         self._factory = http_client_factory
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[str, list[_Shard]] = {}
         self._otel = _otel_module()
         self.base_headers = {
             "Accept": "application/json",
@@ -113,26 +126,39 @@ class Transport:
             }.get(purpose, cfg.request_timeout)
         return httpx.Timeout(read, connect=min(cfg.connect_timeout, read))
 
-    def client(self, purpose: str) -> httpx.AsyncClient:
-        client = self._clients.get(purpose)
-        if client is None:
-            import httpx
+    def _new_client(self, purpose: str, size: int) -> httpx.AsyncClient:
+        import httpx
 
-            size = self._pool_size(purpose)
-            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            timeout = self.timeout_for(purpose)
-            if self._factory is not None:
-                client = self._factory(purpose, limits, timeout)
-            else:
-                client = httpx.AsyncClient(
-                    base_url=self.config.base_url,
-                    limits=limits,
-                    timeout=timeout,
-                    http2=self.config.http2,
-                    follow_redirects=False,
-                )
-            self._clients[purpose] = client
-        return client
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        timeout = self.timeout_for(purpose)
+        if self._factory is not None:
+            return self._factory(purpose, limits, timeout)
+        return httpx.AsyncClient(
+            limits=limits,
+            timeout=timeout,
+            http2=self.config.http2,
+            follow_redirects=False,
+        )
+
+    def _acquire(self, purpose: str) -> _Shard:
+        """The least busy shard of the purpose's pool, opening another while all are full.
+
+        A pool of `pool_sizes.<purpose>` connections is split into httpx clients of at most
+        SHARD_SIZE connections: httpcore's pool does work proportional to all its queued requests and
+        connections on every state change, so one pool with hundreds of concurrent requests spends
+        its time in bookkeeping (the official client caps 50 requests per client for this reason).
+        """
+        shards = self._clients.setdefault(purpose, [])
+        best = min(shards, key=lambda sh: sh.inflight, default=None)
+        total = self._pool_size(purpose)
+        capacity = sum(sh.size for sh in shards)
+        if (best is None or best.inflight >= best.size) and capacity < total:
+            size = min(SHARD_SIZE, total - capacity)
+            best = _Shard(self._new_client(purpose, size), size)
+            shards.append(best)
+        assert best is not None
+        best.inflight += 1
+        return best
 
     @contextlib.contextmanager
     def _span(self, operation: str, method: str, url: str) -> Iterator[None]:
@@ -168,10 +194,10 @@ class Transport:
         url = self.config.base_url + path
         if self._otel is not None:
             self._otel.inject_trace_context(all_headers)
-        client = self.client(purpose)
+        shard = self._acquire(purpose)
         with self._span(operation, method, url):
             try:
-                response = await client.request(
+                response = await shard.client.request(
                     method,
                     url,
                     content=content,
@@ -203,7 +229,8 @@ class Transport:
         )
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        pools, self._clients = list(self._clients.values()), {}
+        for shards in pools:
+            for shard in shards:
+                with contextlib.suppress(Exception):
+                    await shard.client.aclose()
