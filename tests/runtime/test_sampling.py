@@ -187,3 +187,35 @@ def test_pickle_round_trip_recreates_the_connection(
         clone.close()
     leftover = [t for t in threading.enumerate() if t.name == clone._rt.loop.name]
     assert not leftover
+
+
+def test_pools_are_sharded_into_small_httpx_clients(server: FakeTinker) -> None:
+    made: list[tuple[str, int]] = []
+    inner = server.factory()
+
+    def factory(purpose: str, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        made.append((purpose, limits.max_connections or 0))
+        return inner(purpose, limits, timeout)
+
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0}
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return server.default("asample", request)
+
+    server.script("asample", *[slow] * 80)
+    with ServiceClient(
+        api_key="tml-k-123456", base_url="http://fake.test", telemetry=False, http_client_factory=factory
+    ) as client:
+        sc = client.create_sampling_client(base_model="tiny-model")
+        tinkex.wait_all([sc.sample(PROMPT, 1, PARAMS) for _ in range(80)], timeout=30)
+    sampling = [size for purpose, size in made if purpose == "sampling"]
+    assert len(sampling) >= 3  # 80 concurrent requests over clients of at most 32 connections
+    assert max(sampling) <= 32
+    assert state["max"] == 80  # sharding never limits concurrency below the pool size
