@@ -364,7 +364,6 @@ class _Routes:
                 if not overwrite:
                     raise UserInputError(f"checkpoint tinker://{run.run_id}/{checkpoint_id} already exists")
                 core.drop_archive(run.run_id, checkpoint_id)
-                core.archive_builds.pop(str(core.archive_file(run.run_id, checkpoint_id)), None)
                 shutil.rmtree(final, ignore_errors=True)
             tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
             tmp.mkdir(parents=True)
@@ -747,12 +746,12 @@ class _Routes:
         if not task.done():
             return _error(503, "archive is being built; retry shortly", {"Retry-After": "1"})
         if task.exception() is not None:
-            del core.archive_builds[key]
+            core.archive_builds.pop(key, None)
             log.error("building archive of %s failed", path, exc_info=task.exception())
             return _error(500, "building the archive failed")
         built = task.result()
         if not built.path.is_file():  # deleted meanwhile (checkpoint deleted): rebuild next time
-            del core.archive_builds[key]
+            core.archive_builds.pop(key, None)
             return _error(404, f"checkpoint {path} not found")
         return _file_response(request, built)
 
@@ -914,5 +913,7 @@ def create_app(core: ServerCore) -> Starlette:
         handler: Handler = getattr(routes, op_id)
         table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
-    logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(_DropFilter())
     return Starlette(routes=table)

@@ -146,7 +146,9 @@ class ServerCore:
         return self.config.data_dir / "archives" / f"{key}.tar.gz"
 
     def drop_archive(self, run_id: str, checkpoint_id: str) -> None:
+        """Forget the cached archive of a checkpoint (deleted, expired or overwritten)."""
         f = self.archive_file(run_id, checkpoint_id)
+        self.archive_builds.pop(str(f), None)
         for p in (f, f.with_name(f.name + ".sha256")):
             p.unlink(missing_ok=True)
 

@@ -803,3 +803,20 @@ async def test_later_sdk_fields_are_accepted_ttl_expires_and_overwrite_replaces(
     assert bad.json()["detail"][0]["pointer"] == "/ttl_seconds"
     r = await h.post("retrieve_future", {"request_id": "req-x", "allow_metadata_only": True})
     assert r.status_code == 404  # accepted (not 422), then simply unknown
+
+
+async def test_an_overwritten_checkpoint_serves_a_fresh_archive(h: Harness) -> None:
+    sid = await h.session()
+    mid = await h.model(sid)
+    body = {"model_id": mid, "path": "o", "seq_id": 1}
+    await h.run("save_weights", body)
+    url = f"/api/v1/training_runs/{mid}/checkpoints/weights/o/archive"
+    u = urlsplit((await h.client.get(url)).headers["Location"])
+    first = await h.client.get(f"{u.path}?{u.query}")
+    await h.run(
+        "optim_step", {"adam_params": {}, "model_id": mid, "seq_id": 2}
+    )  # the null state records steps
+    await h.run("save_weights", {**body, "seq_id": 3, "overwrite": True})
+    second = await h.client.get(f"{u.path}?{u.query}")
+    assert first.status_code == second.status_code == 200
+    assert first.headers["X-Checksum-Sha256"] != second.headers["X-Checksum-Sha256"]
