@@ -762,8 +762,12 @@ def _file_response(request: Request, built: BuiltArchive) -> Response:
         "X-Checksum-Sha256": built.sha256,
         "Content-Type": "application/gzip",
         "Content-Disposition": f'attachment; filename="{built.path.name}"',
+        "ETag": f'"{built.sha256}"',  # strong: the bytes' digest, so resumers can send If-Range
     }
-    rng = parse_range(request.headers.get("range"), built.size)
+    if_range = request.headers.get("if-range")
+    # RFC 9110 §13.1.5: a Range whose If-Range validator no longer matches gets the whole new file.
+    range_header = request.headers.get("range") if if_range in (None, headers["ETag"]) else None
+    rng = parse_range(range_header, built.size)
     if rng == "unsatisfiable":
         return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{built.size}"})
     if rng is None or isinstance(rng, str):

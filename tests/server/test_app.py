@@ -538,6 +538,11 @@ async def test_archive_redirects_to_a_signed_url_serving_ranges_and_checksum(
     assert part.headers["Content-Range"] == f"bytes 10-19/{len(full.content)}"
     assert part.headers["X-Checksum-Sha256"] == full.headers["X-Checksum-Sha256"]
     assert (await h.client.get(target, headers={"Range": f"bytes={len(full.content)}-"})).status_code == 416
+    etag = full.headers["ETag"]
+    assert (await h.client.get(target, headers={"Range": "bytes=5-", "If-Range": etag})).status_code == 206
+    stale = await h.client.get(target, headers={"Range": "bytes=5-", "If-Range": '"old"'})
+    assert stale.status_code == 200  # the file changed since: the whole file, not a mismatched tail
+    assert stale.content == full.content
     head = await h.client.head(target)
     assert head.status_code == 200
     assert head.headers["Content-Length"] == str(len(full.content))
