@@ -3,6 +3,7 @@ concurrency cap, in-flight byte budget and 429 back-pressure pause; picklable.""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -118,6 +119,9 @@ class SamplingClient:
         self._model_path = model_path
         self._owns_runtime = owns_runtime
         self._seq_id = 0
+        # RetryConfig.max_connections bounds this client's sample calls in flight (dispatch + poll),
+        # as the official per-sampler retry handler does; the session-wide cap applies on top.
+        self._inflight = asyncio.Semaphore(self._retry.max_connections)
         self._throttle = QueueStateThrottle()
         self._tokenizer: Any = None
 
@@ -231,6 +235,11 @@ class SamplingClient:
             "type": "sample",
         }
         prompt_bytes = _prompt_bytes(prompt)
+        async with self._inflight:
+            return await self._sample_with_retries(body, prompt_bytes)
+
+    async def _sample_with_retries(self, body: dict[str, Any], prompt_bytes: int) -> SampleResponse:
+        rt = self._rt
         attempt = 0
         while True:
             try:

@@ -219,3 +219,22 @@ def test_pools_are_sharded_into_small_httpx_clients(server: FakeTinker) -> None:
     assert len(sampling) >= 3  # 80 concurrent requests over clients of at most 32 connections
     assert max(sampling) <= 32
     assert state["max"] == 80  # sharding never limits concurrency below the pool size
+
+
+def test_retry_config_max_connections_bounds_one_sampler(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model", retry_config=tinkex.RetryConfig(max_connections=3))
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0}
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return server.default("asample", request)
+
+    server.script("asample", *[slow] * 10)
+    tinkex.wait_all([sc.sample(PROMPT, 1, PARAMS) for _ in range(10)], timeout=20)
+    assert state["max"] == 3

@@ -91,6 +91,13 @@ def _os_name() -> str:
     return {"Darwin": "MacOS", "Linux": "Linux", "Windows": "Windows"}.get(platform.system(), "Other")
 
 
+def _arch() -> str:
+    machine = platform.machine().lower()
+    return {"x86_64": "x64", "amd64": "x64", "arm64": "arm64", "aarch64": "arm64", "i386": "x32"}.get(
+        machine, f"other:{machine}" if machine else "unknown"
+    )
+
+
 class Transport:
     """Lazily created pools, one httpx.AsyncClient each; must be used on the SDK loop only."""
 
@@ -105,6 +112,7 @@ class Transport:
             "X-Stainless-Package-Version": __version__,
             "X-Stainless-Lang": "python",
             "X-Stainless-OS": _os_name(),
+            "X-Stainless-Arch": _arch(),
             "X-Stainless-Runtime": platform.python_implementation(),
             "X-Stainless-Runtime-Version": platform.python_version(),
             "X-Stainless-Async": "async:asyncio",
