@@ -124,7 +124,10 @@ class LocalServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.core = ServerCore(self.config, make_backend(self._backend_choice, self._models))
         app = create_app(self.core)
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
+        # listening socket says TCP; with proto 0 every small response waits ~40 ms (Nagle + delayed ACK).
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         sock.listen(128)
