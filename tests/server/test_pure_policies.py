@@ -3,6 +3,7 @@ Range parsing, URL signing, tinker:// paths, chunk inference and the spec datacl
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -376,3 +377,86 @@ def test_dedupe_dicts_remembers_original_positions() -> None:
     out, remap = dedupe_dicts({"data": [{"a": 1}, {"a": 1}, {"a": 2}, {"a": 1}], "x": [{"b": 1}]})
     assert out == {"data": [{"a": 1}, {"a": 2}], "x": [{"b": 1}]}
     assert remap == {("data",): [0, 2]}
+
+
+def test_without_the_spec_validation_is_off_but_with_it_bad_bodies_are_named(tmp_path: Any) -> None:
+    from tinkex_server._validation import SpecValidator, find_spec
+
+    off = SpecValidator.load(tmp_path / "missing.yaml")
+    assert not off.enabled
+    assert off.check_request("POST", "/api/v1/create_session", {"tags": 5}) == []
+    on = SpecValidator.load(find_spec())
+    assert on.enabled
+    assert len(on.operation_ids) == 29
+    (problem,) = on.check_request(
+        "POST", "/api/v1/create_session", {"tags": 5, "user_metadata": None, "sdk_version": "x"}
+    )
+    assert problem["pointer"] == "/tags"
+    assert problem["loc"] == ["body", "tags"]
+
+
+# -- the null backend --------------------------------------------------------------------------------
+def _null_fb(
+    loss_fn: str, inputs: dict[str, list[float]], cfg: dict[str, float] | None = None
+) -> dict[str, Any]:
+    from tinkex_server.backends.null import NullBackend
+
+    b = NullBackend()
+    b.create_model("m", "tinkex/null", LoraSpec(rank=2))
+    n = len(inputs["target_tokens"])
+    datum = {
+        "model_input": {"chunks": [{"type": "encoded_text", "tokens": list(range(n))}]},
+        "loss_fn_inputs": {
+            k: {"data": v, "dtype": "int64" if k == "target_tokens" else "float32", "shape": [n]}
+            for k, v in inputs.items()
+        },
+    }
+    return b.forward_backward("m", [datum], loss_fn, cfg, backward=True)
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "extra", "cfg", "per_token"),
+    [
+        ("cross_entropy", {"weights": [2.0]}, None, lambda lp, q, a: -2.0 * lp),
+        ("importance_sampling", {"logprobs": [-1.0], "advantages": [3.0]}, None, lambda lp, q, a: -math.exp(lp - q) * a),
+        # ratio exp(-1.5 - -1) = 0.61 < 0.8: PPO takes the smaller (clipped, for A > 0) term
+        ("ppo", {"logprobs": [-1.0], "advantages": [1.0]}, None, lambda lp, q, a: -min(math.exp(lp - q), 0.8) * a),
+        ("cispo", {"logprobs": [-1.0], "advantages": [1.0]}, {"clip_low_threshold": 0.9, "clip_high_threshold": 1.1},
+         lambda lp, q, a: -0.9 * lp * a),
+        ("dro", {"logprobs": [-1.0], "advantages": [1.0]}, {"beta": 0.5}, lambda lp, q, a: -(lp * a - 0.25 * (lp - q) ** 2)),
+    ],
+)  # fmt: skip
+def test_null_backend_losses_follow_the_documented_formulas(
+    loss_fn: str, extra: dict[str, list[float]], cfg: dict[str, float] | None, per_token: Any
+) -> None:
+    from tinkex_server.backends.null import fake_logprob
+
+    out = _null_fb(loss_fn, {"target_tokens": [2], **extra}, cfg)
+    lp = fake_logprob(2)  # -1.5
+    q = extra.get("logprobs", [0.0])[0]
+    a = extra.get("advantages", [0.0])[0]
+    assert out["loss_fn_outputs"][0]["logprobs"] == {"data": [lp], "dtype": "float32", "shape": [1]}
+    assert out["loss_fn_outputs"][0]["elementwise_loss"]["data"][0] == pytest.approx(per_token(lp, q, a))
+    assert out["metrics"]["loss:sum"] == pytest.approx(per_token(lp, q, a))
+
+
+def test_null_backend_samples_are_reproducible_by_seed_and_honour_stop_tokens() -> None:
+    from tinkex_server.backends.null import NullBackend
+
+    b = NullBackend()
+    b.create_sampler("s", "tinkex/null", None)
+    one = b.sample(
+        "s", [1, 2], 3, SamplingSpec(max_tokens=20, seed=4), prompt_logprobs=True, topk_prompt_logprobs=0
+    )
+    two = b.sample(
+        "s", [1, 2], 3, SamplingSpec(max_tokens=20, seed=4), prompt_logprobs=False, topk_prompt_logprobs=0
+    )
+    assert one["sequences"] == two["sequences"]
+    assert one["sequences"][0] != one["sequences"][1]  # each sample its own stream
+    assert one["prompt_logprobs"][0] is None
+    stop_at = one["sequences"][0]["tokens"][5]
+    three = b.sample("s", [1, 2], 1, SamplingSpec(max_tokens=20, seed=4, stop_token_ids=(stop_at,)), False, 0)
+    seq = three["sequences"][0]
+    assert seq["stop_reason"] == "stop"
+    assert seq["tokens"][-1] == stop_at
+    assert len(seq["tokens"]) <= 6
