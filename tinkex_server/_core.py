@@ -69,18 +69,28 @@ def owner_of_key(api_key: str) -> str:
     return "local:user:" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
+def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{attribute.name} must be > 0, got {value}")
+
+
+def _keys(_inst: object, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    if not value or not all(isinstance(k, str) and k for k in value):
+        raise ValueError("api_keys must be a non-empty sequence of non-empty strings")  # never echo keys
+
+
 @attrs.frozen
 class ServerConfig:
     """Knobs of one server instance (see `LocalServer` for the user-facing names)."""
 
     data_dir: Path
-    api_keys: tuple[str, ...] = attrs.field(repr=False)  # secrets: never in reprs
-    session_timeout_s: float = DEFAULT_SESSION_TIMEOUT_S
+    api_keys: tuple[str, ...] = attrs.field(repr=False, validator=_keys)  # secrets: never in reprs
+    session_timeout_s: float = attrs.field(default=DEFAULT_SESSION_TIMEOUT_S, validator=_positive)
     long_poll_s: float = attrs.field(default=DEFAULT_LONG_POLL_S)
-    future_ttl_s: float = DEFAULT_FUTURE_TTL_S
-    seq_gap_timeout_s: float = DEFAULT_SEQ_GAP_TIMEOUT_S
-    archive_url_ttl_s: float = DEFAULT_ARCHIVE_URL_TTL_S
-    archive_wait_s: float = DEFAULT_ARCHIVE_WAIT_S
+    future_ttl_s: float = attrs.field(default=DEFAULT_FUTURE_TTL_S, validator=_positive)
+    seq_gap_timeout_s: float = attrs.field(default=DEFAULT_SEQ_GAP_TIMEOUT_S, validator=_positive)
+    archive_url_ttl_s: float = attrs.field(default=DEFAULT_ARCHIVE_URL_TTL_S, validator=_positive)
+    archive_wait_s: float = attrs.field(default=DEFAULT_ARCHIVE_WAIT_S, validator=attrs.validators.ge(0))
     faults: FaultSpec = attrs.field(factory=FaultSpec)
 
     @long_poll_s.validator

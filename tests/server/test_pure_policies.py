@@ -460,3 +460,22 @@ def test_null_backend_samples_are_reproducible_by_seed_and_honour_stop_tokens() 
     assert seq["stop_reason"] == "stop"
     assert seq["tokens"][-1] == stop_at
     assert len(seq["tokens"]) <= 6
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"long_poll_s": 45}, "long_poll_s"),
+        ({"long_poll_s": 0}, "long_poll_s"),
+        ({"session_timeout_s": 0}, "session_timeout_s"),
+        ({"future_ttl_s": -1}, "future_ttl_s"),
+        ({"api_keys": ()}, "api_keys"),
+        ({"api_keys": ("",)}, "api_keys"),
+    ],
+)
+def test_server_config_validates(tmp_path: Any, kw: dict[str, Any], message: str) -> None:
+    from tinkex_server._core import ServerConfig
+
+    with pytest.raises(ValueError, match=message):
+        ServerConfig(**{"data_dir": tmp_path, "api_keys": ("tml-k",), **kw})
+    assert "tml-k" not in repr(ServerConfig(data_dir=tmp_path, api_keys=("tml-k",)))
