@@ -9,7 +9,7 @@ What it does (the README's main command, `make demo`):
 4. saves a sampler checkpoint, downloads its archive, and writes `demo-output/loss.png`.
 
 The base model (`tinkex/tiny-llama`, 4 layers, ~0.66 M parameters) starts from random weights, so
-the first loss is about ln(259) = 5.6 nats per answer token; the 100 sums are learned in ~2 minutes
+the first loss is about ln(259) = 5.6 nats per answer token; the 100 sums are learned in 1-2 minutes
 on 2 CPU cores. `--sdk tinker` runs the very same code with the official `tinker` package.
 
     python examples/demo.py [--steps 150] [--sdk tinkex|tinker] [--base-url URL]
@@ -32,11 +32,13 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "addition.jsonl"
 BASE_MODEL = "tinkex/tiny-llama"
 
-# Tuned against the torch backend on 2 CPU cores: rank 32, lr 3e-3, 32 examples per step gets the
-# loss under 1 nat/token by ~step 60 and near 0 by step 150 (about 0.2-0.5 s per step).
+# Tuned against the torch backend on 2 CPU cores: rank 32, 32 examples per step and a learning rate
+# decaying linearly from 4e-3 get the loss under 1 nat/token by ~step 80 and to ~0.25 by step 150,
+# where greedy answers are right for all 100 sums (0.1-0.5 s per step). A constant 3e-3 keeps
+# oscillating around 0.5; 5e-3 stalls on the digit-frequency plateau (~1.2).
 DEFAULT_STEPS = 150
 DEFAULT_BATCH = 32
-DEFAULT_LR = 3e-3
+DEFAULT_LR = 4e-3
 DEFAULT_RANK = 32
 
 
@@ -47,10 +49,16 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--api-key", default=None, help="API key (default: the local server's development key)")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
-    p.add_argument("--learning-rate", type=float, default=DEFAULT_LR)
+    p.add_argument(
+        "--learning-rate", type=float, default=DEFAULT_LR, help="initial lr (decays linearly to 0)"
+    )
     p.add_argument("--rank", type=int, default=DEFAULT_RANK)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("demo-output"))
+    p.add_argument(
+        "--expect-loss-below", type=float, default=1.0,
+        help="exit with status 1 when the final loss is not below this (the demo's promise)",
+    )  # fmt: skip
     return p.parse_args()
 
 
@@ -79,11 +87,12 @@ def train(tinker: Any, training_client: Any, tokenizer: Any, examples: list[dict
 
     rng = random.Random(args.seed)
     data = [make_datum(tinker, tokenizer, e["prompt"], e["completion"]) for e in examples]
-    adam = tinker.types.AdamParams(learning_rate=args.learning_rate)
     losses: list[float] = []
     bar = tqdm(range(args.steps), desc="training", unit="step", dynamic_ncols=True)
     for step in bar:
         batch = rng.sample(data, args.batch_size)
+        # Linear decay to 0: schedules live in the client; every optim_step carries its own lr.
+        adam = tinker.types.AdamParams(learning_rate=args.learning_rate * (1 - step / args.steps))
         # Submit both before waiting: the server queues optim_step right behind forward_backward.
         fwd_future = training_client.forward_backward(batch, "cross_entropy")
         opt_future = training_client.optim_step(adam)
@@ -189,7 +198,10 @@ def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
     plot(losses, args.out / "loss.png")
     (args.out / "losses.json").write_text(json.dumps(losses) + "\n")
     print(f"loss plot: {args.out / 'loss.png'}  (total {time.monotonic() - started:.0f} s)")
-    return 0 if losses[-1] < 1.0 else 1
+    if losses[-1] >= args.expect_loss_below:
+        print(f"the final loss {losses[-1]:.3f} is not below {args.expect_loss_below}")
+        return 1
+    return 0
 
 
 def main() -> int:

@@ -105,8 +105,12 @@ def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
         f"mean reward {history[0]:.3f} -> {history[-1]:.3f} "
         f"over {args.iterations} iterations in {time.monotonic() - started:.0f} s"
     )
-    first, last = history[: max(1, len(history) // 4)], history[-max(1, len(history) // 4) :]
-    return 0 if sum(last) / len(last) > sum(first) / len(first) else 1
+    quarter = max(1, len(history) // 4)
+    first, last = history[:quarter], history[-quarter:]
+    if args.iterations >= 8 and sum(last) / len(last) <= sum(first) / len(first):
+        print("the mean reward did not rise")
+        return 1
+    return 0
 
 
 def main() -> int:

@@ -295,3 +295,29 @@ def test_load_state_with_optimizer_needs_optimizer_state(backend: TorchBackend, 
     backend.unload_model(m)
     with pytest.raises(UserInputError, match="not loaded"):
         backend.forward_backward(m, [_ce("x")], "cross_entropy", None, False)
+
+
+def test_extra_models_register_any_local_hf_directory(backend: TorchBackend) -> None:
+    path = Path(str(backend.supported_models()[1].tokenizer_id))
+    custom = TorchBackend({"acme/my-model": path}, builtin=False, device="cpu")
+    (info,) = custom.supported_models()
+    assert (info.name, info.arch, info.tokenizer_id) == ("acme/my-model", "llama", str(path.resolve()))
+    custom.create_model("c:1", "acme/my-model", LoraSpec(rank=2, seed=0))
+    out = custom.forward_backward("c:1", [_ce("hi")], "cross_entropy", None, True)
+    assert out["metrics"]["loss:sum"] > 0
+    with pytest.raises(ValueError, match=r"no config\.json"):
+        TorchBackend({"bad": path / "nowhere"}, builtin=False)
+
+
+def test_unloading_every_model_leaves_the_base_model_intact(backend: TorchBackend) -> None:
+    path = Path(str(backend.supported_models()[1].tokenizer_id))
+    solo = TorchBackend({"solo": path}, builtin=False, device="cpu")
+    solo.create_sampler("s", "solo", None)
+    params = SamplingSpec(max_tokens=3, seed=0)
+    before = solo.sample("s", [BOS, 97], 1, params, True, 0)
+    for name in ("a:0", "b:0"):  # create and drop the only adapter twice
+        solo.create_model(name, "solo", LoraSpec(rank=2, seed=1))
+        solo.forward_backward(name, [_ce("x")], "cross_entropy", None, True)
+        solo.optim_step(name, AdamSpec(learning_rate=0.1))
+        solo.unload_model(name)
+    assert solo.sample("s", [BOS, 97], 1, params, True, 0) == before

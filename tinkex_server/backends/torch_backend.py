@@ -248,6 +248,15 @@ class TorchBackend:
         base.peft.peft_config[name].base_model_name_or_path = base.info.name
         base.peft.to(self._device)
 
+    def _delete_adapter(self, base: _Base, name: str) -> None:
+        base.peft.delete_adapter(name)
+        if not base.peft.peft_config:
+            # peft keeps a stale active adapter once the last one is gone; unwrap to the bare model.
+            base.model = base.peft.unload()
+            base.peft = None
+            base.slots.clear()
+            base.slot_owner.clear()
+
     def _adapter_params(self, base: _Base, adapter: str) -> list[torch.nn.Parameter]:
         marker = f".{adapter}."
         named = sorted((n, p) for n, p in base.peft.named_parameters() if marker in n)
@@ -288,7 +297,7 @@ class TorchBackend:
         """Drop the adapter and optimizer of a training model."""
         with self._lock:
             tr, base = self._trainer(model_id)
-            base.peft.delete_adapter(tr.adapter)
+            self._delete_adapter(base, tr.adapter)
             del self._trainers[model_id]
 
     # ----------------------------------------------------------------- forward / backward
@@ -457,9 +466,9 @@ class TorchBackend:
             try:
                 self._load_weights(base, adapter, weights)
             except Exception:
-                base.peft.delete_adapter(adapter)
+                self._delete_adapter(base, adapter)
                 raise
-            base.peft.delete_adapter(tr.adapter)
+            self._delete_adapter(base, tr.adapter)
             params = self._adapter_params(base, adapter)
             opt = new_optimizer(params)
             if opt_state is not None:
