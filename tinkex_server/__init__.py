@@ -9,6 +9,7 @@ prefix). The `tinkex` SDK never imports this package.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import socket
@@ -101,6 +102,7 @@ class LocalServer:
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
         self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"LocalServer(base_url={self._base_url!r}, data_dir={str(self.data_dir)!r})"
@@ -142,8 +144,12 @@ class LocalServer:
         )  # fmt: skip
         self._server = uvicorn.Server(config)
 
+        async def serve_async() -> None:
+            self._loop = asyncio.get_running_loop()
+            await self._server.serve(sockets=[sock])
+
         def serve() -> None:
-            asyncio.run(self._server.serve(sockets=[sock]))
+            asyncio.run(serve_async())
 
         self._thread = threading.Thread(target=serve, name="tinkex-server", daemon=True)
         self._thread.start()
@@ -165,6 +171,10 @@ class LocalServer:
         """Stop serving, join the thread, stop the compute thread; remove a temporary data dir."""
         if self._server is not None:
             self._server.should_exit = True
+            if self._loop is not None and self.core is not None and not self._loop.is_closed():
+                # Held long-polls would keep uvicorn's graceful shutdown waiting for up to long_poll_s.
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    self._loop.call_soon_threadsafe(self.core.futures.wake_all)
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None

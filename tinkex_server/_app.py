@@ -602,6 +602,9 @@ class _Routes:
                 return _json(pending, status)
             if core.futures.get(rid) is None:
                 raise HTTPError(410, f"future {rid} expired; re-submit the request")
+            if not entry.done:  # woken by a shutdown: answer "pending" now instead of holding it
+                status, pending = pending_reply(core.config.faults.pending, rid)
+                return _json(pending, status)
         return _json(entry.body())
 
     # -- checkpoints and REST -----------------------------------------------------------------------

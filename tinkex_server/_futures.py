@@ -149,6 +149,11 @@ class FutureStore:
         if entry is not None:
             entry.event.set()  # wake pollers so they re-check and answer 410
 
+    def wake_all(self) -> None:
+        """Release every held poll (they answer "pending"); used when the server shuts down."""
+        for entry in self._entries.values():
+            entry.event.set()
+
     def _past_ttl(self, entry: FutureEntry) -> bool:
         return entry.done_at is not None and self._clock() - entry.done_at > self._ttl_s
 

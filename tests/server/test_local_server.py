@@ -174,3 +174,50 @@ def test_python_m_tinkex_server_logs_its_url_and_stops_on_ctrl_c(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_stop_does_not_wait_for_held_long_polls() -> None:
+    server = LocalServer(backend="null", long_poll_s=30)
+    url = server.start()
+    gate = threading.Event()
+    assert server.core is not None
+    original = server.core.backend.optim_step
+
+    def held(*a: object, **k: object) -> dict[str, float]:
+        gate.wait(20)
+        return original(*a, **k)  # type: ignore[arg-type]
+
+    server.core.backend.optim_step = held  # type: ignore[method-assign]
+    with httpx.Client(base_url=url, headers=KEY, timeout=40) as c:
+        sid = c.post(
+            "/api/v1/create_session", json={"tags": [], "user_metadata": {}, "sdk_version": "t"}
+        ).json()["session_id"]
+        rid = c.post(
+            "/api/v1/create_model",
+            json={
+                "session_id": sid,
+                "model_seq_id": 0,
+                "base_model": DEFAULT_NULL_MODEL,
+                "lora_config": {"rank": 2},
+            },
+        ).json()["request_id"]
+        mid = c.post("/api/v1/retrieve_future", json={"request_id": rid}).json()["model_id"]
+        rid = c.post("/api/v1/optim_step", json={"adam_params": {}, "model_id": mid, "seq_id": 1}).json()[
+            "request_id"
+        ]
+        answers: list[int] = []
+        poller = threading.Thread(
+            target=lambda: answers.append(
+                c.post("/api/v1/retrieve_future", json={"request_id": rid}).status_code
+            )
+        )
+        poller.start()
+        time.sleep(0.3)  # let the poll be held (real server, real time)
+        t0 = time.monotonic()
+        release = threading.Timer(1.5, gate.set)  # the compute job ends only after the poll was answered
+        release.start()
+        server.stop()
+        poller.join(10)
+        release.join()
+    assert time.monotonic() - t0 < 5  # not uvicorn's graceful-shutdown timeout, not the 30 s hold
+    assert answers == [408]  # the held poll was released as "pending" when the server stopped
