@@ -44,6 +44,9 @@ def main(backend: str, base_model: str, steps: int, faults: str | None = None) -
         info = tc.get_info()
         assert info.model_data.model_name == base_model
         assert info.lora_rank == 4
+        if backend == "torch":  # get_info's tokenizer_id is a local directory transformers loads offline
+            tokenizer = tc.get_tokenizer()
+            assert tokenizer.decode(tokenizer.encode("hi", add_special_tokens=False)) == "hi"
         batch = [ce_datum([10, 20, 30, 40, 50]), ce_datum([60, 70, 80, 90])]
 
         # forward reports per-token logprobs; training lowers the loss on a repeated batch
