@@ -3,6 +3,7 @@ backend (the loss falls), samples reproducibly, and round-trips checkpoints (in 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def test_official_client_trains_the_micro_model_with_the_torch_backend() -> None
         capture_output=True,
         text=True,
         timeout=390,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},  # never reach a hub
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert "FLOW OK backend=torch" in proc.stdout
