@@ -22,11 +22,20 @@ from tinkex_server._faults import parse_faults
 
 __all__ = ["build_parser", "main"]
 
-FAULTS_HELP = (
-    "inject faults: comma-separated 5xx=RATE, 429=RATE[@DUR], drop=RATE, delay=RATE@DUR, expire=RATE, "
-    "pending=408|try_again, seed=INT (RATE in [0,1], DUR like 200ms or 1s), "
-    "e.g. 5xx=0.1,429=0.05,drop=0.02,delay=0.1@200ms,expire=0.05,seed=1"
-)
+FAULTS_HELP = "inject faults for reliability tests (grammar below)"
+FAULTS_EPILOG = """\
+--faults SPEC: comma-separated key=value items, each key at most once
+  5xx=RATE              answer 503 instead of handling the request
+  429=RATE[@DUR]        answer 429 with Retry-After (default 1s); never on retrieve_future
+  drop=RATE             handle the request, then cut the connection before the answer
+  delay=RATE@DUR        wait DUR before handling
+  expire=RATE           retrieve_future answers 410 and forgets the future
+  pending=408|try_again how a still-pending retrieve_future answers (default 408)
+  seed=INT              seed of the fault dice (default 0)
+RATE is a probability in [0, 1]; DUR is e.g. 200ms or 1.5s. /api/v1/healthz is never faulted.
+Example: --faults 5xx=0.1,429=0.05,drop=0.02,delay=0.1@200ms,expire=0.05,seed=1
+
+The development API key is tml-local-dev-key unless --api-key is given."""
 
 
 def _model(text: str) -> tuple[str, str]:
@@ -46,26 +55,34 @@ def _faults(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the server (shared with `tinkex serve`'s help)."""
-    p = argparse.ArgumentParser(prog="tinkex serve", description="Run a local Tinker-compatible server.")
+    p = argparse.ArgumentParser(
+        prog="tinkex serve",
+        description="Run a local Tinker-compatible server (logs one line with its base URL; Ctrl-C stops it).",
+        epilog=FAULTS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
     p.add_argument(
-        "--data-dir", default=None, help="where checkpoints and state.sqlite3 live (default: a temp dir)"
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="where checkpoints and state.sqlite3 live (default: a temp dir)",
     )
     p.add_argument(
         "--backend", choices=("torch", "null"), default="torch", help="compute backend (default torch)"
     )
     p.add_argument(
-        "--api-key", action="append", dest="api_keys", default=None,
+        "--api-key", action="append", dest="api_keys", default=None, metavar="KEY",
         help=f"accepted API key (repeatable; default {DEFAULT_DEV_API_KEY})",
     )  # fmt: skip
     p.add_argument(
-        "--model", action="append", type=_model, dest="models", default=None,
+        "--model", action="append", type=_model, dest="models", default=None, metavar="NAME=PATH",
         help="register a local Hugging Face causal LM directory as NAME=PATH (repeatable)",
     )  # fmt: skip
-    p.add_argument("--faults", type=_faults, default=None, help=FAULTS_HELP)
+    p.add_argument("--faults", type=_faults, default=None, metavar="SPEC", help=FAULTS_HELP)
     p.add_argument(
-        "--session-timeout", type=float, default=DEFAULT_SESSION_TIMEOUT_S,
+        "--session-timeout", type=float, default=DEFAULT_SESSION_TIMEOUT_S, metavar="SECONDS",
         help=f"seconds without heartbeat before a session expires (default {DEFAULT_SESSION_TIMEOUT_S:g})",
     )  # fmt: skip
     return p
