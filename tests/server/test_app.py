@@ -825,3 +825,31 @@ async def test_an_overwritten_checkpoint_serves_a_fresh_archive(h: Harness) -> N
     second = await h.client.get(f"{u.path}?{u.query}")
     assert first.status_code == second.status_code == 200
     assert first.headers["X-Checksum-Sha256"] != second.headers["X-Checksum-Sha256"]
+
+
+async def test_other_users_train_and_sample_from_public_checkpoints_only(h: Harness) -> None:
+    _sid, mid, state, sampler = await _trained(h)
+    other_sid = await h.session(client=h.other)
+    other_mid = await h.model(other_sid, client=h.other)
+    load = {"model_id": other_mid, "path": state["path"], "optimizer": False, "seq_id": 1}
+    r = await h.post("load_weights", load, client=h.other)
+    assert r.status_code == 400  # private: reported as not found, like a missing path
+    assert "not found" in r.json()["detail"]
+    ss = {"session_id": other_sid, "sampling_session_seq_id": 0, "model_path": sampler["path"]}
+    assert (await h.post("create_sampling_session", ss, client=h.other)).status_code == 400
+    for kind, name in (("weights", "s1"), ("sampler_weights", "w1")):
+        assert (
+            await h.client.post(f"/api/v1/training_runs/{mid}/checkpoints/{kind}/{name}/publish")
+        ).status_code == 204
+    await h.run("load_weights", load, client=h.other)
+    sampler_id = (await h.post("create_sampling_session", ss, client=h.other)).json()["sampling_session_id"]
+    body = {
+        "prompt": {"chunks": [{"tokens": [1]}]},
+        "sampling_params": {"max_tokens": 2},
+        "sampling_session_id": sampler_id,
+        "seq_id": 0,
+    }
+    out = await h.run("asample", body, client=h.other)
+    assert len(out["sequences"][0]["tokens"]) == 2
+    # the owner's view is unchanged; the other user still cannot list the owner's run
+    assert (await h.other.get(f"/api/v1/training_runs/{mid}/checkpoints")).status_code == 404
