@@ -7,16 +7,20 @@ five losses can be computed exactly from them); samples are drawn from `random.R
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from tinkex_server._wire import datum_length, model_input_tokens
 from tinkex_server.backends.base import AdamSpec, BaseModelInfo, LoraSpec, SamplingSpec, UserInputError
 
 __all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
+
+FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_NULL_MODEL = "tinkex/null"
 # A byte-sized vocabulary, like the local tiny models: ids 0..255.
@@ -40,29 +44,30 @@ def fake_logprob(token: int) -> float:
 
 
 def _loss_terms(
-    loss_fn: str, lp: list[float], inputs: Mapping[str, list[float]], cfg: Mapping[str, float]
-) -> list[float]:
+    loss_fn: str, lp: FloatArray, inputs: Mapping[str, FloatArray], cfg: Mapping[str, float]
+) -> FloatArray:
     """Per-token losses of server-semantics.md §1.2, computed from the fake log-probabilities."""
-    n = len(lp)
     if loss_fn == "cross_entropy":
-        w = inputs.get("weights") or [1.0] * n
-        return [-w[i] * lp[i] for i in range(n)]
-    q, adv = inputs["logprobs"], inputs["advantages"]
-    ratio = [math.exp(lp[i] - q[i]) for i in range(n)]
-    if loss_fn == "importance_sampling":
-        return [-ratio[i] * adv[i] for i in range(n)]
-    if loss_fn in ("ppo", "cispo"):
+        w = inputs.get("weights")
+        out = -(w if w is not None else np.ones_like(lp)) * lp
+    else:
+        q, adv = inputs["logprobs"], inputs["advantages"]
+        ratio = np.exp(lp - q)
         lo, hi = float(cfg.get("clip_low_threshold", 0.8)), float(cfg.get("clip_high_threshold", 1.2))
-        clipped = [min(max(r, lo), hi) for r in ratio]
-        if loss_fn == "ppo":
-            return [-min(ratio[i] * adv[i], clipped[i] * adv[i]) for i in range(n)]
-        return [-clipped[i] * lp[i] * adv[i] for i in range(n)]
-    beta = float(cfg.get("beta", 0.05))
-    return [-(lp[i] * adv[i] - 0.5 * beta * (lp[i] - q[i]) ** 2) for i in range(n)]
+        beta = float(cfg.get("beta", 0.05))
+        if loss_fn == "importance_sampling":
+            out = -ratio * adv
+        elif loss_fn == "ppo":
+            out = -np.minimum(ratio * adv, np.clip(ratio, lo, hi) * adv)
+        elif loss_fn == "cispo":
+            out = -np.clip(ratio, lo, hi) * lp * adv
+        else:  # dro
+            out = -(lp * adv - 0.5 * beta * (lp - q) ** 2)
+    return np.asarray(out, dtype=np.float64)
 
 
-def _tensor(values: list[float]) -> dict[str, Any]:
-    return {"data": values, "dtype": "float32", "shape": [len(values)]}
+def _tensor(values: FloatArray) -> dict[str, Any]:
+    return {"data": values.tolist(), "dtype": "float32", "shape": [len(values)]}
 
 
 class NullBackend:
@@ -125,18 +130,21 @@ class NullBackend:
                 raise UserInputError(
                     f"data[{d}].loss_fn_inputs has unknown keys {sorted(unknown)} for {loss_fn}"
                 )
-            inputs: dict[str, list[float]] = {}
+            inputs: dict[str, FloatArray] = {}
             for key, t in given.items():
                 if list(t["shape"]) != [n] or len(t["data"]) != n:
                     raise UserInputError(
                         f"data[{d}].loss_fn_inputs[{key!r}] has shape {t['shape']} ({len(t['data'])} values) "
                         f"but model_input has {n} tokens; expected shape [{n}]"
                     )
-                inputs[key] = [float(x) for x in t["data"]]
+                try:
+                    inputs[key] = np.asarray(t["data"], dtype=np.float64)
+                except (TypeError, ValueError):
+                    raise UserInputError(f"data[{d}].loss_fn_inputs[{key!r}] holds non-numbers") from None
             del tokens  # text-only check done; the fake model ignores the context
-            lp = [fake_logprob(int(t)) for t in inputs["target_tokens"]]
+            lp = -0.5 - np.mod(inputs["target_tokens"].astype(np.int64), 11) / 2.0  # == fake_logprob
             losses = _loss_terms(loss_fn, lp, inputs, loss_fn_config or {})
-            total += sum(losses)
+            total += float(losses.sum())
             outputs.append({"logprobs": _tensor(lp), "elementwise_loss": _tensor(losses)})
         if backward:
             model["pending"] += 1
