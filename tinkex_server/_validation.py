@@ -70,16 +70,16 @@ def compact_numbers(value: Any) -> Any:
     if not isinstance(value, list):
         return value
     if len(value) > _COMPACT_MIN_LEN:
-        kinds: set[type] = set()
-        for v in value:
-            t = type(v)  # exact types: bool (a subclass of int) is not a number here
-            if t is not int and t is not float:
-                break
-            # JSON Schema counts an integral float (3.0) as an integer; keep that verdict.
-            kinds.add(int if t is int or v.is_integer() else float)
-        else:
-            # 0.5, not 0.0: JSON Schema counts an integral float as an integer.
-            return [0] * (int in kinds) + [0.5] * (float in kinds)
+        types = set(map(type, value))  # exact types: bool (a subclass of int) is not a number here
+        if types <= {int, float}:
+            has_int, has_fraction = int in types, False
+            if float in types:
+                floats = value if types == {float} else [v for v in value if type(v) is float]
+                # JSON Schema counts an integral float (3.0) as an integer; keep that verdict.
+                integral = set(map(float.is_integer, floats))
+                has_int, has_fraction = has_int or True in integral, False in integral
+            # 0.5, not 0.0, stands for fractions: 0.0 would itself count as an integer.
+            return [0] * has_int + [0.5] * has_fraction
     return [compact_numbers(v) for v in value]
 
 
