@@ -321,3 +321,14 @@ def test_unloading_every_model_leaves_the_base_model_intact(backend: TorchBacken
         solo.optim_step(name, AdamSpec(learning_rate=0.1))
         solo.unload_model(name)
     assert solo.sample("s", [BOS, 97], 1, params, True, 0) == before
+
+
+def test_a_checkpoint_of_another_base_model_is_a_user_error(backend: TorchBackend, tmp_path: Path) -> None:
+    other = f"sess:train:{next(_ids)}"
+    backend.create_model(other, "tinkex/tiny-llama", LoraSpec(rank=2, seed=0))
+    backend.save_state(other, tmp_path / "tiny", optimizer=True)
+    m = _model(backend)
+    with pytest.raises(UserInputError, match="does not fit base model 'tinkex/micro-llama'"):
+        backend.load_state(m, tmp_path / "tiny", optimizer=True)
+    backend.forward_backward(m, [_ce("still works")], "cross_entropy", None, True)  # the model is intact
+    backend.unload_model(other)

@@ -260,6 +260,13 @@ class TorchBackend:
         base.peft.peft_config[name].base_model_name_or_path = base.info.name
         base.peft.to(self._device)
 
+    def _add_checkpoint_adapter(self, base: _Base, name: str, config: Any) -> None:
+        # The seed is irrelevant: the checkpoint's weights overwrite the init right after.
+        try:
+            self._add_adapter(base, name, config, 0)
+        except ValueError as exc:  # peft: target modules not found in this model
+            raise UserInputError(f"checkpoint does not fit base model {base.info.name!r}: {exc}") from exc
+
     def _delete_adapter(self, base: _Base, name: str) -> None:
         base.peft.delete_adapter(name)
         if not base.peft.peft_config:
@@ -456,7 +463,10 @@ class TorchBackend:
     def _load_weights(self, base: _Base, adapter: str, weights: Mapping[str, torch.Tensor]) -> None:
         from peft import set_peft_model_state_dict
 
-        result = set_peft_model_state_dict(base.peft, dict(weights), adapter_name=adapter)
+        try:
+            result = set_peft_model_state_dict(base.peft, dict(weights), adapter_name=adapter)
+        except RuntimeError as exc:  # shape mismatch: the adapter was trained on another base model
+            raise UserInputError(f"checkpoint does not fit base model {base.info.name!r}: {exc}") from exc
         unexpected = list(getattr(result, "unexpected_keys", []) or [])
         if unexpected:
             raise UserInputError(
@@ -474,7 +484,7 @@ class TorchBackend:
                     raise UserInputError("checkpoint has no optimizer state; load it without optimizer")
                 opt_state = torch.load(directory / _OPTIMIZER_FILE, map_location="cpu", weights_only=True)
             adapter = self._new_adapter_name("t")
-            self._add_adapter(base, adapter, config, 0)
+            self._add_checkpoint_adapter(base, adapter, config)
             try:
                 self._load_weights(base, adapter, weights)
             except Exception:
@@ -508,7 +518,7 @@ class TorchBackend:
         slot = base.slots.get(key)
         if slot is None:
             slot = self._new_adapter_name("s")
-            self._add_adapter(base, slot, s.config, 0)
+            self._add_checkpoint_adapter(base, slot, s.config)
             base.slots[key] = slot
         if base.slot_owner.get(slot) != sampler_id:
             self._load_weights(base, slot, s.weights)
