@@ -83,7 +83,7 @@ def train(tinker: Any, training_client: Any, tokenizer: Any, examples: list[dict
           args: argparse.Namespace) -> list[float]:  # fmt: skip
     import random
 
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed; only used untyped here
 
     rng = random.Random(args.seed)
     data = [make_datum(tinker, tokenizer, e["prompt"], e["completion"]) for e in examples]
