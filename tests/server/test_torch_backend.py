@@ -332,3 +332,27 @@ def test_a_checkpoint_of_another_base_model_is_a_user_error(backend: TorchBacken
         backend.load_state(m, tmp_path / "tiny", optimizer=True)
     backend.forward_backward(m, [_ce("still works")], "cross_entropy", None, True)  # the model is intact
     backend.unload_model(other)
+
+
+def test_sampled_logprobs_equal_the_learners_logprobs_on_policy(
+    backend: TorchBackend, tmp_path: Path
+) -> None:
+    # RL losses use the sampler's logprobs as q in exp(lp - q): both paths must agree (KV cache or not).
+    m = _model(backend)
+    backend.forward_backward(m, [_ce("policy")], "cross_entropy", None, True)
+    backend.optim_step(m, AdamSpec(learning_rate=5e-2))
+    backend.save_sampler_weights(m, tmp_path / "pol")
+    backend.create_sampler("pol", MODEL, tmp_path / "pol")
+    prompt = [BOS, *b"po"]
+    seqs = backend.sample(
+        "pol", prompt, 2, SamplingSpec(max_tokens=6, seed=5, stop_given_empty=True), False, 0
+    )
+    for seq in seqs["sequences"]:
+        full = prompt + seq["tokens"]
+        datum = {
+            "model_input": {"chunks": [{"type": "encoded_text", "tokens": full[:-1]}]},
+            "loss_fn_inputs": {"target_tokens": _td(full[1:], "int64")},
+        }
+        out = backend.forward_backward(m, [datum], "cross_entropy", None, False)
+        learner = out["loss_fn_outputs"][0]["logprobs"]["data"][len(prompt) - 1 :]
+        assert learner == pytest.approx(seq["logprobs"], abs=1e-4)
