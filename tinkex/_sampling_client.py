@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tinkex._config import ClientConfig, RetryConfig
@@ -110,8 +110,12 @@ class SamplingClient:
         base_model: str | None = None,
         model_path: str | None = None,
         owns_runtime: bool = False,
+        tokenizer_loader: Callable[[], Any] | None = None,
     ) -> None:
         self._rt = runtime
+        # Set when made from a TrainingClient: its get_info knows the exact tokenizer (often a local
+        # path on a local server), which a base model name alone may not.
+        self._tokenizer_loader = tokenizer_loader
         self._sampling_session_id = sampling_session_id
         self._retry = retry_config or runtime.config.retry
         self._retry_config = retry_config
@@ -378,5 +382,8 @@ class SamplingClient:
             tok = sc.get_tokenizer()
         """
         if self._tokenizer is None:
-            self._tokenizer = load_tokenizer(tokenizer_id_for(None, self.get_base_model()))
+            if self._tokenizer_loader is not None:
+                self._tokenizer = self._tokenizer_loader()
+            else:
+                self._tokenizer = load_tokenizer(tokenizer_id_for(None, self.get_base_model()))
         return self._tokenizer

@@ -374,7 +374,10 @@ class TrainingClient:
                     body=results[0],
                 )
             return SamplingClient(
-                rt, sampling_session_id=internal.sampling_session_id, retry_config=retry_config
+                rt,
+                sampling_session_id=internal.sampling_session_id,
+                retry_config=retry_config,
+                tokenizer_loader=self.get_tokenizer,
             )
 
         return chain(self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body]), convert)
@@ -408,9 +411,9 @@ class TrainingClient:
         """
         from tinkex._sampling_client import create_sampling_session
 
-        return self._rt.run(
-            create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config)
-        )
+        sc = self._rt.run(create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config))
+        sc._tokenizer_loader = self.get_tokenizer
+        return sc
 
     async def create_sampling_client_async(
         self, model_path: str, retry_config: RetryConfig | None = None
@@ -418,9 +421,11 @@ class TrainingClient:
         """Async twin of `create_sampling_client`."""
         from tinkex._sampling_client import create_sampling_session
 
-        return await self._rt.run_async(
+        sc = await self._rt.run_async(
             create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config)
         )
+        sc._tokenizer_loader = self.get_tokenizer
+        return sc
 
     # -- info and tokenizer --------------------------------------------------------------------------------
 

@@ -325,3 +325,19 @@ def test_get_info_and_local_tokenizer(server: FakeTinker, client: ServiceClient,
     tokenizer = tc.get_tokenizer()
     assert tokenizer.encode("hello world", add_special_tokens=False) == [1, 2]
     assert tc.get_tokenizer() is tokenizer
+
+
+def test_sampling_clients_from_a_training_client_share_its_tokenizer(
+    server: FakeTinker, client: ServiceClient, tmp_path: Any
+) -> None:
+    transformers = pytest.importorskip("transformers")
+    tokenizers = pytest.importorskip("tokenizers")
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel({"[UNK]": 0, "hi": 1}, unk_token="[UNK]"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(tmp_path)
+    server.tokenizer_id = str(tmp_path)
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    sc = tc.save_weights_and_get_sampling_client()
+    assert sc.get_tokenizer().encode("hi", add_special_tokens=False) == [1]
+    sc2 = tc.create_sampling_client("tinker://r/sampler_weights/s")
+    assert sc2.get_tokenizer() is sc.get_tokenizer()
