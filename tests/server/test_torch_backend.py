@@ -356,3 +356,23 @@ def test_sampled_logprobs_equal_the_learners_logprobs_on_policy(
         out = backend.forward_backward(m, [datum], "cross_entropy", None, False)
         learner = out["loss_fn_outputs"][0]["logprobs"]["data"][len(prompt) - 1 :]
         assert learner == pytest.approx(seq["logprobs"], abs=1e-4)
+
+
+def test_sampler_weights_load_with_plain_peft(backend: TorchBackend, tmp_path: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    m = _model(backend)
+    backend.forward_backward(m, [_ce("peft")], "cross_entropy", None, True)
+    backend.optim_step(m, AdamSpec(learning_rate=5e-2))
+    backend.save_sampler_weights(m, tmp_path / "adapter")
+    ours = backend.forward_backward(m, [_ce("peft")], "cross_entropy", None, False)["loss_fn_outputs"][0]
+    base_dir = str(backend.supported_models()[1].tokenizer_id)
+    model = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(base_dir), str(tmp_path / "adapter")
+    )
+    seq = [BOS, *b"peft", EOS]
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([seq[:-1]])).logits[0]
+    lp = torch.log_softmax(logits, -1).gather(-1, torch.tensor(seq[1:]).unsqueeze(-1)).squeeze(-1)
+    assert lp.tolist() == pytest.approx(ours["logprobs"]["data"], abs=1e-5)
