@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
+import httpx
+
+from tinkex_server import DEFAULT_DEV_API_KEY
 
 DATUMS = 32
 TOKENS = 8192
@@ -80,6 +87,33 @@ def time_concurrent_samples(sdk: ModuleType, base_url: str, repeats: int) -> lis
     return timings
 
 
+@contextlib.contextmanager
+def null_server() -> Iterator[str]:
+    """The null-backend server in its own process, so it does not share the clients' GIL and core."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinkex_server", "--backend", "null", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base_url}/api/v1/healthz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the null-backend server did not start within 60 s")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _close(service: Any) -> None:
     close = getattr(service, "close", None)
     if close is not None:
@@ -94,14 +128,14 @@ def main() -> None:
 
     sdks = {"tinkex": importlib.import_module("tinkex"), "tinker 0.7.0": importlib.import_module("tinker")}
     rows: dict[str, dict[str, float]] = {}
-    with LocalServer(backend="null") as server:
+    with null_server() as base_url:
         for name, sdk in sdks.items():
-            fb = time_forward_backward(sdk, server.base_url, args.repeats)
-            samples = time_concurrent_samples(sdk, server.base_url, args.repeats)
+            fb = time_forward_backward(sdk, base_url, args.repeats)
+            samples = time_concurrent_samples(sdk, base_url, args.repeats)
             rows[name] = {"fb": statistics.median(fb), "samples": statistics.median(samples)}
 
     ours, official = rows["tinkex"], rows["tinker 0.7.0"]
-    print(f"\nmedian of {args.repeats} runs, null backend on 127.0.0.1")
+    print(f"\nmedian of {args.repeats} runs, null backend in its own process on 127.0.0.1")
     print(f"{'':32} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9} {'target':>7}")
     print(
         f"{'forward_backward 32x8192 (ms)':32} {ours['fb'] * 1e3:10.1f} {official['fb'] * 1e3:13.1f}"
