@@ -226,3 +226,27 @@ def test_result_on_the_sdk_thread_raises_instead_of_deadlocking(
     assert errors
     assert isinstance(errors[0], tinkex.TinkexError)
     assert "deadlock" in str(errors[0])
+
+
+def test_polling_gives_up_after_progress_timeout(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client(retry_config=tinkex.RetryConfig(progress_timeout=0.3))
+    tc = _tc(client)
+    server.hold["optim_step"] = threading.Event()
+    with pytest.raises(tinkex.FutureTimeoutError, match="no progress"):
+        tc.optim_step(AdamParams()).result(timeout=10)
+    server.hold["optim_step"].set()
+
+
+def test_retry_logic_can_be_disabled(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+    client = make_client(retry_config=tinkex.RetryConfig(enable_retry_logic=False))
+    server.script("get_server_capabilities", json_response(503))
+    with pytest.raises(tinkex.InternalServerError):
+        client.get_server_capabilities()
+    assert len(server.ops("get_server_capabilities")) == 1
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.poll_script("asample", json_response(410))
+    with pytest.raises(tinkex.GoneError):
+        sc.sample(tinkex.types.ModelInput.from_ints([1]), 1, tinkex.types.SamplingParams()).result(timeout=10)
+    assert len(server.ops("asample")) == 1

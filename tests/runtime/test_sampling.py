@@ -222,7 +222,9 @@ def test_pools_are_sharded_into_small_httpx_clients(server: FakeTinker) -> None:
 
 
 def test_retry_config_max_connections_bounds_one_sampler(server: FakeTinker, client: ServiceClient) -> None:
-    sc = client.create_sampling_client(base_model="tiny-model", retry_config=tinkex.RetryConfig(max_connections=3))
+    sc = client.create_sampling_client(
+        base_model="tiny-model", retry_config=tinkex.RetryConfig(max_connections=3)
+    )
     lock = threading.Lock()
     state = {"now": 0, "max": 0}
 
