@@ -96,10 +96,18 @@ class TrainingClient:
         self._rt.session.check()
         tickets = self._sequencer.take(len(bodies))
         sequencer = self._sequencer
-        return self._rt.spawn(
-            self._dispatch_and_poll(operation, request_type, tickets, bodies),
+        holder: list[APIFuture[list[Mapping[str, Any]]]] = []
+
+        def note(request_id: str) -> None:
+            if holder:
+                holder[0].request_id = request_id
+
+        fut = self._rt.spawn(
+            self._dispatch_and_poll(operation, request_type, tickets, bodies, note),
             cleanup=lambda: sequencer.release(tickets),
         )
+        holder.append(fut)
+        return fut
 
     async def _dispatch_and_poll(
         self,
@@ -107,6 +115,7 @@ class TrainingClient:
         request_type: str,
         tickets: list[int],
         bodies: Sequence[dict[str, Any]],
+        note: Callable[[str], None] = lambda request_id: None,
     ) -> list[Mapping[str, Any]]:
         rt = self._rt
         polls: list[asyncio.Task[Mapping[str, Any]]] = []
@@ -123,6 +132,7 @@ class TrainingClient:
                     except APIStatusError as exc:
                         raise (rt.session.lost_error_for(exc) or exc) from exc
                     request_id = _request_id_of(response.body, operation)
+                    note(request_id)
                 finally:
                     # The turn passes on as soon as the request is accepted (or failed): dispatch is
                     # ordered, execution and polling are pipelined.

@@ -119,6 +119,9 @@ def test_deadline_raises_future_timeout_and_leaves_the_request_running(
         fut.result(timeout=0.2)
     assert isinstance(info.value, TimeoutError)
     assert not fut.done()
+    assert fut.request_id is not None
+    assert fut.request_id.startswith("req-")
+    assert info.value.request_id == fut.request_id  # the message names the request to ask about
     gate.set()
     assert fut.result(timeout=10).metrics is not None
 

@@ -79,7 +79,18 @@ class APIFuture(concurrent.futures.Future[T], Generic[T]):
         self._task: asyncio.Task[Any] | None = None
         # The future this one was derived from (see `chain`); cancelling this one cancels it.
         self._parent: concurrent.futures.Future[Any] | None = None
-        self.request_id: str | None = request_id
+        self._request_id: str | None = request_id
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id once the request was accepted (the last one for chunked calls)."""
+        if self._request_id is None and isinstance(self._parent, APIFuture):
+            return self._parent.request_id
+        return self._request_id
+
+    @request_id.setter
+    def request_id(self, value: str | None) -> None:
+        self._request_id = value
 
     # -- resolution (SDK side) --------------------------------------------------------------------
 
@@ -211,7 +222,6 @@ def completed(value: T) -> APIFuture[T]:
 def chain(source: APIFuture[T], fn: Callable[[T], U]) -> APIFuture[U]:
     """A future resolved with `fn(source.result())` (fn runs in the thread that resolved `source`)."""
     out: APIFuture[U] = APIFuture(source._sdk_loop, default_timeout=source._default_timeout)
-    out.request_id = source.request_id
     out._parent = source
 
     def done(f: concurrent.futures.Future[T]) -> None:
