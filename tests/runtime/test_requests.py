@@ -180,3 +180,23 @@ def test_numpy_arrays_are_encoded_without_list_conversion(server: FakeTinker, cl
     inputs = body["forward_backward_input"]["data"][0]["loss_fn_inputs"]
     assert inputs["target_tokens"]["data"] == [2, 3, 4]
     assert inputs["weights"] == {"data": [1.0, 1.0, 1.0], "dtype": "float32", "shape": [3]}
+
+
+def test_encode_json_handles_odd_arrays_via_fallback() -> None:
+    np = pytest.importorskip("numpy")
+    from tinkex._runtime._transport import decode_json, encode_json
+
+    body = {
+        "transposed": np.arange(6, dtype=np.float32).reshape(2, 3).T,  # not C-contiguous
+        "half": np.ones(2, dtype=np.float16),
+        "scalar": np.float32(1.5),
+        "ints": np.arange(3, dtype=np.int64),
+    }
+    assert decode_json(encode_json(body)) == {
+        "transposed": [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]],
+        "half": [1.0, 1.0],
+        "scalar": 1.5,
+        "ints": [0, 1, 2],
+    }
+    assert decode_json(b"") is None
+    assert decode_json(b"not json") == "not json"
