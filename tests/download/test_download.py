@@ -232,7 +232,7 @@ async def test_async_resumes_byte_for_byte(server: ArchiveServer, big_data: byte
     )
     t = FakeTime()
     result = await download_archive_async(
-        server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.asleep, _clock=t.clock
+        server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.sleep, _clock=t.clock
     )
     assert (tmp_path / "a.tar").read_bytes() == big_data
     assert result.resumes == 2
