@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
+        ClientClosedError,
         ConflictError,
         FutureTimeoutError,
         GoneError,
@@ -83,7 +84,7 @@ __title__ = "tinkex"
 # code that only needs the types never loads the HTTP runtime. Name -> defining module.
 _EXCEPTIONS = (
     "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
-    "AuthenticationError BadRequestError ConflictError FutureTimeoutError GoneError InternalServerError "
+    "AuthenticationError BadRequestError ClientClosedError ConflictError FutureTimeoutError GoneError InternalServerError "
     "NotFoundError PermissionDeniedError RateLimitError RequestFailedError RequestTimeoutError "
     "SessionLostError TinkerError TinkexError TinkexValidationError UnprocessableEntityError"
 )
@@ -153,6 +154,7 @@ __all__ = [
     "BadRequestError",
     "Checkpoint",
     "CheckpointType",
+    "ClientClosedError",
     "ClientConfig",
     "ConflictError",
     "Datum",

@@ -19,6 +19,7 @@ Everything the SDK raises on purpose derives from `TinkexError` (alias `TinkerEr
     │   │   └── InternalServerError >=500
     │   ├── APIResponseValidationError
     │   └── RequestFailedError                   (.request_id, .category, .is_user_error)
+    ├── ClientClosedError                        (the client was closed while a call waited)
     ├── FutureTimeoutError                       (also builtin TimeoutError)
     ├── SessionLostError
     └── TinkexValidationError                    (also ValueError; .field, .fix)
@@ -45,6 +46,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "FutureTimeoutError",
     "GoneError",
@@ -624,6 +626,28 @@ class FutureTimeoutError(TinkexError, TimeoutError):
         super().__init__(message)
         self.request_id = request_id
         self.timeout = timeout
+
+
+class ClientClosedError(TinkexError):
+    """The ServiceClient was closed before (or while) this call ran; its result will never come.
+
+    Not an `APIConnectionError` on purpose: retrying on a closed client can never succeed, so retry
+    loops that catch connection errors must not catch this one.
+
+    Example::
+
+        try:
+            fut.result()
+        except tinkex.ClientClosedError:
+            ...  # create a new ServiceClient (and do not close it while calls are waiting)
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "the tinkex client was closed while this call was pending, so it will never finish; "
+            "create a new ServiceClient (and close it only after your calls are done)"
+        )
 
 
 class SessionLostError(TinkexError):

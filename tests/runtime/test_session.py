@@ -226,3 +226,82 @@ def test_a_404_about_something_else_is_not_a_lost_session(server: FakeTinker, cl
     with pytest.raises(tinkex.NotFoundError):
         tc.optim_step(AdamParams()).result(timeout=10)
     assert tc.optim_step(AdamParams()).result(timeout=10) is not None
+
+
+# -- closing while calls wait: a clear ClientClosedError, never CancelledError, never a hang ---------------
+
+
+def test_a_pending_future_fails_with_client_closed_error_when_the_client_closes(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client()
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.hold["optim_step"] = threading.Event()
+    fut = tc.optim_step(AdamParams())
+    _wait_for(lambda: len(server.ops("retrieve_future")) >= 2)
+    client.close()
+    with pytest.raises(tinkex.ClientClosedError, match="closed") as info:
+        fut.result(timeout=5)
+    assert isinstance(info.value, tinkex.TinkexError)
+    assert not fut.cancelled()
+    server.hold["optim_step"].set()
+
+
+def test_a_thread_blocked_in_result_is_woken_by_close(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client()
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.hold["save_weights"] = threading.Event()
+    outcome: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            tc.save_state("ck").result()
+        except BaseException as exc:  # the assertion is on the type
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    _wait_for(lambda: len(server.ops("retrieve_future")) >= 2)
+    client.close()
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], tinkex.ClientClosedError), outcome
+    server.hold["save_weights"].set()
+
+
+async def test_an_awaited_future_fails_with_client_closed_error_when_the_client_closes(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client()
+    tc = await client.create_lora_training_client_async(base_model="tiny-model", rank=4)
+    server.hold["optim_step"] = threading.Event()
+    fut = await tc.optim_step_async(AdamParams())
+    await client.aclose()
+    with pytest.raises(tinkex.ClientClosedError):
+        await fut.result_async(timeout=5)
+    server.hold["optim_step"].set()
+
+
+def test_a_task_that_ignores_cancellation_still_fails_its_future_at_close() -> None:
+    # A coroutine that swallows the shutdown's cancel outlives close(); its future must not hang.
+    import asyncio
+
+    from tinkex._runtime._futures import spawn
+    from tinkex._runtime._loop import LoopThread
+
+    async def stubborn() -> int:
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                continue
+
+    loop = LoopThread()
+    fut = spawn(loop, stubborn())
+    _wait_for(lambda: fut._task is not None)
+    loop.close(timeout=0.2)
+    with pytest.raises(tinkex.ClientClosedError):
+        fut.result(timeout=5)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
+    ClientClosedError,
     FutureTimeoutError,
     RequestFailedError,
     TinkexError,
@@ -97,14 +98,22 @@ class APIFuture(concurrent.futures.Future[T], Generic[T]):
     def _resolve_from(self, task: asyncio.Task[Any]) -> None:
         if self.done():
             return
-        if task.cancelled():
-            super().cancel()
-            return
-        exc = task.exception()
-        if exc is not None:
-            self.set_exception(exc)
-        else:
-            self.set_result(task.result())
+        with contextlib.suppress(concurrent.futures.InvalidStateError):  # close() may fail it first
+            if task.cancelled():
+                # A user's cancel() marks this future cancelled before the task, so a task cancelled
+                # while this future is still pending was cancelled by close(): say so, and do not
+                # hand the caller a bare CancelledError.
+                loop = self._sdk_loop
+                if loop is not None and loop.closed:
+                    self.set_exception(ClientClosedError())
+                else:
+                    super().cancel()
+                return
+            exc = task.exception()
+            if exc is not None:
+                self.set_exception(exc)
+            else:
+                self.set_result(task.result())
 
     def cancel(self) -> bool:
         """Cancel the request if it has not finished; later training calls are not held up by it."""
@@ -179,6 +188,7 @@ def spawn(
     """Run `coro` as a task on the SDK loop; `cleanup` runs on the loop exactly once when the task
     ends or is abandoned (cancelled before it started), whatever the outcome."""
     fut: APIFuture[T] = APIFuture(loop, default_timeout=default_timeout)
+    loop.track(fut)
     cleaned = False
 
     def do_cleanup() -> None:
@@ -208,7 +218,12 @@ def spawn(
         loop.call_soon(start)
     except (RuntimeError, TinkexError) as exc:
         coro.close()
-        fut.set_exception(TinkexError(f"the tinkex client is closed: {exc}"))
+        if not fut.done():
+            fut.set_exception(
+                exc
+                if isinstance(exc, ClientClosedError)
+                else ClientClosedError(f"the tinkex client is closed: {exc}")
+            )
     return fut
 
 

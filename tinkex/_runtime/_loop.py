@@ -1,5 +1,6 @@
 """One background asyncio loop thread per ServiceClient: started on first use, stopped and joined by
-`close()`, after which no thread or task of it is left."""
+`close()`, after which no thread or task of it is left and every future it still owed has failed
+with ClientClosedError (so no caller waits forever on a closed client)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from tinkex._exceptions import TinkexError
+from tinkex._exceptions import ClientClosedError, TinkexError
 
 __all__ = ["LoopThread"]
 
@@ -28,6 +29,8 @@ class LoopThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        # Futures whose results this loop still owes (see `track`); failed at close.
+        self._owed: set[concurrent.futures.Future[Any]] = set()
         self.name = f"tinkex-loop-{next(_ids)}"
 
     @property
@@ -43,7 +46,7 @@ class LoopThread:
         """The loop, started on first access."""
         with self._lock:
             if self._closed:
-                raise TinkexError("this tinkex client is closed; create a new ServiceClient")
+                raise ClientClosedError("this tinkex client is closed; create a new ServiceClient")
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
@@ -58,6 +61,23 @@ class LoopThread:
                 ready.wait()
                 self._loop, self._thread = loop, thread
             return self._loop
+
+    def track(self, fut: concurrent.futures.Future[Any]) -> None:
+        """Remember `fut` until it is done; close() fails it with ClientClosedError if it never is."""
+        with self._lock:
+            if self._closed:
+                closed = True
+            else:
+                closed = False
+                self._owed.add(fut)
+        if closed:
+            _fail_closed(fut)
+            return
+        fut.add_done_callback(self._forget)
+
+    def _forget(self, fut: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._owed.discard(fut)
 
     def in_loop_thread(self) -> bool:
         return self._thread is not None and threading.current_thread() is self._thread
@@ -95,6 +115,7 @@ class LoopThread:
             self._closed = True
             loop, thread = self._loop, self._thread
         if loop is None or thread is None:
+            self._fail_owed()
             return
         if threading.current_thread() is thread:
             raise TinkexError("close() cannot be called from the SDK's own event-loop thread")
@@ -118,3 +139,19 @@ class LoopThread:
         thread.join(timeout)
         if not thread.is_alive():
             loop.close()
+        # Whatever did not finish (a task that ignored its cancellation, work queued after the
+        # shutdown began) would otherwise leave its caller waiting forever.
+        self._fail_owed()
+
+    def _fail_owed(self) -> None:
+        with self._lock:
+            owed, self._owed = list(self._owed), set()
+        for fut in owed:
+            _fail_closed(fut)
+
+
+def _fail_closed(fut: concurrent.futures.Future[Any]) -> None:
+    # The loop thread may resolve it at the same moment (a join that timed out): first one wins.
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if not fut.done():
+            fut.set_exception(ClientClosedError())
