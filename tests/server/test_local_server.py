@@ -221,3 +221,36 @@ def test_stop_does_not_wait_for_held_long_polls() -> None:
         release.join()
     assert time.monotonic() - t0 < 5  # not uvicorn's graceful-shutdown timeout, not the 30 s hold
     assert answers == [408]  # the held poll was released as "pending" when the server stopped
+
+
+_LOOP_AND_PARSER = """
+import sys
+{block}
+import httpx
+from tinkex_server import LocalServer
+with LocalServer(backend="null") as server:
+    assert httpx.get(server.base_url + "/api/v1/healthz").status_code == 200
+    print(type(server._loop).__module__, server._server.config.http_protocol_class.__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("", "uvloop HttpToolsProtocol"),
+        # The `server` extra brings both; a bare install still serves, on asyncio and h11.
+        ("sys.modules['uvloop'] = None; sys.modules['httptools'] = None", "asyncio.unix_events H11Protocol"),
+    ],
+)
+def test_serves_on_uvloop_and_httptools_when_installed_else_asyncio_and_h11(
+    block: str, expected: str
+) -> None:
+    if not block:
+        pytest.importorskip("uvloop")
+        pytest.importorskip("httptools")
+    out = subprocess.run(
+        [sys.executable, "-c", _LOOP_AND_PARSER.format(block=block)],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == expected
