@@ -25,8 +25,9 @@ from tinkex._runtime import _waits
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
-from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
-from tinkex.types import GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
+from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
+from tinkex._tinker_path import parse_tinker_path
+from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
 
 __all__ = ["SamplingClient", "create_sampling_session"]
 
@@ -374,8 +375,39 @@ class SamplingClient:
             return self._base_model
         return await self._rt.run_async(self._base_model_async())
 
+    async def _tokenizer_id(self) -> str:
+        """Ask the server which tokenizer this sampler uses, most exact answer first: the training
+        run's get_info (for a sampler on a checkpoint), then a tokenizer_id the capabilities list
+        for the base model; only then the official guess from the base model's name."""
+        rt = self._rt
+        sampler = await self._get_sampler()
+        if self._base_model is None:
+            self._base_model = sampler.base_model
+        model_path = sampler.model_path or self._model_path
+        if model_path:
+            try:
+                run_id = parse_tinker_path(model_path, field="model_path").training_run_id
+                response = await rt.requester.call(
+                    "get_info", purpose="training", body={"model_id": run_id, "type": "get_info"}
+                )
+                info = GetInfoResponse.from_dict(response.body)
+            except (APIStatusError, TinkexValidationError) as exc:
+                # E.g. another user's public checkpoint (get_info is owner-only): keep looking.
+                logger.debug("get_info for sampler %s failed (%s)", self._sampling_session_id, exc)
+            else:
+                data = info.model_data
+                if data.tokenizer_id:
+                    return tokenizer_id_for(data.tokenizer_id, None)
+        response = await rt.requester.call("get_server_capabilities", purpose="session")
+        listed = tokenizer_id_from_capabilities(response.body, sampler.base_model)
+        return tokenizer_id_for(listed, sampler.base_model)
+
     def get_tokenizer(self) -> Any:
-        """The base model's HuggingFace tokenizer (needs `transformers`; cached).
+        """The HuggingFace tokenizer of this sampler's model (needs `transformers`; cached).
+
+        The tokenizer id comes from the server (the training run's get_info, a local directory on a
+        local server); the base model's name is only the last resort. Loading failures raise
+        TinkexError saying what to do.
 
         Example::
 
@@ -385,5 +417,5 @@ class SamplingClient:
             if self._tokenizer_loader is not None:
                 self._tokenizer = self._tokenizer_loader()
             else:
-                self._tokenizer = load_tokenizer(tokenizer_id_for(None, self.get_base_model()))
+                self._tokenizer = load_tokenizer(self._rt.run(self._tokenizer_id()))
         return self._tokenizer

@@ -93,6 +93,8 @@ class FakeTinker:
         # Hold futures unresolved (poll answers 408) until released; op -> Event
         self.hold: dict[str, threading.Event] = {}
         self.tokenizer_id: str | None = None
+        # sampling_session_id -> (base_model, model_path) of create_sampling_session calls
+        self.samplers: dict[str, tuple[str | None, str | None]] = {}
 
     # -- scripting ------------------------------------------------------------------------------------------
     def script(self, op: str, *replies: Reply) -> None:
@@ -166,7 +168,10 @@ class FakeTinker:
 
     def op_create_sampling_session(self, call: Call, request: httpx.Request) -> httpx.Response:
         n = call.body["sampling_session_seq_id"]
-        return json_response(200, {"sampling_session_id": f"{self.session_id}:sample:{n}"})
+        sid = f"{self.session_id}:sample:{n}"
+        with self.lock:
+            self.samplers[sid] = (call.body.get("base_model"), call.body.get("model_path"))
+        return json_response(200, {"sampling_session_id": sid})
 
     def op_create_model(self, call: Call, request: httpx.Request) -> httpx.Response:
         n = call.body["model_seq_id"]
@@ -345,8 +350,10 @@ class FakeTinker:
         return json_response(200, {"training_run_ids": ["run-1"], "sampler_ids": []})
 
     def op_get_sampler(self, call: Call, request: httpx.Request) -> httpx.Response:
+        sid = call.params["sampler_id"]
+        base_model, model_path = self.samplers.get(sid, (None, None))
         return json_response(
-            200, {"sampler_id": call.params["sampler_id"], "base_model": "tiny-model", "model_path": None}
+            200, {"sampler_id": sid, "base_model": base_model or "tiny-model", "model_path": model_path}
         )
 
     def op_unload_model(self, call: Call, request: httpx.Request) -> httpx.Response:

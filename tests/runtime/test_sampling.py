@@ -240,3 +240,69 @@ def test_retry_config_max_connections_bounds_one_sampler(server: FakeTinker, cli
     server.script("asample", *[slow] * 10)
     tinkex.wait_all([sc.sample(PROMPT, 1, PARAMS) for _ in range(10)], timeout=20)
     assert state["max"] == 3
+
+
+# -- get_tokenizer without a TrainingClient: the server says which tokenizer, no hub guess first ------------
+
+
+def _save_word_tokenizer(path: object, vocab: dict[str, int]) -> None:
+    tokenizers = pytest.importorskip("tokenizers")
+    transformers = pytest.importorskip("transformers")
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(path)
+
+
+def test_tokenizer_of_a_checkpoint_sampler_comes_from_the_runs_get_info(
+    server: FakeTinker, client: ServiceClient, tmp_path: object
+) -> None:
+    _save_word_tokenizer(tmp_path, {"[UNK]": 0, "hello": 1, "world": 2})
+    server.tokenizer_id = str(tmp_path)
+    sc = client.create_sampling_client(model_path="tinker://sess-1:train:0/sampler_weights/s1")
+    tok = sc.get_tokenizer()
+    assert tok.encode("hello world", add_special_tokens=False) == [1, 2]
+    assert sc.get_tokenizer() is tok
+    assert [c.params["sampler_id"] for c in server.ops("get_sampler")] == ["sess-1:sample:0"]
+    assert [c.body["model_id"] for c in server.ops("get_info")] == ["sess-1:train:0"]
+
+
+def test_tokenizer_of_a_base_model_sampler_uses_the_capabilities_tokenizer_id(
+    server: FakeTinker, client: ServiceClient, tmp_path: object
+) -> None:
+    _save_word_tokenizer(tmp_path, {"[UNK]": 0, "hi": 1})
+    server.script(
+        "get_server_capabilities",
+        json_response(
+            200, {"supported_models": [{"model_name": "tiny-model", "tokenizer_id": str(tmp_path)}]}
+        ),
+    )
+    sc = client.create_sampling_client(base_model="tiny-model")
+    assert sc.get_tokenizer().encode("hi", add_special_tokens=False) == [1]
+    assert not server.ops("get_info")  # no training run to ask
+
+
+def test_tokenizer_loading_failures_are_a_clear_error_and_the_cache_is_tried_before_the_hub(
+    server: FakeTinker, client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transformers = pytest.importorskip("transformers")
+    from tinkex._runtime import _tokenizer
+
+    attempts: list[dict[str, object]] = []
+
+    def fake_from_pretrained(name: str, **kwargs: object) -> object:
+        attempts.append({"name": name, **kwargs})
+        raise OSError(f"We couldn't connect to 'https://huggingface.co' to load {name}")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", fake_from_pretrained)
+    monkeypatch.setattr(_tokenizer, "_hub_offline", lambda: False)
+    sc = client.create_sampling_client(base_model="org/unknown-model")
+    with pytest.raises(tinkex.TinkexError, match="could not load the tokenizer 'org/unknown-model'") as info:
+        sc.get_tokenizer()
+    assert isinstance(info.value.__cause__, OSError)
+    assert [a.get("local_files_only") for a in attempts] == [True, None]
+
+    attempts.clear()
+    monkeypatch.setattr(_tokenizer, "_hub_offline", lambda: True)
+    with pytest.raises(tinkex.TinkexError, match="HF_HUB_OFFLINE"):
+        sc.get_tokenizer()
+    assert [a.get("local_files_only") for a in attempts] == [True]  # the hub is never asked offline

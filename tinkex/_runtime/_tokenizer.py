@@ -1,20 +1,23 @@
-"""Loading a HuggingFace tokenizer for a model (optional `transformers`), with the official fallbacks
-for tokenizer ids, and strictly offline when the id is a local directory."""
+"""Loading a HuggingFace tokenizer for a model (optional `transformers`): which id to load (the
+server's tokenizer_id first, then the official fallbacks from the model name), offline when the id
+is a local directory or already cached, and every loading failure surfaced as one clear error."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tinkex._exceptions import TinkexError
 
-__all__ = ["load_tokenizer", "tokenizer_id_for"]
+__all__ = ["load_tokenizer", "tokenizer_id_for", "tokenizer_id_from_capabilities"]
 
 # Llama 3 repos are gated on the Hub; the official client points at an ungated copy of the tokenizer.
 _LLAMA3_TOKENIZER = "thinkingmachineslabinc/meta-llama-3-tokenizer"
 # Kimi's tokenizer needs remote code pinned to a known revision (as the official client does).
 _KIMI = "moonshotai/Kimi-K2-Thinking"
 _KIMI_REVISION = "612681931a8c906ddb349f8ad0f582cb552189cd"
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
 
 
 def tokenizer_id_for(tokenizer_id: str | None, model_name: str | None) -> str:
@@ -44,17 +47,66 @@ def tokenizer_id_for(tokenizer_id: str | None, model_name: str | None) -> str:
     return model_name
 
 
+def tokenizer_id_from_capabilities(body: object, base_model: str) -> str | None:
+    """The `tokenizer_id` a get_server_capabilities reply lists for `base_model`, if any.
+
+    The 0.7.0 protocol's SupportedModel has only `model_name`; a server may add `tokenizer_id`
+    (e.g. a local directory), and then a sampler of a base model needs no name-based guess.
+
+    >>> tokenizer_id_from_capabilities({"supported_models": [{"model_name": "m", "tokenizer_id": "/t"}]}, "m")
+    '/t'
+    >>> tokenizer_id_from_capabilities({"supported_models": [{"model_name": "m"}]}, "m") is None
+    True
+    """
+    models = body.get("supported_models") if isinstance(body, Mapping) else None
+    if not isinstance(models, Iterable) or isinstance(models, str | bytes):
+        return None
+    for model in models:
+        if isinstance(model, Mapping) and model.get("model_name") == base_model:
+            tid = model.get("tokenizer_id")
+            return tid if isinstance(tid, str) and tid else None
+    return None
+
+
+def _hub_offline() -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY:
+        return True
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return False
+    return bool(getattr(constants, "HF_HUB_OFFLINE", False))
+
+
 def load_tokenizer(tokenizer_id: str) -> Any:
-    """`AutoTokenizer.from_pretrained(tokenizer_id)`; a local directory is loaded with no network."""
+    """`AutoTokenizer.from_pretrained(tokenizer_id)`: a local directory or a cached hub copy loads
+    with no network; only then is the hub asked (never when HF_HUB_OFFLINE is set). Any failure is
+    a TinkexError that names the id and what to do, chained from the loader's error."""
     try:
         from transformers import AutoTokenizer
     except ImportError as exc:
         raise TinkexError(
             "get_tokenizer needs the optional 'transformers' package: pip install 'tinkex[tokenizer]'"
         ) from exc
-    kwargs: dict[str, Any] = {}
-    if os.path.isdir(tokenizer_id):
-        kwargs["local_files_only"] = True
+    kwargs: dict[str, Any] = {"use_fast": True}
     if tokenizer_id == _KIMI:
         kwargs.update(trust_remote_code=True, revision=_KIMI_REVISION)
-    return AutoTokenizer.from_pretrained(tokenizer_id, use_fast=True, **kwargs)
+    local_dir = os.path.isdir(tokenizer_id)
+    try:
+        return AutoTokenizer.from_pretrained(tokenizer_id, local_files_only=True, **kwargs)
+    except Exception as exc:
+        if local_dir or _hub_offline():
+            where = "the local directory" if local_dir else "the Hugging Face cache (HF_HUB_OFFLINE is set)"
+            raise TinkexError(
+                f"could not load the tokenizer {tokenizer_id!r} from {where}: {type(exc).__name__}: "
+                f"{exc}; check that it holds a HuggingFace tokenizer (tokenizer.json / tokenizer_config.json)"
+            ) from exc
+    try:
+        # huggingface_hub bounds each request (HF_HUB_ETAG_TIMEOUT / HF_HUB_DOWNLOAD_TIMEOUT, 10 s).
+        return AutoTokenizer.from_pretrained(tokenizer_id, **kwargs)
+    except Exception as exc:
+        raise TinkexError(
+            f"could not load the tokenizer {tokenizer_id!r} (not cached locally, and the Hugging Face "
+            f"hub failed: {type(exc).__name__}: {exc}); check the network or HF_TOKEN, or load the "
+            "tokenizer yourself with transformers.AutoTokenizer.from_pretrained(<local path>)"
+        ) from exc
