@@ -704,6 +704,9 @@ def _run_download(
             if delay > 0:
                 sleep(delay)
         result = state.verify(dest, writer.digest())
+        # A cancellation that arrived during the last chunk wins over committing the file.
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled
         _finish(fh, tmp, dest, result.size)
         return result
     finally:
@@ -832,8 +835,13 @@ async def download_archive_async(
         cancel.set()
         # Let the worker remove its temporary file before the cancellation propagates; it checks
         # `cancel` after every chunk, so this is quick (at worst one read timeout).
+        finished: DownloadResult | None = None
         with contextlib.suppress(BaseException):
-            await future
+            finished = await future
+        if finished is not None:
+            # The worker renamed the file into place just before it saw the cancellation: the
+            # caller asked for nothing to be left behind, so take the finished file back out.
+            finished.path.unlink(missing_ok=True)
         raise
 
 
