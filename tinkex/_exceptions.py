@@ -17,7 +17,7 @@ Everything the SDK raises on purpose derives from `TinkexError` (alias `TinkerEr
     │   │   ├── UnprocessableEntityError 422
     │   │   ├── RateLimitError 429
     │   │   └── InternalServerError >=500
-    │   ├── APIResponseValidationError
+    │   ├── APIResponseValidationError           (.request_id when known)
     │   └── RequestFailedError                   (.request_id, .category, .is_user_error)
     ├── ClientClosedError                        (the client was closed while a call waited)
     ├── FutureTimeoutError                       (also builtin TimeoutError)
@@ -257,6 +257,7 @@ class APIResponseValidationError(APIError):
 
     status_code: int | None
     response: httpx.Response | None
+    request_id: str | None
 
     def __init__(
         self,
@@ -267,6 +268,7 @@ class APIResponseValidationError(APIError):
         status_code: int | None = None,
         response: httpx.Response | None = None,
         request: httpx.Request | None = None,
+        request_id: str | None = None,
     ) -> None:
         if message is not None and not isinstance(message, str):
             response, message = message, official_message
@@ -276,6 +278,7 @@ class APIResponseValidationError(APIError):
         super().__init__(message or _VALIDATION_MESSAGE, request, body=body)
         self.status_code = status_code
         self.response = response
+        self.request_id = request_id
 
 
 def _request_of(response: httpx.Response) -> httpx.Request | None:

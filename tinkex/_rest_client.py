@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from tinkex._exceptions import APIResponseValidationError
 from tinkex._runtime._core import Runtime
+from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import (
@@ -24,10 +25,12 @@ from tinkex.types import (
     TrainingRunsResponse,
     WeightsInfoResponse,
 )
+from tinkex.types._base import WireModel
 
 __all__ = ["RestClient"]
 
 T = TypeVar("T")
+W = TypeVar("W", bound=WireModel)
 
 # Without an Expires header the official client assumes the signed URL lives 15 minutes.
 _DEFAULT_URL_LIFETIME = dt.timedelta(minutes=15)
@@ -56,7 +59,7 @@ def _archive_url_from(status: int, headers: Mapping[str, str], body: object) -> 
     if isinstance(body, Mapping) and isinstance(body.get("url"), str):
         data = dict(body)
         data.setdefault("expires", (dt.datetime.now(dt.UTC) + _DEFAULT_URL_LIFETIME).isoformat())
-        return CheckpointArchiveUrlResponse.from_dict(data)
+        return decode(CheckpointArchiveUrlResponse, data, what="get_checkpoint_archive_url")
     raise APIResponseValidationError(
         f"the archive endpoint answered HTTP {status} without a redirect or a url",
         body=body,
@@ -84,16 +87,18 @@ class RestClient:
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> APIFuture[T]:
         return self._rt.spawn(coro)
 
-    async def _get(self, operation: str, params: Mapping[str, Any] | None = None, **path: str) -> Any:
+    async def _get(
+        self, cls: type[W], operation: str, params: Mapping[str, Any] | None = None, **path: str
+    ) -> W:
         response = await self._rt.requester.call(
             operation, purpose="training", path_params=path, params=params
         )
-        return response.body
+        return decode(cls, response.body, what=operation, request_id=response.request_id)
 
     # -- training runs ------------------------------------------------------------------------------------------
 
     async def _training_run(self, training_run_id: str) -> TrainingRun:
-        return TrainingRun.from_dict(await self._get("get_training_run", training_run_id=training_run_id))
+        return await self._get(TrainingRun, "get_training_run", training_run_id=training_run_id)
 
     def get_training_run(self, training_run_id: str) -> APIFuture[TrainingRun]:
         """A training run by id (future).
@@ -120,7 +125,7 @@ class RestClient:
         response = await self._rt.requester.call(
             "weights_info", purpose="training", body={"tinker_path": tinker_path}
         )
-        return WeightsInfoResponse.from_dict(response.body)
+        return decode(WeightsInfoResponse, response.body, what="weights_info", request_id=response.request_id)
 
     def get_weights_info_by_tinker_path(self, tinker_path: str) -> APIFuture[WeightsInfoResponse]:
         """Base model and LoRA rank of a checkpoint, public ones included (future).
@@ -136,8 +141,7 @@ class RestClient:
         return await self.get_weights_info_by_tinker_path(tinker_path)
 
     async def _list_training_runs(self, limit: int, offset: int) -> TrainingRunsResponse:
-        body = await self._get("list_training_runs", {"limit": limit, "offset": offset})
-        return TrainingRunsResponse.from_dict(body)
+        return await self._get(TrainingRunsResponse, "list_training_runs", {"limit": limit, "offset": offset})
 
     def list_training_runs(self, limit: int = 20, offset: int = 0) -> APIFuture[TrainingRunsResponse]:
         """One page of your training runs (future); see `iter_training_runs` for all.
@@ -155,9 +159,7 @@ class RestClient:
     # -- checkpoints --------------------------------------------------------------------------------------------
 
     async def _list_checkpoints(self, training_run_id: str) -> CheckpointsListResponse:
-        return CheckpointsListResponse.from_dict(
-            await self._get("list_checkpoints", training_run_id=training_run_id)
-        )
+        return await self._get(CheckpointsListResponse, "list_checkpoints", training_run_id=training_run_id)
 
     def list_checkpoints(self, training_run_id: str) -> APIFuture[CheckpointsListResponse]:
         """All checkpoints of one training run (future).
@@ -174,8 +176,9 @@ class RestClient:
         return await self.list_checkpoints(training_run_id)
 
     async def _list_user_checkpoints(self, limit: int, offset: int) -> CheckpointsListResponse:
-        body = await self._get("list_user_checkpoints", {"limit": limit, "offset": offset})
-        return CheckpointsListResponse.from_dict(body)
+        return await self._get(
+            CheckpointsListResponse, "list_user_checkpoints", {"limit": limit, "offset": offset}
+        )
 
     def list_user_checkpoints(self, limit: int = 100, offset: int = 0) -> APIFuture[CheckpointsListResponse]:
         """One page of all your checkpoints, newest first (future).
@@ -286,7 +289,7 @@ class RestClient:
     # -- sessions and samplers ----------------------------------------------------------------------------------
 
     async def _session(self, session_id: str) -> GetSessionResponse:
-        return GetSessionResponse.from_dict(await self._get("get_session", session_id=session_id))
+        return await self._get(GetSessionResponse, "get_session", session_id=session_id)
 
     def get_session(self, session_id: str) -> APIFuture[GetSessionResponse]:
         """Training runs and samplers of a session (future)."""
@@ -297,9 +300,7 @@ class RestClient:
         return await self.get_session(session_id)
 
     async def _list_sessions(self, limit: int, offset: int) -> ListSessionsResponse:
-        return ListSessionsResponse.from_dict(
-            await self._get("list_sessions", {"limit": limit, "offset": offset})
-        )
+        return await self._get(ListSessionsResponse, "list_sessions", {"limit": limit, "offset": offset})
 
     def list_sessions(self, limit: int = 20, offset: int = 0) -> APIFuture[ListSessionsResponse]:
         """One page of your session ids (future)."""
@@ -310,7 +311,7 @@ class RestClient:
         return await self.list_sessions(limit, offset)
 
     async def _sampler(self, sampler_id: str) -> GetSamplerResponse:
-        return GetSamplerResponse.from_dict(await self._get("get_sampler", sampler_id=sampler_id))
+        return await self._get(GetSamplerResponse, "get_sampler", sampler_id=sampler_id)
 
     def get_sampler(self, sampler_id: str) -> APIFuture[GetSamplerResponse]:
         """A sampler's base model and weights path (future)."""

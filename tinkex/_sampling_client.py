@@ -23,6 +23,7 @@ from tinkex._policy._retry import backoff_delay, parse_retry_after
 from tinkex._policy._sampling import sample_backoff_seconds
 from tinkex._runtime import _waits
 from tinkex._runtime._core import Runtime
+from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
@@ -257,7 +258,7 @@ class SamplingClient:
                     on_queue_state=self.on_queue_state_change,
                     throttle=self._throttle,
                 )
-                return SampleResponse.from_dict(result)
+                return decode(SampleResponse, result, what="sample result", request_id=request_id)
             except (GoneError, APIConnectionError, InternalServerError) as exc:
                 # Sampling has no side effects, so resubmitting an expired (410) or unreachable
                 # request is safe; RequestFailedError and 4xx are never retried.
@@ -351,7 +352,7 @@ class SamplingClient:
         response = await self._rt.requester.call(
             "get_sampler", purpose="training", path_params={"sampler_id": self._sampling_session_id}
         )
-        return GetSamplerResponse.from_dict(response.body)
+        return decode(GetSamplerResponse, response.body, what="get_sampler", request_id=response.request_id)
 
     async def _base_model_async(self) -> str:
         if self._base_model is None:
@@ -390,8 +391,8 @@ class SamplingClient:
                 response = await rt.requester.call(
                     "get_info", purpose="training", body={"model_id": run_id, "type": "get_info"}
                 )
-                info = GetInfoResponse.from_dict(response.body)
-            except (APIStatusError, TinkexValidationError) as exc:
+                info = decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
+            except (APIStatusError, APIResponseValidationError, TinkexValidationError) as exc:
                 # E.g. another user's public checkpoint (get_info is owner-only): keep looking.
                 logger.debug("get_info for sampler %s failed (%s)", self._sampling_session_id, exc)
             else:

@@ -13,6 +13,7 @@ from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
 from tinkex._rest_client import RestClient
 from tinkex._runtime._core import Runtime
+from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
 from tinkex._runtime._observe import EventHook, logger
 from tinkex._runtime._transport import HttpClientFactory
@@ -156,7 +157,12 @@ class ServiceClient:
 
     async def _capabilities(self) -> GetServerCapabilitiesResponse:
         response = await self._rt.requester.call("get_server_capabilities", purpose="session")
-        return GetServerCapabilitiesResponse.from_dict(response.body)
+        return decode(
+            GetServerCapabilitiesResponse,
+            response.body,
+            what="get_server_capabilities",
+            request_id=response.request_id,
+        )
 
     def get_server_capabilities(self) -> GetServerCapabilitiesResponse:
         """Blocking: the base models the server supports.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinkex._config import RetryConfig
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
@@ -15,6 +15,7 @@ from tinkex._policy._chunking import chunk_data
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._runtime._core import Runtime, TurnSequencer
+from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
@@ -188,7 +189,13 @@ class TrainingClient:
             for chunk in chunks
         ]
         raw = self._ordered(operation, request_type, bodies)
-        return chain(raw, lambda results: _combine([ForwardBackwardOutput.from_dict(r) for r in results]))
+        what = f"{operation} result"
+        return chain(
+            raw,
+            lambda results: _combine(
+                [decode(ForwardBackwardOutput, r, what=what, request_id=raw.request_id) for r in results]
+            ),
+        )
 
     def forward(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -282,9 +289,7 @@ class TrainingClient:
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
         body = {"adam_params": adam_params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
-        return chain(
-            self._ordered("optim_step", "OptimStep", [body]), lambda r: OptimStepResponse.from_dict(r[0])
-        )
+        return _single(self._ordered("optim_step", "OptimStep", [body]), OptimStepResponse, "optim_step")
 
     async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
         """Async twin of `optim_step` (submitted when this returns)."""
@@ -299,9 +304,8 @@ class TrainingClient:
         """
         _require_name(name, "save_state")
         body = {"model_id": self.model_id, "path": name, "type": "save_weights"}
-        return chain(
-            self._ordered("save_weights", "SaveWeights", [body]),
-            lambda r: SaveWeightsResponse.from_dict(r[0]),
+        return _single(
+            self._ordered("save_weights", "SaveWeights", [body]), SaveWeightsResponse, "save_state"
         )
 
     async def save_state_async(self, name: str) -> APIFuture[SaveWeightsResponse]:
@@ -311,9 +315,8 @@ class TrainingClient:
     def _load(self, path: str, optimizer: bool) -> APIFuture[LoadWeightsResponse]:
         _require_name(path, "load_state")
         body = {"model_id": self.model_id, "path": path, "optimizer": optimizer, "type": "load_weights"}
-        return chain(
-            self._ordered("load_weights", "LoadWeights", [body]),
-            lambda r: LoadWeightsResponse.from_dict(r[0]),
+        return _single(
+            self._ordered("load_weights", "LoadWeights", [body]), LoadWeightsResponse, "load_state"
         )
 
     def load_state(self, path: str) -> APIFuture[LoadWeightsResponse]:
@@ -352,15 +355,22 @@ class TrainingClient:
         _require_name(name, "save_weights_for_sampler")
         body = {"model_id": self.model_id, "path": name, "type": "save_weights_for_sampler"}
 
+        raw = self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body])
+
         def convert(results: list[Mapping[str, Any]]) -> SaveWeightsForSamplerResponse:
-            internal = SaveWeightsForSamplerResponseInternal.from_dict(results[0])
+            what = "save_weights_for_sampler result"
+            internal = decode(
+                SaveWeightsForSamplerResponseInternal, results[0], what=what, request_id=raw.request_id
+            )
             if not internal.path:
                 raise APIResponseValidationError(
-                    "save_weights_for_sampler answered without a path", body=results[0]
+                    f"{what} has no path (request id {raw.request_id})",
+                    body=results[0],
+                    request_id=raw.request_id,
                 )
             return SaveWeightsForSamplerResponse(path=internal.path)
 
-        return chain(self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body]), convert)
+        return chain(raw, convert)
 
     async def save_weights_for_sampler_async(self, name: str) -> APIFuture[SaveWeightsForSamplerResponse]:
         """Async twin of `save_weights_for_sampler`."""
@@ -376,12 +386,18 @@ class TrainingClient:
         body = {"model_id": self.model_id, "sampling_session_seq_id": seq, "type": "save_weights_for_sampler"}
         rt = self._rt
 
+        raw = self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body])
+
         def convert(results: list[Mapping[str, Any]]) -> SamplingClient:
-            internal = SaveWeightsForSamplerResponseInternal.from_dict(results[0])
+            what = "save_weights_for_sampler (ephemeral) result"
+            internal = decode(
+                SaveWeightsForSamplerResponseInternal, results[0], what=what, request_id=raw.request_id
+            )
             if not internal.sampling_session_id:
                 raise APIResponseValidationError(
-                    "save_weights_for_sampler (ephemeral) answered without a sampling_session_id",
+                    f"{what} has no sampling_session_id (request id {raw.request_id})",
                     body=results[0],
+                    request_id=raw.request_id,
                 )
             return SamplingClient(
                 rt,
@@ -390,7 +406,7 @@ class TrainingClient:
                 tokenizer_loader=self.get_tokenizer,
             )
 
-        return chain(self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body]), convert)
+        return chain(raw, convert)
 
     def save_weights_and_get_sampling_client(
         self, name: str | None = None, retry_config: RetryConfig | None = None
@@ -443,7 +459,7 @@ class TrainingClient:
         response = await self._rt.requester.call(
             "get_info", purpose="training", body={"model_id": self.model_id, "type": "get_info"}
         )
-        return GetInfoResponse.from_dict(response.body)
+        return decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
 
     def get_info(self) -> GetInfoResponse:
         """Blocking: the model's base model, LoRA rank and tokenizer id.
@@ -474,6 +490,14 @@ class TrainingClient:
             )
             self._tokenizer = load_tokenizer(tid)
         return self._tokenizer
+
+
+_R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
+
+
+def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], operation: str) -> APIFuture[_R]:
+    """The typed result of a one-request operation, decoded with the request id at hand."""
+    return chain(raw, lambda r: decode(cls, r[0], what=f"{operation} result", request_id=raw.request_id))
 
 
 def _request_id_of(body: object, operation: str) -> str:

@@ -200,3 +200,53 @@ def test_encode_json_handles_odd_arrays_via_fallback() -> None:
     }
     assert decode_json(b"") is None
     assert decode_json(b"not json") == "not json"
+
+
+# -- malformed replies: one error type, with the request id and no secret ----------------------------------
+
+
+def test_malformed_replies_raise_api_response_validation_error_everywhere(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    import tinkex
+    from tinkex.types import Datum, ModelInput, SamplingParams
+
+    def check(exc: BaseException, request_id: str | None = None) -> None:
+        assert isinstance(exc, tinkex.APIResponseValidationError), repr(exc)
+        assert isinstance(exc.__cause__, tinkex.TinkexValidationError)
+        assert "tml-test-key-123456" not in str(exc)
+        assert "check that base_url" in str(exc)
+        if request_id is not None:
+            assert exc.request_id == request_id
+            assert request_id in str(exc)
+
+    server.script("get_server_capabilities", json_response(200, {"models": []}))
+    with pytest.raises(tinkex.APIResponseValidationError) as info:
+        client.get_server_capabilities()
+    check(info.value)
+
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.poll_script("save_weights", json_response(200, {"type": "save_weights"}))
+    fut = tc.save_state("ck")
+    with pytest.raises(tinkex.APIResponseValidationError) as info:
+        fut.result(timeout=10)
+    check(info.value, fut.request_id)
+
+    datum = Datum(model_input=ModelInput.from_ints([1]), loss_fn_inputs={"target_tokens": [1]})
+    server.poll_script("forward_backward", json_response(200, {"loss_fn_outputs": []}))
+    fb = tc.forward_backward([datum], "cross_entropy")
+    with pytest.raises(tinkex.APIResponseValidationError) as info:
+        fb.result(timeout=10)
+    check(info.value, fb.request_id)
+
+    sc = client.create_sampling_client(base_model="tiny-model")
+    server.poll_script("asample", json_response(200, {"sequences": [{"tokens": [1]}]}))
+    with pytest.raises(tinkex.APIResponseValidationError) as info:
+        sc.sample(ModelInput.from_ints([1]), 1, SamplingParams(max_tokens=1)).result(timeout=10)
+    check(info.value)
+    assert info.value.request_id is not None
+
+    server.script("get_training_run", json_response(200, {"training_run_id": "r"}))
+    with pytest.raises(tinkex.APIResponseValidationError) as info:
+        client.create_rest_client().get_training_run("r").result(timeout=10)
+    check(info.value)

@@ -110,7 +110,7 @@ class Requester:
                 status=status,
                 attempt=attempt,
                 duration_s=duration,
-                request_id=_request_id(response),
+                request_id=response.request_id,
             )
             if 200 <= status < 300 or status in ok_statuses:
                 return response
@@ -158,16 +158,3 @@ class Requester:
             "retry", operation, attempt=attempt + 1, delay_s=delay, status=status, reason=reason
         )
         await _waits.sleep(delay)
-
-
-def _request_id(response: RawResponse) -> str | None:
-    for name in ("x-request-id", "request-id"):
-        value = response.headers.get(name)
-        if value:
-            return value
-    body = response.body
-    if isinstance(body, dict):
-        rid = body.get("request_id")
-        if isinstance(rid, str):
-            return rid
-    return None

@@ -64,6 +64,20 @@ class RawResponse:
     method: str
     path: str
 
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id: the x-request-id header, else a `request_id` in the body."""
+        for name in ("x-request-id", "request-id"):
+            value = self.headers.get(name)
+            if value:
+                return value
+        body = self.body
+        if isinstance(body, dict):
+            rid = body.get("request_id")
+            if isinstance(rid, str):
+                return rid
+        return None
+
 
 # Connections per httpx client within a purpose's pool (see Transport._acquire).
 SHARD_SIZE = 16
