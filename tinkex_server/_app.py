@@ -848,7 +848,7 @@ async def _handle(
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
         later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
-        problems = core.validator.check_request(request.method, request.url.path, body)
+        problems = core.validator.check_body(op_id, body)
         problems += _later_problems(later)
         if problems:
             return _error(422, problems)
