@@ -13,6 +13,7 @@ from tinkex._exceptions import APIResponseValidationError
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture
+from tinkex._runtime._sync import warn_if_in_event_loop
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import (
     Checkpoint,
@@ -330,9 +331,12 @@ class RestClient:
 
             n = sum(1 for _ in rc.iter_training_runs())
         """
+        warn_if_in_event_loop(
+            "RestClient.iter_training_runs", "async for ... in RestClient.aiter_training_runs()"
+        )
         offset = 0
         while True:
-            page = self.list_training_runs(page_size, offset).result()
+            page = self.list_training_runs(page_size, offset)._wait()
             yield from page.training_runs
             offset += len(page.training_runs)
             if len(page.training_runs) < page_size or offset >= page.cursor.total_count:
@@ -351,9 +355,12 @@ class RestClient:
 
     def iter_user_checkpoints(self, page_size: int = 1000) -> Iterator[Checkpoint]:
         """Every checkpoint you own, newest first, fetched lazily."""
+        warn_if_in_event_loop(
+            "RestClient.iter_user_checkpoints", "async for ... in RestClient.aiter_user_checkpoints()"
+        )
         offset = 0
         while True:
-            page = self.list_user_checkpoints(page_size, offset).result()
+            page = self.list_user_checkpoints(page_size, offset)._wait()
             yield from page.checkpoints
             offset += len(page.checkpoints)
             if _last_page(len(page.checkpoints), page_size, offset, page.cursor):
@@ -372,9 +379,10 @@ class RestClient:
 
     def iter_sessions(self, page_size: int = 100) -> Iterator[str]:
         """Every session id, fetched lazily."""
+        warn_if_in_event_loop("RestClient.iter_sessions", "async for ... in RestClient.aiter_sessions()")
         offset = 0
         while True:
-            page = self.list_sessions(page_size, offset).result()
+            page = self.list_sessions(page_size, offset)._wait()
             yield from page.sessions
             offset += len(page.sessions)
             if len(page.sessions) < page_size:

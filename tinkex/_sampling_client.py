@@ -26,6 +26,7 @@ from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
+from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
@@ -359,6 +360,7 @@ class SamplingClient:
             self._base_model = (await self._get_sampler()).base_model
         return self._base_model
 
+    @sync_only
     def get_base_model(self) -> str:
         """Blocking: the base model this sampler runs (asks the server when not known locally).
 

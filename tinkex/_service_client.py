@@ -16,6 +16,7 @@ from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
 from tinkex._runtime._observe import EventHook, logger
+from tinkex._runtime._sync import sync_only
 from tinkex._runtime._transport import HttpClientFactory
 from tinkex._sampling_client import SamplingClient, create_sampling_session
 from tinkex._training_client import TrainingClient
@@ -164,6 +165,7 @@ class ServiceClient:
             request_id=response.request_id,
         )
 
+    @sync_only
     def get_server_capabilities(self) -> GetServerCapabilitiesResponse:
         """Blocking: the base models the server supports.
 
@@ -251,6 +253,7 @@ class ServiceClient:
         # model_seq_id is taken now, in the caller's thread: creation order is call order.
         return self._create_model(self._rt.next_model_seq_id(), base_model, lora, user_metadata)
 
+    @sync_only
     def create_lora_training_client(
         self,
         base_model: str,
@@ -306,6 +309,7 @@ class ServiceClient:
         await load.result_async()
         return tc
 
+    @sync_only
     def create_training_client_from_state(
         self, path: str, user_metadata: dict[str, str] | None = None
     ) -> TrainingClient:
@@ -323,6 +327,7 @@ class ServiceClient:
         """Async twin of `create_training_client_from_state`."""
         return await self._rt.run_async(self._from_state(path, user_metadata, optimizer=False))
 
+    @sync_only
     def create_training_client_from_state_with_optimizer(
         self, path: str, user_metadata: dict[str, str] | None = None
     ) -> TrainingClient:
@@ -342,6 +347,7 @@ class ServiceClient:
 
     # -- sampling and REST -----------------------------------------------------------------------------------------
 
+    @sync_only
     def create_sampling_client(
         self,
         model_path: str | None = None,

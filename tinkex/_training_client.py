@@ -18,6 +18,7 @@ from tinkex._runtime._core import Runtime, TurnSequencer
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
 from tinkex._runtime._observe import logger
+from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
 from tinkex.types import (
     AdamParams,
@@ -248,6 +249,7 @@ class TrainingClient:
 
     # -- custom loss ---------------------------------------------------------------------------------------
 
+    @sync_only
     def forward_backward_custom(
         self, data: list[Datum], loss_fn: CustomLossFn
     ) -> APIFuture[ForwardBackwardOutput]:
@@ -265,7 +267,7 @@ class TrainingClient:
 
             out = tc.forward_backward_custom(data, loss_fn).result()
         """
-        forward = self.forward(data, "cross_entropy").result()
+        forward = self.forward(data, "cross_entropy")._wait()
         linear, metrics = _linearize(data, forward, loss_fn)
         backward = self.forward_backward(linear, "cross_entropy")
         return chain(backward, lambda out: _with_metrics(out, metrics))
@@ -408,6 +410,7 @@ class TrainingClient:
 
         return chain(raw, convert)
 
+    @sync_only
     def save_weights_and_get_sampling_client(
         self, name: str | None = None, retry_config: RetryConfig | None = None
     ) -> SamplingClient:
@@ -418,7 +421,7 @@ class TrainingClient:
             sc = tc.save_weights_and_get_sampling_client()
             print(sc.sample(prompt, 1, SamplingParams(max_tokens=8)).result())
         """
-        return self.save_weights_and_get_sampling_client_submit(retry_config).result()
+        return self.save_weights_and_get_sampling_client_submit(retry_config)._wait()
 
     async def save_weights_and_get_sampling_client_async(
         self, name: str | None = None, retry_config: RetryConfig | None = None
@@ -426,6 +429,7 @@ class TrainingClient:
         """Async twin of `save_weights_and_get_sampling_client` (returns the client)."""
         return await self.save_weights_and_get_sampling_client_submit(retry_config).result_async()
 
+    @sync_only
     def create_sampling_client(
         self, model_path: str, retry_config: RetryConfig | None = None
     ) -> SamplingClient:
@@ -461,6 +465,7 @@ class TrainingClient:
         )
         return decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
 
+    @sync_only
     def get_info(self) -> GetInfoResponse:
         """Blocking: the model's base model, LoRA rank and tokenizer id.
 
@@ -483,7 +488,7 @@ class TrainingClient:
             prompt = tinkex.types.ModelInput.from_ints(tok.encode("Hello"))
         """
         if self._tokenizer is None:
-            info = self.get_info()
+            info = self._rt.run(self._get_info())
             data = info.model_data
             tid = tokenizer_id_for(
                 getattr(data, "tokenizer_id", None), getattr(data, "model_name", None) or info.model_name

@@ -179,7 +179,7 @@ class Runtime:
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the SDK loop and block for it (the blocking-style official methods)."""
-        return self.spawn(coro).result(timeout)
+        return self.spawn(coro)._wait(timeout)
 
     async def run_async(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:  # noqa: ASYNC109
         return await self.spawn(coro).result_async(timeout)

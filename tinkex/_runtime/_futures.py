@@ -32,6 +32,7 @@ from tinkex._policy._polling import (
 )
 from tinkex._runtime import _waits
 from tinkex._runtime._observe import logger
+from tinkex._runtime._sync import warn_if_in_event_loop
 
 if TYPE_CHECKING:
     from tinkex._runtime._core import Runtime
@@ -133,6 +134,12 @@ class APIFuture(concurrent.futures.Future[T], Generic[T]):
 
     def result(self, timeout: float | None = None) -> T:
         """Block until done; `timeout` seconds (default: the client's) raises FutureTimeoutError."""
+        if not self.done():
+            warn_if_in_event_loop("APIFuture.result", "await future (or future.result_async())")
+        return self._wait(timeout)
+
+    def _wait(self, timeout: float | None = None) -> T:
+        """`result` without the event-loop warning (the SDK's own blocking methods warn themselves)."""
         if self._sdk_loop is not None and self._sdk_loop.in_loop_thread() and not self.done():
             raise TinkexError(
                 "result() was called on the SDK's own event-loop thread and would deadlock; "
