@@ -2,7 +2,9 @@
 
 One file, `<data_dir>/state.sqlite3`, written through one connection guarded by a lock (the event
 loop and the compute thread both write). Times are Unix seconds here and ISO 8601 `Z` on the wire.
-A restart on the same data directory sees everything that was committed.
+A restart on the same data directory sees everything that was committed. Sessions, runs and samplers
+are also kept in memory once read (every write goes through this class, which updates or drops the
+copy under the same lock), so the per-request lookups of sampling and training skip SQLite.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -95,6 +97,9 @@ class SamplerRow:
     weights_dir: str | None
 
 
+_Row = TypeVar("_Row", "SessionRow", "RunRow", "SamplerRow")
+
+
 def _session(r: sqlite3.Row) -> SessionRow:
     return SessionRow(
         session_id=r["session_id"], owner=r["owner"], created_at=r["created_at"], last_seen=r["last_seen"],
@@ -145,6 +150,10 @@ class StateStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # Rows by id, as read from the database; written through (see the module docstring).
+        self._sessions: dict[str, SessionRow] = {}
+        self._runs: dict[str, RunRow] = {}
+        self._samplers: dict[str, SamplerRow] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -164,6 +173,18 @@ class StateStore:
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())
+
+    def _cached(
+        self, cache: dict[str, _Row], key: str, sql: str, convert: Callable[[sqlite3.Row], _Row]
+    ) -> _Row | None:
+        with self._lock:
+            row = cache.get(key)
+            if row is None:
+                found = self._db.execute(sql, (key,)).fetchone()
+                if found is None:
+                    return None
+                row = cache[key] = convert(found)
+            return row
 
     # -- meta ---------------------------------------------------------------------------------------
     def secret(self) -> bytes:
@@ -187,18 +208,24 @@ class StateStore:
                 (session_id, owner, now, now, json.dumps(tags),
                  None if user_metadata is None else json.dumps(user_metadata), sdk_version),
             )  # fmt: skip
+            self._sessions.pop(session_id, None)
 
     def get_session(self, session_id: str) -> SessionRow | None:
-        rows = self._all("SELECT * FROM sessions WHERE session_id=?", (session_id,))
-        return _session(rows[0]) if rows else None
+        return self._cached(self._sessions, session_id, "SELECT * FROM sessions WHERE session_id=?", _session)
 
     def touch_session(self, session_id: str, now: float) -> None:
         with self._tx() as db:
             db.execute("UPDATE sessions SET last_seen=? WHERE session_id=? AND expired=0", (now, session_id))
+            row = self._sessions.get(session_id)
+            if row is not None and not row.expired:
+                self._sessions[session_id] = attrs.evolve(row, last_seen=now)
 
     def expire_session(self, session_id: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE sessions SET expired=1 WHERE session_id=?", (session_id,))
+            row = self._sessions.get(session_id)
+            if row is not None:
+                self._sessions[session_id] = attrs.evolve(row, expired=True)
 
     def list_sessions(self, owner: str, limit: int, offset: int) -> tuple[list[SessionRow], int]:
         rows = self._all(
@@ -221,18 +248,22 @@ class StateStore:
                  None if run.user_metadata is None else json.dumps(run.user_metadata),
                  run.created_at, run.last_request_time),
             )  # fmt: skip
+            self._runs.pop(run.run_id, None)
 
     def delete_run(self, run_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM runs WHERE run_id=?", (run_id,))
+            self._runs.pop(run_id, None)
 
     def get_run(self, run_id: str) -> RunRow | None:
-        rows = self._all("SELECT * FROM runs WHERE run_id=?", (run_id,))
-        return _run(rows[0]) if rows else None
+        return self._cached(self._runs, run_id, "SELECT * FROM runs WHERE run_id=?", _run)
 
     def touch_run(self, run_id: str, now: float) -> None:
         with self._tx() as db:
             db.execute("UPDATE runs SET last_request_time=? WHERE run_id=?", (now, run_id))
+            row = self._runs.get(run_id)
+            if row is not None:
+                self._runs[run_id] = attrs.evolve(row, last_request_time=now)
 
     def list_runs(self, owner: str, limit: int, offset: int) -> tuple[list[RunRow], int]:
         rows = self._all(
@@ -311,10 +342,10 @@ class StateStore:
                     s.weights_dir,
                 ),
             )
+            self._samplers.pop(s.sampler_id, None)
 
     def get_sampler(self, sampler_id: str) -> SamplerRow | None:
-        rows = self._all("SELECT * FROM samplers WHERE sampler_id=?", (sampler_id,))
-        return _sampler(rows[0]) if rows else None
+        return self._cached(self._samplers, sampler_id, "SELECT * FROM samplers WHERE sampler_id=?", _sampler)
 
     def samplers_of_session(self, session_id: str) -> list[SamplerRow]:
         rows = self._all(
