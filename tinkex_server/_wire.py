@@ -16,6 +16,7 @@ import attrs
 
 __all__ = [
     "TinkerPath",
+    "check_text_only",
     "chunk_kind",
     "iso_time",
     "model_input_tokens",
@@ -56,13 +57,25 @@ def model_input_tokens(model_input: Mapping[str, Any]) -> list[int]:
 
         model_input_tokens({"chunks": [{"tokens": [1]}, {"type": "encoded_text", "tokens": [2]}]})  # [1, 2]
     """
+    check_text_only(model_input)
     out: list[int] = []
+    for chunk in model_input.get("chunks") or []:
+        out.extend(int(t) for t in chunk.get("tokens") or [])
+    return out
+
+
+def check_text_only(model_input: Mapping[str, Any]) -> None:
+    """Raise ValueError naming the first non-text chunk (what `model_input_tokens` checks, without
+    converting every token).
+
+    Example::
+
+        check_text_only({"chunks": [{"tokens": [1]}, {"data": "aGk=", "format": "png"}]})  # ValueError
+    """
     for i, chunk in enumerate(model_input.get("chunks") or []):
         kind = chunk_kind(chunk)
         if kind != "encoded_text":
             raise ValueError(f"chunks[{i}] is an {kind} chunk; this server's models are text-only")
-        out.extend(int(t) for t in chunk.get("tokens") or [])
-    return out
 
 
 def normalize_datum(datum: Mapping[str, Any]) -> dict[str, Any]:

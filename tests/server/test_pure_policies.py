@@ -435,7 +435,8 @@ def test_null_backend_losses_follow_the_documented_formulas(
     lp = fake_logprob(2)  # -1.5
     q = extra.get("logprobs", [0.0])[0]
     a = extra.get("advantages", [0.0])[0]
-    assert out["loss_fn_outputs"][0]["logprobs"] == {"data": [lp], "dtype": "float32", "shape": [1]}
+    logprobs = out["loss_fn_outputs"][0]["logprobs"]
+    assert {**logprobs, "data": list(logprobs["data"])} == {"data": [lp], "dtype": "float32", "shape": [1]}
     assert out["loss_fn_outputs"][0]["elementwise_loss"]["data"][0] == pytest.approx(per_token(lp, q, a))
     assert out["metrics"]["loss:sum"] == pytest.approx(per_token(lp, q, a))
 
@@ -479,3 +480,14 @@ def test_server_config_validates(tmp_path: Any, kw: dict[str, Any], message: str
     with pytest.raises(ValueError, match=message):
         ServerConfig(**{"data_dir": tmp_path, "api_keys": ("tml-k",), **kw})
     assert "tml-k" not in repr(ServerConfig(data_dir=tmp_path, api_keys=("tml-k",)))
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [[2, 255, 0], [300, 2, 70000], [2.0, 13.0, 255.0], [-1, 5, 6]],  # byte ids, large ids, integral floats
+)
+def test_null_backend_logprobs_are_fake_logprob_of_every_target_however_sent(targets: list[Any]) -> None:
+    from tinkex_server.backends.null import fake_logprob
+
+    out = _null_fb("cross_entropy", {"target_tokens": targets}, None)
+    assert list(out["loss_fn_outputs"][0]["logprobs"]["data"]) == [fake_logprob(int(t)) for t in targets]

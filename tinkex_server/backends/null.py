@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tinkex_server._wire import datum_length, model_input_tokens
+from tinkex_server._wire import check_text_only, datum_length
 from tinkex_server.backends.base import AdamSpec, BaseModelInfo, LoraSpec, SamplingSpec, UserInputError
 
 __all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
@@ -66,8 +66,37 @@ def _loss_terms(
     return np.asarray(out, dtype=np.float64)
 
 
+def _floats(values: list[Any]) -> FloatArray:
+    # fromiter with a known count: ~20% faster than asarray for a list of Python floats.
+    return np.fromiter(values, dtype=np.float64, count=len(values))
+
+
+def _token_ids(values: list[Any]) -> npt.NDArray[np.integer[Any]]:
+    """Target token ids as integers. Ids of a byte-sized vocabulary (this backend's, and the local tiny
+    models') convert through `bytes()` at ~7 ns per id, against ~30 ns through numpy."""
+    try:
+        return np.frombuffer(bytes(values), dtype=np.uint8)
+    except (TypeError, ValueError):  # an id >= 256 or < 0, or a float (3.0): numpy's way, truncating
+        return np.asarray(values, dtype=np.float64).astype(np.int64)
+
+
+# fake_logprob of the ids 0..255, for a table lookup instead of arithmetic on every id.
+_BYTE_LOGPROBS = -0.5 - (np.arange(NULL_VOCAB_SIZE) % 11) / 2.0
+
+
+def _fake_logprobs(ids: npt.NDArray[np.integer[Any]]) -> FloatArray:
+    """`fake_logprob` of every id, vectorised."""
+    if ids.dtype == np.uint8:
+        looked_up: FloatArray = np.take(_BYTE_LOGPROBS, ids)
+        return looked_up
+    computed: FloatArray = -0.5 - np.mod(ids, 11) / 2.0
+    return computed
+
+
 def _tensor(values: FloatArray) -> dict[str, Any]:
-    return {"data": values.tolist(), "dtype": "float32", "shape": [len(values)]}
+    # The array itself, not .tolist(): the server encodes results with orjson's numpy support, which
+    # writes the same bytes ~25% faster and skips building 8,192 float objects per tensor.
+    return {"data": values, "dtype": "float32", "shape": [len(values)]}
 
 
 class NullBackend:
@@ -115,7 +144,7 @@ class NullBackend:
         total = 0.0
         for d, datum in enumerate(data):
             try:
-                tokens = model_input_tokens(datum["model_input"])
+                check_text_only(datum["model_input"])  # the fake model ignores the context itself
             except ValueError as e:
                 raise UserInputError(f"data[{d}].model_input: {e}") from None
             n = datum_length(datum)
@@ -138,11 +167,13 @@ class NullBackend:
                         f"but model_input has {n} tokens; expected shape [{n}]"
                     )
                 try:
-                    inputs[key] = np.asarray(t["data"], dtype=np.float64)
+                    if key == "target_tokens":
+                        targets = _token_ids(t["data"])
+                    else:
+                        inputs[key] = _floats(t["data"])
                 except (TypeError, ValueError):
                     raise UserInputError(f"data[{d}].loss_fn_inputs[{key!r}] holds non-numbers") from None
-            del tokens  # text-only check done; the fake model ignores the context
-            lp = -0.5 - np.mod(inputs["target_tokens"].astype(np.int64), 11) / 2.0  # == fake_logprob
+            lp = _fake_logprobs(targets)
             losses = _loss_terms(loss_fn, lp, inputs, loss_fn_config or {})
             total += float(losses.sum())
             outputs.append({"logprobs": _tensor(lp), "elementwise_loss": _tensor(losses)})
