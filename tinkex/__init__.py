@@ -113,6 +113,10 @@ _LAZY: dict[str, str] = {
 def __getattr__(name: str) -> Any:
     if name == "types":
         return importlib.import_module("tinkex.types")
+    if name == "Timeout":
+        from tinkex._runtime._httpx import import_httpx
+
+        import_httpx()  # without httpx's command-line client (see tinkex._runtime._httpx)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tinkex' has no attribute {name!r}")

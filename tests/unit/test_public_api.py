@@ -91,3 +91,31 @@ def test_import_is_light() -> None:
     )
     assert result["heavy"] == []  # not even httpx until the first request
     assert result["heavy_after"] == []  # the clients and types need neither numpy nor torch
+
+
+_HTTPX_PROBE = """
+import json, sys
+import tinkex
+from tinkex._runtime._transport import Transport
+from tinkex._config import ClientConfig
+Transport(ClientConfig(api_key="tml-k")).timeout_for("training")   # the SDK's first httpx import
+import httpx
+cli_loaded = sorted(m for m in ("rich", "click", "pygments", "httpx._main") if m in sys.modules)
+from tinkex._runtime import _httpx
+forwarder = httpx.main is _httpx._main
+import httpx._main as real
+print(json.dumps({"cli_loaded": cli_loaded, "forwarder": forwarder, "real_main": type(real.main).__name__,
+                  "timeout": tinkex.Timeout is httpx.Timeout}))
+"""
+
+
+def test_httpx_is_imported_without_its_command_line_client() -> None:
+    # httpx's __init__ would import click, rich and pygments (~80 ms) just to expose httpx.main.
+    out = subprocess.run(
+        [sys.executable, "-c", _HTTPX_PROBE], capture_output=True, text=True, timeout=60, check=True
+    )
+    result = json.loads(out.stdout)
+    assert result["cli_loaded"] == []
+    assert result["forwarder"] is True  # httpx.main forwards to the real CLI, loaded on first call
+    assert result["real_main"] == "Command"  # `import httpx._main` still gives the real module
+    assert result["timeout"] is True

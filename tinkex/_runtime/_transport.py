@@ -13,6 +13,7 @@ import orjson
 
 from tinkex._config import ClientConfig
 from tinkex._exceptions import APIConnectionError, APITimeoutError, redact
+from tinkex._runtime._httpx import import_httpx
 from tinkex._version import __version__
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def _disable_cookies(client: httpx.AsyncClient) -> None:
     """The API uses no cookies, yet httpx parses every response for Set-Cookie through urllib
     compatibility objects (~0.5 ms per response, a third of a sample call's client CPU); swap in a
     jar that ignores them. Guarded: an httpx without the private attribute keeps its default."""
+    import_httpx()
     import httpx
 
     class _IgnoredCookies(httpx.Cookies):
@@ -136,6 +138,7 @@ class Transport:
         return int(getattr(sizes, purpose, sizes.training))
 
     def timeout_for(self, purpose: str, read: float | None = None) -> httpx.Timeout:
+        import_httpx()  # the first import skips httpx's CLI (see _httpx)
         import httpx
 
         cfg = self.config
@@ -147,6 +150,7 @@ class Transport:
         return httpx.Timeout(read, connect=min(cfg.connect_timeout, read))
 
     def _new_client(self, purpose: str, size: int) -> httpx.AsyncClient:
+        import_httpx()  # the first import skips httpx's CLI (see _httpx)
         import httpx
 
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -223,6 +227,7 @@ class Transport:
         read_timeout: float | None = None,
     ) -> RawResponse:
         """Send one request; raise APITimeoutError / APIConnectionError (chained) if no response."""
+        import_httpx()  # the first import skips httpx's CLI (see _httpx)
         import httpx
 
         all_headers = dict(self.base_headers)
