@@ -82,7 +82,18 @@ _KNOWN_KEY_PREFIXES = ("tml-", "eyJ")
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 
 
-# --- validators --------------------------------------------------------------------------------------
+# --- converters and validators -----------------------------------------------------------------------
+
+
+# Python functions, not the builtins `bool` / `tuple`: attrs reads a converter's signature, and for
+# a builtin that parses its text signature with `tokenize`, whose first use compiles a large regex
+# (~9 ms of the SDK's first-use import time).
+def _to_bool(value: object) -> bool:
+    return bool(value)
+
+
+def _to_tuple(value: Iterable[type[BaseException]]) -> tuple[type[BaseException], ...]:
+    return tuple(value)
 
 
 def _positive(inst: Any, att: attrs.Attribute[Any], value: float) -> None:
@@ -145,9 +156,9 @@ class RetryConfig:
     retry_delay_base: float = attrs.field(default=DEFAULT_RETRY_DELAY_BASE, validator=_non_negative)
     retry_delay_max: float = attrs.field(default=DEFAULT_RETRY_DELAY_MAX, validator=_non_negative)
     jitter_factor: float = attrs.field(default=DEFAULT_JITTER_FACTOR, validator=_non_negative)
-    enable_retry_logic: bool = attrs.field(default=True, converter=bool)
+    enable_retry_logic: bool = attrs.field(default=True, converter=_to_bool)
     retryable_exceptions: tuple[type[BaseException], ...] = attrs.field(
-        factory=_default_retryable, converter=tuple
+        factory=_default_retryable, converter=_to_tuple
     )
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
 
@@ -290,7 +301,7 @@ class ClientConfig:
     )
     user_metadata: dict[str, Any] | None = attrs.field(default=None, converter=_to_metadata, hash=False)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
-    telemetry_enabled: bool = attrs.field(default=True, converter=bool)
+    telemetry_enabled: bool = attrs.field(default=True, converter=_to_bool)
     cloudflare_access_client_id: str | None = None
     cloudflare_access_client_secret: str | None = attrs.field(default=None, repr=False)
     # Extra headers sent on every request (the official `default_headers=`); repr shows names only.
@@ -313,7 +324,7 @@ class ClientConfig:
     pool_sizes: PoolSizes = attrs.field(factory=PoolSizes)
     # HTTP/2 needs the optional `h2` package (the `http2` extra); off by default because the local
     # server speaks plain HTTP/1.1 and HTTP/2 multiplexing funnels every request into one socket.
-    http2: bool = attrs.field(default=False, converter=bool)
+    http2: bool = attrs.field(default=False, converter=_to_bool)
 
     # Sampling throttles and forward/forward_backward chunk limits (0.7.0 values).
     sampling_max_concurrency: int = attrs.field(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
-from tinkex._rest_client import RestClient
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
@@ -24,6 +23,9 @@ from tinkex.types import GetServerCapabilitiesResponse
 
 if TYPE_CHECKING:
     import httpx
+
+    # Imported where used: most programs never need the REST client's types at their first call.
+    from tinkex._rest_client import RestClient
 
 __all__ = ["ServiceClient"]
 
@@ -290,6 +292,8 @@ class ServiceClient:
     async def _from_state(
         self, path: str, user_metadata: Mapping[str, Any] | None, optimizer: bool
     ) -> TrainingClient:
+        from tinkex._rest_client import RestClient
+
         info = await RestClient(self._rt)._weights_info(path)
         if info.lora_rank is None:
             raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)
@@ -398,4 +402,6 @@ class ServiceClient:
 
             runs = sc.create_rest_client().list_training_runs().result()
         """
+        from tinkex._rest_client import RestClient
+
         return RestClient(self._rt)
