@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import types
 
 import pytest
@@ -49,8 +50,13 @@ async def test_blocking_calls_inside_a_loop_warn_once_naming_the_async_twin(
     ]
 
     caplog.clear()
+    server.hold["optim_step"] = threading.Event()
     fut = await tc.optim_step_async(AdamParams())
-    fut.result(timeout=10)  # may block: warns
+    release = threading.Timer(0.2, server.hold["optim_step"].set)
+    release.start()
+    assert not fut.done()
+    fut.result(timeout=10)  # blocks: warns
+    release.join()
     fut.result()  # already done, cannot block: silent
     assert len(_warnings(caplog)) == 1
     assert "await future" in _warnings(caplog)[0]
