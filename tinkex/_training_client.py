@@ -191,12 +191,21 @@ class TrainingClient:
         ]
         raw = self._ordered(operation, request_type, bodies)
         what = f"{operation} result"
-        return chain(
-            raw,
-            lambda results: _combine(
-                [decode(ForwardBackwardOutput, r, what=what, request_id=raw.request_id) for r in results]
-            ),
-        )
+
+        def combine(results: list[Mapping[str, Any]]) -> ForwardBackwardOutput:
+            outputs = [
+                decode(ForwardBackwardOutput, r, what=what, request_id=raw.request_id) for r in results
+            ]
+            try:
+                return _combine(outputs)
+            except TinkexValidationError as exc:  # a metric key the chunks cannot be merged by
+                raise APIResponseValidationError(
+                    f"{what} (request id {raw.request_id}): {exc}",
+                    body=[o.metrics for o in outputs],
+                    request_id=raw.request_id,
+                ) from exc
+
+        return chain(raw, combine)
 
     def forward(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None

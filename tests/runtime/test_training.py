@@ -341,3 +341,18 @@ def test_sampling_clients_from_a_training_client_share_its_tokenizer(
     assert sc.get_tokenizer().encode("hi", add_special_tokens=False) == [1]
     sc2 = tc.create_sampling_client("tinker://r/sampler_weights/s")
     assert sc2.get_tokenizer() is sc.get_tokenizer()
+
+
+def test_a_malformed_metric_key_in_chunked_results_is_a_clear_response_error(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client = make_client(chunk_max_datums=1)
+    server.fb_metrics = lambda data: {"loss": 1.0}
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    fut = tc.forward_backward([_datum([1]), _datum([2])], "cross_entropy")
+    with pytest.raises(tinkex.APIResponseValidationError, match=r"'loss'.*name:reduction") as info:
+        fut.result(timeout=10)
+    assert info.value.request_id == fut.request_id
+    assert isinstance(info.value.__cause__, tinkex.TinkexValidationError)
+    # The client stays usable.
+    assert tc.optim_step(AdamParams()).result(timeout=10) is not None
