@@ -306,3 +306,27 @@ def test_tokenizer_loading_failures_are_a_clear_error_and_the_cache_is_tried_bef
     with pytest.raises(tinkex.TinkexError, match="HF_HUB_OFFLINE"):
         sc.get_tokenizer()
     assert [a.get("local_files_only") for a in attempts] == [True]  # the hub is never asked offline
+
+
+def test_sequential_requests_reuse_one_shard(server: FakeTinker) -> None:
+    # A shard is busy only while its requests are in flight: one at a time never opens a second
+    # httpx client (each is its own connection pool).
+    made: list[str] = []
+    inner = server.factory()
+
+    def factory(purpose: str, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        made.append(purpose)
+        return inner(purpose, limits, timeout)
+
+    with ServiceClient(
+        api_key="tml-k-123456", base_url="http://fake.test", telemetry=False, http_client_factory=factory
+    ) as client:
+        sc = client.create_sampling_client(base_model="tiny-model")
+        for _ in range(40):
+            sc.sample(PROMPT, 1, PARAMS).result(timeout=10)
+        server.script("asample", httpx.ReadError("reset"), json_response(500))
+        sc.sample(PROMPT, 1, PARAMS).result(timeout=10)  # failed attempts release their slot too
+        for _ in range(20):
+            sc.sample(PROMPT, 1, PARAMS).result(timeout=10)
+    assert made.count("sampling") == 1
+    assert made.count("futures") == 1

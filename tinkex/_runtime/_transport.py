@@ -241,31 +241,35 @@ class Transport:
         if self._otel is not None:
             self._otel.inject_trace_context(all_headers)
         shard = self._acquire(purpose)
-        with self._span(operation, method, url):
-            try:
-                response = await shard.client.request(
-                    method,
-                    url,
-                    content=content,
-                    params={k: v for k, v in params.items() if v is not None} if params else None,
-                    headers=all_headers,
-                    timeout=timeout,
-                )
-            except httpx.TimeoutException as exc:
-                raise APITimeoutError(
-                    f"{method} {path} timed out ({type(exc).__name__}); the server did not answer "
-                    "in time - retry later or raise the timeout",
-                    request=None,
-                ) from exc
-            except httpx.HTTPError as exc:
-                detail = redact(str(exc) or type(exc).__name__, self.config.secrets())
-                raise APIConnectionError(
-                    f"{method} {path} failed: {detail}; check the network and base_url (TINKER_BASE_URL)",
-                    request=None,
-                ) from exc
-            content_bytes = response.content
-            if self._otel is not None:
-                self._otel.record_status(response.status_code)
+        try:
+            with self._span(operation, method, url):
+                try:
+                    response = await shard.client.request(
+                        method,
+                        url,
+                        content=content,
+                        params={k: v for k, v in params.items() if v is not None} if params else None,
+                        headers=all_headers,
+                        timeout=timeout,
+                    )
+                except httpx.TimeoutException as exc:
+                    raise APITimeoutError(
+                        f"{method} {path} timed out ({type(exc).__name__}); the server did not answer "
+                        "in time - retry later or raise the timeout",
+                        request=None,
+                    ) from exc
+                except httpx.HTTPError as exc:
+                    detail = redact(str(exc) or type(exc).__name__, self.config.secrets())
+                    raise APIConnectionError(
+                        f"{method} {path} failed: {detail}; check the network and base_url (TINKER_BASE_URL)",
+                        request=None,
+                    ) from exc
+                content_bytes = response.content
+                if self._otel is not None:
+                    self._otel.record_status(response.status_code)
+        finally:
+            # A shard counts as busy only while its requests are in flight (see _acquire).
+            shard.inflight -= 1
         return RawResponse(
             status=response.status_code,
             headers=dict(response.headers.multi_items()),
