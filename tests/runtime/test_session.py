@@ -310,3 +310,31 @@ def test_a_task_that_ignores_cancellation_still_fails_its_future_at_close() -> N
     fut._task = None
     del fut
     gc.collect()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's own error
+def test_a_loop_thread_that_fails_to_start_raises_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from tinkex._runtime import _loop
+
+    def broken(loop: asyncio.AbstractEventLoop) -> None:
+        raise RuntimeError("no event loop for you")
+
+    monkeypatch.setattr(_loop.asyncio, "set_event_loop", broken)
+    lt = _loop.LoopThread()
+    outcome: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            lt.loop  # noqa: B018
+        except BaseException as exc:  # the assertion is on the type
+            outcome.append(exc)
+
+    starter = threading.Thread(target=start)
+    starter.start()
+    starter.join(5)
+    assert not starter.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], tinkex.TinkexError)
+    assert "event-loop thread" in str(outcome[0])

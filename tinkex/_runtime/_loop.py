@@ -19,6 +19,7 @@ __all__ = ["LoopThread"]
 T = TypeVar("T")
 
 _ids = itertools.count(1)
+_START_TIMEOUT = 30.0
 
 
 class LoopThread:
@@ -52,13 +53,25 @@ class LoopThread:
                 ready = threading.Event()
 
                 def run() -> None:
-                    asyncio.set_event_loop(loop)
-                    loop.call_soon(ready.set)
-                    loop.run_forever()
+                    try:
+                        asyncio.set_event_loop(loop)
+                        loop.call_soon(ready.set)
+                        loop.run_forever()
+                    finally:
+                        ready.set()  # a thread that failed must not leave its starter waiting
 
                 thread = threading.Thread(target=run, name=self.name, daemon=True)
                 thread.start()
-                ready.wait()
+                # The loop is running once `ready` is set; 30 s covers a machine under heavy load.
+                if not ready.wait(_START_TIMEOUT) or not loop.is_running():
+                    loop.call_soon_threadsafe(loop.stop)
+                    thread.join(1.0)
+                    if not thread.is_alive():
+                        loop.close()
+                    raise TinkexError(
+                        "the SDK's event-loop thread failed to start (see the log for its error); "
+                        "create a new ServiceClient"
+                    )
                 self._loop, self._thread = loop, thread
             return self._loop
 
