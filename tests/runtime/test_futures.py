@@ -253,3 +253,21 @@ def test_retry_logic_can_be_disabled(server: FakeTinker, make_client: Callable[.
     with pytest.raises(tinkex.GoneError):
         sc.sample(tinkex.types.ModelInput.from_ints([1]), 1, tinkex.types.SamplingParams()).result(timeout=10)
     assert len(server.ops("asample")) == 1
+
+
+def test_as_completed_async_abandoned_early_leaves_no_callback_errors(caplog: pytest.LogCaptureFixture) -> None:
+    from tinkex._runtime._futures import APIFuture
+
+    futs: list[APIFuture[int]] = [APIFuture() for _ in range(3)]
+    futs[0].set_result(0)
+
+    async def first() -> int:
+        async for fut in tinkex.as_completed_async(futs, timeout=5):
+            return fut.result()
+        return -1
+
+    assert asyncio.run(first()) == 0  # the awaiting loop is closed now
+    caplog.set_level(logging.ERROR)
+    futs[1].set_result(1)
+    futs[2].set_result(2)
+    assert not [r for r in caplog.records if "callback" in r.getMessage()]

@@ -329,8 +329,14 @@ async def as_completed_async(
     futs = list(futures)
     queue: asyncio.Queue[APIFuture[T]] = asyncio.Queue()
     loop = asyncio.get_running_loop()
+
+    def deliver(done_f: concurrent.futures.Future[T]) -> None:
+        # The caller may have stopped iterating and closed its loop; nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(queue.put_nowait, done_f)  # type: ignore[arg-type]
+
     for f in futs:
-        f.add_done_callback(lambda done_f: loop.call_soon_threadsafe(queue.put_nowait, done_f))  # type: ignore[arg-type]
+        f.add_done_callback(deliver)
     deadline = None if timeout is None else loop.time() + timeout
     for _ in futs:
         remaining = None if deadline is None else max(0.0, deadline - loop.time())
