@@ -338,3 +338,15 @@ def test_a_loop_thread_that_fails_to_start_raises_instead_of_hanging(monkeypatch
     assert len(outcome) == 1
     assert isinstance(outcome[0], tinkex.TinkexError)
     assert "event-loop thread" in str(outcome[0])
+
+
+def test_an_unexpected_error_in_one_heartbeat_does_not_stop_the_heartbeat(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    # E.g. a transport bug or an exception type nobody mapped: the next beat must still go out,
+    # or the server would end a session whose client is alive.
+    client = make_client(heartbeat_interval=0.02)
+    server.script("session_heartbeat", ValueError("unexpected"))
+    client.create_sampling_client(base_model="tiny-model")
+    _wait_for(lambda: len(server.ops("session_heartbeat")) >= 3)
+    assert not client._rt.session.lost

@@ -112,6 +112,11 @@ class SessionManager:
                 status, body = response.status, response.body
             except APIError as exc:
                 error = type(exc).__name__
+            except Exception as exc:
+                # Anything unmapped (a bug, an unexpected transport error) costs this beat only: a
+                # heartbeat task that dies would let the server end a live client's session.
+                error = type(exc).__name__
+                logger.debug("session heartbeat failed unexpectedly", exc_info=True)
             now = time.monotonic()
             if status is not None and 200 <= status < 300:
                 lease.success(now)
