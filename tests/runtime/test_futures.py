@@ -255,7 +255,9 @@ def test_retry_logic_can_be_disabled(server: FakeTinker, make_client: Callable[.
     assert len(server.ops("asample")) == 1
 
 
-def test_as_completed_async_abandoned_early_leaves_no_callback_errors(caplog: pytest.LogCaptureFixture) -> None:
+def test_as_completed_async_abandoned_early_leaves_no_callback_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from tinkex._runtime._futures import APIFuture
 
     futs: list[APIFuture[int]] = [APIFuture() for _ in range(3)]
