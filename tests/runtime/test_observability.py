@@ -80,3 +80,20 @@ def test_event_kinds(server: FakeTinker, make_client: Callable[..., ServiceClien
     assert done.attributes["request_id"].startswith("req-")
     for e in events:
         assert "tml-test-key" not in repr(e)
+
+
+def test_every_future_ending_emits_future_done(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    events: list[SDKEvent] = []
+    client = make_client(event_hooks=[events.append])
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.poll_script("optim_step", json_response(410, {"detail": "expired"}))
+    server.poll_script("save_weights", json_response(400, {"detail": "bad"}))
+    with pytest.raises(tinkex.GoneError):
+        tc.optim_step(AdamParams()).result(timeout=10)
+    with pytest.raises(tinkex.BadRequestError):
+        tc.save_state("x").result(timeout=10)
+    done = [(e.operation, e.attributes.get("error_type")) for e in events if e.kind == "future_done"]
+    assert ("OptimStep", "GoneError") in done
+    assert ("SaveWeights", "BadRequestError") in done

@@ -368,11 +368,16 @@ async def poll_future(
     last_state: str | None = None
     while True:
         if time.monotonic() > deadline:
-            raise FutureTimeoutError(
-                f"request {request_id} made no progress for {cfg.retry.progress_timeout:g} s; "
-                "the server may be overloaded - retry later or raise RetryConfig.progress_timeout",
-                request_id=request_id,
-                timeout=cfg.retry.progress_timeout,
+            raise _ended(
+                rt,
+                request_type,
+                request_id,
+                FutureTimeoutError(
+                    f"request {request_id} made no progress for {cfg.retry.progress_timeout:g} s; "
+                    "the server may be overloaded - retry later or raise RetryConfig.progress_timeout",
+                    request_id=request_id,
+                    timeout=cfg.retry.progress_timeout,
+                ),
             )
         headers = {
             "X-Tinker-Request-Iteration": str(iteration),
@@ -440,22 +445,44 @@ async def poll_future(
                 body=body,
             )
         if isinstance(outcome, Expired):
-            raise status_error_for(
-                410,
-                f"retrieve_future {request_id} ({request_type}): the server no longer holds this result",
-                body=outcome.body,
-                request_id=request_id,
+            raise _ended(
+                rt,
+                request_type,
+                request_id,
+                status_error_for(
+                    410,
+                    f"retrieve_future {request_id} ({request_type}): the server no longer holds this result",
+                    body=outcome.body,
+                    request_id=request_id,
+                ),
             )
         assert isinstance(outcome, Fatal)
         if 200 <= outcome.status < 300:
-            raise APIResponseValidationError(
-                f"retrieve_future {request_id}: expected a JSON object, got {type(outcome.body).__name__}",
-                body=outcome.body,
-                status_code=outcome.status,
+            raise _ended(
+                rt,
+                request_type,
+                request_id,
+                APIResponseValidationError(
+                    f"retrieve_future {request_id}: expected a JSON object, got {type(outcome.body).__name__}",
+                    body=outcome.body,
+                    status_code=outcome.status,
+                    request_id=request_id,
+                ),
             )
-        raise status_error_for(
-            outcome.status,
-            f"retrieve_future {request_id} ({request_type})",
-            body=outcome.body,
-            request_id=request_id,
+        raise _ended(
+            rt,
+            request_type,
+            request_id,
+            status_error_for(
+                outcome.status,
+                f"retrieve_future {request_id} ({request_type})",
+                body=outcome.body,
+                request_id=request_id,
+            ),
         )
+
+
+def _ended(rt: Runtime, request_type: str, request_id: str, exc: BaseException) -> BaseException:
+    """Emit the future_done event of a future that ended in `exc`, and return `exc` to raise."""
+    rt.observer.emit("future_done", request_type, request_id=request_id, error_type=type(exc).__name__)
+    return exc
