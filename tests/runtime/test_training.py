@@ -356,3 +356,25 @@ def test_a_malformed_metric_key_in_chunked_results_is_a_clear_response_error(
     assert isinstance(info.value.__cause__, tinkex.TinkexValidationError)
     # The client stays usable.
     assert tc.optim_step(AdamParams()).result(timeout=10) is not None
+
+
+def test_a_retried_training_step_keeps_its_seq_id_and_idempotency_key(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    # A retry must never look like a second training step to the server.
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.script("forward_backward", json_response(503), httpx.ReadError("reset"), httpx.ReadTimeout("slow"))
+    server.script("save_weights_for_sampler", json_response(502))
+    tc.forward_backward([_datum([1, 2])], "cross_entropy").result(timeout=10)
+    tc.save_weights_and_get_sampling_client()
+    tc.optim_step(AdamParams()).result(timeout=10)
+    fb = server.ops("forward_backward")
+    assert len(fb) == 4
+    assert {c.body["seq_id"] for c in fb} == {1}
+    assert len({c.headers["x-idempotency-key"] for c in fb}) == 1
+    saves = server.ops("save_weights_for_sampler")
+    assert len(saves) == 2
+    assert {c.body["seq_id"] for c in saves} == {2}
+    assert {c.body["sampling_session_seq_id"] for c in saves} == {0}  # the official client changes it
+    assert len({c.headers["x-idempotency-key"] for c in saves}) == 1
+    assert server.ops("optim_step")[0].body["seq_id"] == 3
