@@ -128,10 +128,15 @@ class TrainingClient:
                     rt.session.check()
                     started = time.time()
                     wire = dict(body)
-                    wire["seq_id"] = self._sequencer.next_seq_id()
+                    wire["seq_id"] = seq_id = self._sequencer.next_seq_id()
                     try:
                         response = await rt.requester.call(operation, purpose="training", body=wire)
                     except APIStatusError as exc:
+                        if exc.status_code < 500 and exc.status_code != 409:
+                            # Answered 4xx (retries included): the server did not take this request.
+                            # A 409 (the same request is in flight), a 5xx or a lost connection say
+                            # the server may hold it, so that seq_id stays used.
+                            self._sequencer.unuse_seq_id(seq_id)
                         raise (rt.session.lost_error_for(exc) or exc) from exc
                     request_id = _request_id_of(response.body, operation)
                     note(request_id)

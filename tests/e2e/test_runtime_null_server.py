@@ -157,3 +157,17 @@ def test_heartbeats_keep_the_session_alive(tmp_path: Any) -> None:
         tc = sc.create_lora_training_client(base_model=model, rank=4)
         time.sleep(1.5)  # longer than the session timeout: only the heartbeats keep it alive
         assert tc.optim_step(AdamParams()).result(timeout=30) is not None
+
+
+def test_a_request_the_server_rejects_leaves_no_seq_id_gap(server: LocalServer) -> None:
+    # The server runs a model's requests in seq_id order and parks one whose predecessor never
+    # came (for minutes); a rejected request must not burn a seq_id, or every later call stalls.
+    with _client(server.base_url) as sc:
+        model = sc.get_server_capabilities().supported_models[0].model_name
+        tc = sc.create_lora_training_client(base_model=model, rank=4)
+        with pytest.raises(tinkex.UnprocessableEntityError):
+            tc.forward_backward([_datum([1, 2, 3])], "no-such-loss").result(timeout=30)  # type: ignore[arg-type]
+        started = time.monotonic()
+        assert tc.forward_backward([_datum([1, 2, 3])], "cross_entropy").result(timeout=30).metrics
+        assert tc.optim_step(AdamParams()).result(timeout=30) is not None
+        assert time.monotonic() - started < 20

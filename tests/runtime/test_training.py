@@ -160,7 +160,8 @@ def test_a_chunk_failing_mid_batch_fails_the_call_and_never_blocks_the_next(
         fut.result(timeout=10)
     assert len(server.ops("forward_backward")) == 2  # the third chunk was never sent
     assert tc.optim_step(AdamParams()).result(timeout=10) is not None
-    assert _seq_ids(server) == [("forward_backward", 1), ("forward_backward", 2), ("optim_step", 3)]
+    # The rejected chunk 2 left no gap: optim_step takes its seq_id.
+    assert _seq_ids(server) == [("forward_backward", 1), ("forward_backward", 2), ("optim_step", 2)]
 
 
 def test_a_failed_result_never_blocks_later_requests(server: FakeTinker, client: ServiceClient) -> None:
@@ -378,3 +379,17 @@ def test_a_retried_training_step_keeps_its_seq_id_and_idempotency_key(
     assert {c.body["sampling_session_seq_id"] for c in saves} == {0}  # the official client changes it
     assert len({c.headers["x-idempotency-key"] for c in saves}) == 1
     assert server.ops("optim_step")[0].body["seq_id"] == 3
+
+
+def test_a_rejected_request_gives_its_seq_id_to_the_next(server: FakeTinker, client: ServiceClient) -> None:
+    # A 4xx (after any retries of 429/408) means the server did not take the request: reusing its
+    # seq_id keeps the server's per-model order gap-free. A 5xx is ambiguous, so its seq_id stays used.
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    server.script("forward_backward", json_response(422, {"detail": "bad loss"}))
+    with pytest.raises(tinkex.UnprocessableEntityError):
+        tc.forward_backward([_datum([1])], "cross_entropy").result(timeout=10)
+    server.script("optim_step", *[json_response(503)] * 11)
+    with pytest.raises(tinkex.InternalServerError):
+        tc.optim_step(AdamParams()).result(timeout=10)
+    tc.save_state("s").result(timeout=10)
+    assert _seq_ids(server) == [("forward_backward", 1)] + [("optim_step", 1)] * 11 + [("save_weights", 2)]

@@ -68,7 +68,9 @@ class TurnSequencer:
     """Dispatch order for one TrainingClient. Tickets are taken in call order (any thread); a ticket's
     request waits for its turn on the loop; a finished, failed or cancelled ticket always passes the
     turn on, so one bad request never blocks the ones after it (the official client hangs there).
-    Wire seq_ids are handed out at dispatch time, so skipped tickets leave no seq_id gap."""
+    Wire seq_ids are handed out at dispatch time, so skipped tickets leave no seq_id gap, and a
+    request the server rejected gives its seq_id back (`unuse_seq_id`): the server runs a model's
+    requests in seq_id order and would park every later one waiting for the missing id."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -100,6 +102,12 @@ class TurnSequencer:
         seq_id = self._next_seq_id
         self._next_seq_id += 1
         return seq_id
+
+    def unuse_seq_id(self, seq_id: int) -> None:
+        """Give back the seq_id of a request the server rejected (called while holding the turn, so it
+        is still the last one handed out); the next request is sent with it."""
+        if seq_id == self._next_seq_id - 1:
+            self._next_seq_id = seq_id
 
     def release(self, tickets: Iterable[int]) -> None:
         """Mark tickets finished (idempotent; loop thread only) and wake the next turn holder."""
