@@ -117,5 +117,10 @@ def exceptions() -> None:
         del timeout_error
     except tinker.SessionLostError:
         pass
+    except tinker.APIResponseValidationError as e:
+        assert_type(e.request_id, str | None)
+    except tinker.ClientClosedError as e:
+        tinkex_error: tinkex.TinkexError = e
+        del tinkex_error
     except tinker.TinkerError:
         pass
