@@ -226,7 +226,11 @@ def _check_api_key(inst: Any, att: attrs.Attribute[Any], value: str) -> None:
 
 def _normalize_base_url(value: str) -> str:
     if not isinstance(value, str):
-        raise TinkexValidationError("base_url", f"must be a string, got {type(value).__name__}", "")
+        raise TinkexValidationError(
+            "base_url",
+            f"must be a string, got {type(value).__name__}",
+            f"pass base_url='http://127.0.0.1:8000' or set {ENV_BASE_URL}",
+        )
     return value.strip().rstrip("/")
 
 

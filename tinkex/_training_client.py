@@ -529,7 +529,13 @@ def _request_id_of(body: object, operation: str) -> str:
 
 def _require_name(value: object, what: str) -> None:
     if not isinstance(value, str) or not value:
-        raise TinkexValidationError(f"{what}(name/path)", f"must be a non-empty string, got {value!r}", "")
+        if what.startswith("load"):
+            fix = "pass the tinker:// path save_state returned, e.g. 'tinker://<run>/weights/step-100'"
+            field = f"{what}(path)"
+        else:
+            fix = "pass a checkpoint name such as 'step-100'"
+            field = f"{what}(name)"
+        raise TinkexValidationError(field, f"must be a non-empty string, got {value!r}", fix)
 
 
 def _with_metrics(out: ForwardBackwardOutput, metrics: Mapping[str, float]) -> ForwardBackwardOutput:

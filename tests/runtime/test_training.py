@@ -393,3 +393,22 @@ def test_a_rejected_request_gives_its_seq_id_to_the_next(server: FakeTinker, cli
         tc.optim_step(AdamParams()).result(timeout=10)
     tc.save_state("s").result(timeout=10)
     assert _seq_ids(server) == [("forward_backward", 1)] + [("optim_step", 1)] * 11 + [("save_weights", 2)]
+
+
+@pytest.mark.parametrize(
+    ("call", "fix"),
+    [
+        (lambda tc: tc.save_state(""), "pass a checkpoint name"),
+        (lambda tc: tc.save_weights_for_sampler(None), "pass a checkpoint name"),
+        (lambda tc: tc.load_state(""), "save_state returned"),
+    ],
+)
+def test_bad_checkpoint_names_fail_locally_saying_what_to_pass(
+    server: FakeTinker, client: ServiceClient, call: Callable[[tinkex.TrainingClient], object], fix: str
+) -> None:
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    with pytest.raises(tinkex.TinkexValidationError, match=fix):
+        call(tc)
+    assert (
+        not server.ops("save_weights") + server.ops("load_weights") + server.ops("save_weights_for_sampler")
+    )
