@@ -4,6 +4,7 @@ counters, sampling throttles) and the turn sequencer that keeps a TrainingClient
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import random
@@ -36,32 +37,49 @@ def set_default_http_client_factory(factory: HttpClientFactory | None) -> None:
 
 class BytesBudget:
     """An in-flight byte budget (the 0.7.0 client holds 5 MiB of sampling prompts in flight).
-    A request larger than the whole budget waits for an empty budget, then goes alone."""
+    Requests are admitted in arrival order, so a large prompt is never starved by a steady stream of
+    small ones; one larger than the whole budget waits for an empty budget, then goes alone."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.used = 0
-        self._waiters: list[asyncio.Future[None]] = []
+        self._queue: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
+
+    def _fits(self, n: int) -> bool:
+        return self.used == 0 or self.used + n <= self.capacity
+
+    def _admit_waiters(self) -> None:
+        while self._queue and self._fits(self._queue[0][0]):
+            n, waiter = self._queue.popleft()
+            if waiter.done():  # cancelled while queued
+                continue
+            self.used += n
+            waiter.set_result(None)
 
     @contextlib.asynccontextmanager
     async def hold(self, n: int) -> AsyncIterator[None]:
         n = max(0, min(n, self.capacity))
-        while self.used and self.used + n > self.capacity:
+        if self._queue or not self._fits(n):
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            entry = (n, waiter)
+            self._queue.append(entry)
             try:
-                await waiter
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        self.used += n
+                await waiter  # admitted: _admit_waiters already counted n as used
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self.used -= n  # admitted, then cancelled before running: give it back
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._queue.remove(entry)
+                self._admit_waiters()
+                raise
+        else:
+            self.used += n
         try:
             yield
         finally:
             self.used -= n
-            for w in self._waiters:
-                if not w.done():
-                    w.set_result(None)
+            self._admit_waiters()
 
 
 class TurnSequencer:
