@@ -85,6 +85,15 @@ class RestClient:
     def __repr__(self) -> str:
         return "RestClient()"
 
+    def get_telemetry(self) -> Any:
+        """The session's telemetry reporter (shared with the ServiceClient), or None when off.
+
+        Example::
+
+            telemetry = client.get_telemetry()
+        """
+        return self._rt._telemetry
+
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> APIFuture[T]:
         return self._rt.spawn(coro)
 

@@ -163,6 +163,15 @@ class TrainingClient:
                 if not p.done():
                     p.cancel()
 
+    def get_telemetry(self) -> Any:
+        """The session's telemetry reporter (shared with the ServiceClient), or None when off.
+
+        Example::
+
+            telemetry = client.get_telemetry()
+        """
+        return self._rt._telemetry
+
     def on_queue_state_change(self, queue_state: str, queue_state_reason: str | None = None) -> None:
         """Called (at most once a minute) when the server reports this model's requests paused."""
         if queue_state == "active":

@@ -97,3 +97,15 @@ def test_every_future_ending_emits_future_done(
     done = [(e.operation, e.attributes.get("error_type")) for e in events if e.kind == "future_done"]
     assert ("OptimStep", "GoneError") in done
     assert ("SaveWeights", "BadRequestError") in done
+
+
+def test_every_client_offers_get_telemetry_as_the_official_ones_do(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    sc = client.create_sampling_client(base_model="tiny-model")
+    rc = client.create_rest_client()
+    assert client.get_telemetry() is None  # telemetry is off in these tests
+    assert tc.get_telemetry() is None
+    assert sc.get_telemetry() is None
+    assert rc.get_telemetry() is None
