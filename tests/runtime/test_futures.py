@@ -273,3 +273,19 @@ def test_as_completed_async_abandoned_early_leaves_no_callback_errors(
     futs[1].set_result(1)
     futs[2].set_result(2)
     assert not [r for r in caplog.records if "callback" in r.getMessage()]
+
+
+def test_wait_all_and_gather_async_raise_the_first_failure_without_waiting_for_the_rest() -> None:
+    from tinkex._runtime._futures import APIFuture
+
+    slow: APIFuture[int] = APIFuture()  # never finishes
+    failed: APIFuture[int] = APIFuture()
+    failed.set_exception(tinkex.RequestFailedError("boom", "req-1", "user"))
+    with pytest.raises(tinkex.RequestFailedError):
+        tinkex.wait_all([slow, failed], timeout=5)
+
+    async def gather() -> None:
+        await tinkex.gather_async([slow, failed], timeout=5)
+
+    with pytest.raises(tinkex.RequestFailedError):
+        asyncio.run(asyncio.wait_for(gather(), 2))

@@ -269,14 +269,20 @@ def chain(source: APIFuture[T], fn: Callable[[T], U]) -> APIFuture[U]:
 
 
 def wait_all(futures: Iterable[concurrent.futures.Future[T]], timeout: float | None = None) -> list[T]:
-    """Results of all futures, in order; one deadline for all. The first failure is raised.
+    """Results of all futures, in order; one deadline for all. A failure is raised as soon as it
+    happens (the others keep running), not after the rest finished.
 
     Example::
 
         outs = tinkex.wait_all([sc.sample(p, 1, params) for p in prompts], timeout=300)
     """
     futs = list(futures)
-    _done, pending = concurrent.futures.wait(futs, timeout=timeout)
+    done, pending = concurrent.futures.wait(
+        futs, timeout=timeout, return_when=concurrent.futures.FIRST_EXCEPTION
+    )
+    failed = [f for f in futs if f in done and not f.cancelled() and f.exception() is not None]
+    if failed:
+        failed[0].result()  # raises that failure (the first in the order given)
     if pending:
         raise FutureTimeoutError(timeout=timeout)
     return [f.result() for f in futs]
