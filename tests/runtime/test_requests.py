@@ -250,3 +250,24 @@ def test_malformed_replies_raise_api_response_validation_error_everywhere(
     with pytest.raises(tinkex.APIResponseValidationError) as info:
         client.create_rest_client().get_training_run("r").result(timeout=10)
     check(info.value)
+
+
+async def test_a_closed_transport_refuses_to_send_instead_of_opening_new_connections(
+    server: FakeTinker,
+) -> None:
+    from tinkex._config import ClientConfig
+    from tinkex._runtime._transport import Transport
+
+    made: list[str] = []
+    inner = server.factory()
+
+    def factory(purpose: str, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        made.append(purpose)
+        return inner(purpose, limits, timeout)
+
+    transport = Transport(ClientConfig(api_key=KEY, base_url="http://fake.test"), http_client_factory=factory)
+    assert (await transport.send("session", "healthz", "GET", "/api/v1/healthz")).status == 200
+    await transport.aclose()
+    with pytest.raises(tinkex.ClientClosedError):
+        await transport.send("session", "healthz", "GET", "/api/v1/healthz")
+    assert made == ["session"]  # no client was opened after close

@@ -12,7 +12,7 @@ import attrs
 import orjson
 
 from tinkex._config import ClientConfig
-from tinkex._exceptions import APIConnectionError, APITimeoutError, redact
+from tinkex._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, redact
 from tinkex._runtime._httpx import import_httpx
 from tinkex._version import __version__
 
@@ -123,6 +123,7 @@ class Transport:
         self.config = config
         self._factory = http_client_factory
         self._clients: dict[str, list[_Shard]] = {}
+        self._closed = False
         self._ssl: Any = None
         self._otel = _otel_module()
         # The official client also sends X-Stainless-OS/-Arch/-Runtime/...; no server reads them and
@@ -240,6 +241,9 @@ class Transport:
         url = self.config.base_url + path
         if self._otel is not None:
             self._otel.inject_trace_context(all_headers)
+        if self._closed:
+            # A retry racing close() must not open a fresh pool that nobody will close.
+            raise ClientClosedError(f"{method} {path} was not sent: the tinkex client is closed")
         shard = self._acquire(purpose)
         try:
             with self._span(operation, method, url):
@@ -279,6 +283,7 @@ class Transport:
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         pools, self._clients = list(self._clients.values()), {}
         for shards in pools:
             for shard in shards:
