@@ -118,7 +118,8 @@ class ServerCore:
         self.store = StateStore(config.data_dir / "state.sqlite3")
         self.secret = self.store.secret()
         self.futures = FutureStore(clock, config.future_ttl_s)
-        self.worker = ComputeWorker()
+        # Backends whose calls take microseconds say so (`runs_inline`; see ComputeWorker).
+        self.worker = ComputeWorker(inline=bool(getattr(backend, "runs_inline", False)))
         self.dice = FaultDice(config.faults)
         self.validator = SpecValidator.load(find_spec())
         self.models: dict[str, BaseModelInfo] = {m.name: m for m in backend.supported_models()}

@@ -9,6 +9,7 @@ import hashlib
 import io
 import tarfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -187,6 +188,7 @@ class _SlowBackendGate:
             return original(*args, **kw)
 
         h.core.backend.forward_backward = gated  # type: ignore[method-assign]
+        h.core.worker.inline = False  # a blocking job must run on the compute thread, not the loop
 
 
 @pytest.mark.parametrize(("faults", "status"), [("", 408), ("pending=try_again", 200)])
@@ -853,3 +855,58 @@ async def test_other_users_train_and_sample_from_public_checkpoints_only(h: Harn
     assert len(out["sequences"][0]["tokens"]) == 2
     # the owner's view is unchanged; the other user still cannot list the owner's run
     assert (await h.other.get(f"/api/v1/training_runs/{mid}/checkpoints")).status_code == 404
+
+
+# -- the compute worker ------------------------------------------------------------------------------
+@pytest.mark.parametrize("inline", [True, False])
+async def test_compute_worker_settles_jobs_in_order_inline_or_on_its_thread(inline: bool) -> None:
+    from tinkex_server._futures import ComputeWorker, FutureStore
+    from tinkex_server.backends.base import UserInputError
+
+    store = FutureStore(clock=lambda: 0.0)
+    worker = ComputeWorker(inline=inline)
+    ran: list[int] = []
+
+    def ok(i: int) -> dict[str, Any]:
+        ran.append(i)
+        return {"i": i}
+
+    def user_error() -> dict[str, Any]:
+        raise UserInputError("bad prompt")
+
+    def crash() -> dict[str, Any]:
+        raise RuntimeError("disk on fire")
+
+    def bad_bookkeeping(_result: dict[str, Any]) -> None:
+        raise KeyError("run")
+
+    entries = [store.create("u", None) for _ in range(5)]
+    worker.dispatch(store, entries[0], lambda: ok(0))
+    worker.dispatch(store, entries[1], user_error)
+    worker.dispatch(store, entries[2], crash)
+    worker.dispatch(store, entries[3], lambda: ok(3), bad_bookkeeping)
+    worker.dispatch(store, entries[4], lambda: ok(4))
+    assert not any(e.done for e in entries)  # dispatch never runs a job before the caller answers
+    await asyncio.wait_for(asyncio.gather(*(e.event.wait() for e in entries)), 10)
+    assert ran == [0, 3, 4]
+    assert [e.body() for e in entries] == [
+        {"i": 0},
+        {"error": "bad prompt", "category": "user"},
+        {"error": "internal server error: RuntimeError: disk on fire", "category": "server"},
+        {"error": "server bookkeeping failed: KeyError", "category": "server"},
+        {"i": 4},
+    ]
+    worker.shutdown()
+
+
+def test_the_null_backend_runs_inline_and_others_on_the_compute_thread(tmp_path: Path) -> None:
+    from tinkex_server._core import ServerConfig, ServerCore
+    from tinkex_server.backends.null import NullBackend
+
+    class Slow(NullBackend):
+        runs_inline = False
+
+    for backend, inline in ((NullBackend(), True), (Slow(), False)):
+        core = ServerCore(ServerConfig(data_dir=tmp_path / str(inline), api_keys=("tml-k",)), backend)
+        assert core.worker.inline is inline
+        core.close()

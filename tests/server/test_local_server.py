@@ -188,6 +188,7 @@ def test_stop_does_not_wait_for_held_long_polls() -> None:
         return original(*a, **k)  # type: ignore[arg-type]
 
     server.core.backend.optim_step = held  # type: ignore[method-assign]
+    server.core.worker.inline = False  # a blocking job must run on the compute thread, not the loop
     with httpx.Client(base_url=url, headers=KEY, timeout=40) as c:
         sid = c.post(
             "/api/v1/create_session", json={"tags": [], "user_metadata": {}, "sdk_version": "t"}

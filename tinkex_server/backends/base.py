@@ -225,7 +225,9 @@ def _or(value: Any, default: Any) -> Any:
 class Backend(Protocol):
     """What a compute backend implements; the server calls it from one worker thread.
 
-    Methods are synchronous and may take seconds. Per model, calls arrive strictly in `seq_id` order;
+    Methods are synchronous and may take seconds. A backend whose calls take microseconds may set the
+    optional class attribute `runs_inline = True`: the server then calls it on its event loop, sparing
+    a thread hand-off per request. Per model, calls arrive strictly in `seq_id` order;
     calls of different models may interleave. `data` items are wire `Datum` dicts with chunk `type`
     tags already filled in (`encoded_text` / `image` / `image_asset_pointer`) and every
     `loss_fn_inputs` tensor carrying an explicit `shape`.
