@@ -98,18 +98,18 @@ class TrainingClient:
         self._rt.session.check()
         tickets = self._sequencer.take(len(bodies))
         sequencer = self._sequencer
-        holder: list[APIFuture[list[Mapping[str, Any]]]] = []
+        # Made before the coroutine exists: the SDK thread may dispatch (and learn the request id)
+        # before spawn returns to this thread.
+        fut: APIFuture[list[Mapping[str, Any]]] = self._rt.new_future()
 
         def note(request_id: str) -> None:
-            if holder:
-                holder[0].request_id = request_id
+            fut.request_id = request_id
 
-        fut = self._rt.spawn(
+        return self._rt.spawn(
             self._dispatch_and_poll(operation, request_type, tickets, bodies, note),
             cleanup=lambda: sequencer.release(tickets),
+            future=fut,
         )
-        holder.append(fut)
-        return fut
 
     async def _dispatch_and_poll(
         self,

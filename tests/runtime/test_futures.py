@@ -289,3 +289,31 @@ def test_wait_all_and_gather_async_raise_the_first_failure_without_waiting_for_t
 
     with pytest.raises(tinkex.RequestFailedError):
         asyncio.run(asyncio.wait_for(gather(), 2))
+
+
+def test_request_id_is_known_even_when_dispatch_beats_the_caller(
+    server: FakeTinker, client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK thread may send the request before the calling thread got its future back (a busy
+    # machine); the request id must still reach the future.
+    import time
+
+    tc = _tc(client)
+    real_spawn = client._rt.spawn
+
+    def late_spawn(*args: object, **kwargs: object) -> object:
+        fut = real_spawn(*args, **kwargs)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while not server.ops("optim_step") and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # the accepted reply is processed before the caller continues
+        return fut
+
+    monkeypatch.setattr(client._rt, "spawn", late_spawn)
+    gate = threading.Event()
+    server.hold["optim_step"] = gate
+    fut = tc.optim_step(AdamParams())
+    assert fut.request_id is not None
+    assert fut.request_id.startswith("req-")
+    gate.set()
+    assert fut.result(timeout=10) is not None

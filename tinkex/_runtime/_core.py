@@ -184,11 +184,21 @@ class Runtime:
 
     # -- running work ---------------------------------------------------------------------------------
 
+    def new_future(self) -> APIFuture[Any]:
+        """A future for `spawn(..., future=)` (the client default deadline applies)."""
+        return APIFuture(self.loop, default_timeout=self.config.future_timeout)
+
     def spawn(
-        self, coro: Coroutine[Any, Any, T], *, cleanup: Callable[[], None] | None = None
+        self,
+        coro: Coroutine[Any, Any, T],
+        *,
+        cleanup: Callable[[], None] | None = None,
+        future: APIFuture[T] | None = None,
     ) -> APIFuture[T]:
         """Run `coro` on the SDK loop and return its future (the client default deadline applies)."""
-        fut = spawn(self.loop, coro, default_timeout=self.config.future_timeout, cleanup=cleanup)
+        fut = spawn(
+            self.loop, coro, default_timeout=self.config.future_timeout, cleanup=cleanup, future=future
+        )
         if self._telemetry is not None:
             fut.add_done_callback(self._report_failure)
         return fut

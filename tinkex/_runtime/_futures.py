@@ -191,10 +191,12 @@ def spawn(
     *,
     default_timeout: float | None = None,
     cleanup: Callable[[], None] | None = None,
+    future: APIFuture[T] | None = None,
 ) -> APIFuture[T]:
     """Run `coro` as a task on the SDK loop; `cleanup` runs on the loop exactly once when the task
-    ends or is abandoned (cancelled before it started), whatever the outcome."""
-    fut: APIFuture[T] = APIFuture(loop, default_timeout=default_timeout)
+    ends or is abandoned (cancelled before it started), whatever the outcome. Pass `future` (made
+    beforehand) when the coroutine must reach its own future: it may run before spawn returns."""
+    fut: APIFuture[T] = future if future is not None else APIFuture(loop, default_timeout=default_timeout)
     loop.track(fut)
     cleaned = False
 
