@@ -238,6 +238,7 @@ class SamplingClient:
         sampling_params: SamplingParams,
         include_prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        fut: APIFuture[Any] | None = None,
     ) -> SampleResponse:
         rt = self._rt
         rt.session.check()
@@ -252,14 +253,18 @@ class SamplingClient:
         }
         prompt_bytes = _prompt_bytes(prompt)
         async with self._inflight:
-            return await self._sample_with_retries(body, prompt_bytes)
+            return await self._sample_with_retries(body, prompt_bytes, fut)
 
-    async def _sample_with_retries(self, body: dict[str, Any], prompt_bytes: int) -> SampleResponse:
+    async def _sample_with_retries(
+        self, body: dict[str, Any], prompt_bytes: int, fut: APIFuture[Any] | None
+    ) -> SampleResponse:
         rt = self._rt
         attempt = 0
         while True:
             try:
                 request_id, started = await self._dispatch(body, prompt_bytes)
+                if fut is not None:
+                    fut.request_id = request_id  # named by FutureTimeoutError from now on
                 result = await poll_future(
                     rt,
                     request_id,
@@ -320,8 +325,12 @@ class SamplingClient:
             print(res.sequences[0].tokens)
         """
         self._check_args(num_samples, topk_prompt_logprobs)
+        fut: APIFuture[SampleResponse] = self._rt.new_future()
         return self._rt.spawn(
-            self._sample(prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs)
+            self._sample(
+                prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs, fut
+            ),
+            future=fut,
         )
 
     async def sample_async(
@@ -337,8 +346,10 @@ class SamplingClient:
             prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs
         ).result_async()
 
-    async def _compute_logprobs(self, prompt: ModelInput) -> list[float | None]:
-        res = await self._sample(prompt, 1, SamplingParams(max_tokens=1), True, 0)
+    async def _compute_logprobs(
+        self, prompt: ModelInput, fut: APIFuture[Any] | None = None
+    ) -> list[float | None]:
+        res = await self._sample(prompt, 1, SamplingParams(max_tokens=1), True, 0, fut)
         if res.prompt_logprobs is None:
             raise APIResponseValidationError("the server returned no prompt_logprobs")
         return list(res.prompt_logprobs)
@@ -350,7 +361,8 @@ class SamplingClient:
 
             lps = sc.compute_logprobs(ModelInput.from_ints([1, 2, 3])).result()
         """
-        return self._rt.spawn(self._compute_logprobs(prompt))
+        fut: APIFuture[list[float | None]] = self._rt.new_future()
+        return self._rt.spawn(self._compute_logprobs(prompt, fut), future=fut)
 
     async def compute_logprobs_async(self, prompt: ModelInput) -> list[float | None]:
         """Async twin of `compute_logprobs`."""

@@ -330,3 +330,22 @@ def test_sequential_requests_reuse_one_shard(server: FakeTinker) -> None:
             sc.sample(PROMPT, 1, PARAMS).result(timeout=10)
     assert made.count("sampling") == 1
     assert made.count("futures") == 1
+
+
+def test_a_sample_future_names_its_request_once_accepted(server: FakeTinker, client: ServiceClient) -> None:
+    sc = client.create_sampling_client(base_model="tiny-model")
+    gate = threading.Event()
+    server.hold["asample"] = gate
+    fut = sc.sample(PROMPT, 1, PARAMS)
+    with pytest.raises(tinkex.FutureTimeoutError) as info:
+        fut.result(timeout=0.3)
+    assert fut.request_id is not None
+    assert fut.request_id.startswith("req-")
+    assert info.value.request_id == fut.request_id
+    lps = sc.compute_logprobs(PROMPT)
+    with pytest.raises(tinkex.FutureTimeoutError):
+        lps.result(timeout=0.3)
+    assert lps.request_id is not None
+    gate.set()
+    assert fut.result(timeout=10).sequences
+    assert lps.result(timeout=10)
