@@ -916,7 +916,10 @@ def create_app(core: ServerCore) -> Starlette:
     """
     routes = _Routes(core)
     table: list[Route] = [Route(f"{API}/healthz", routes.healthz, methods=["GET"])]
-    for op_id, method, path, has_body in _OPERATIONS:
+    # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
+    # Every path is distinct, so the order changes nothing else.
+    hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
+    for op_id, method, path, has_body in sorted(_OPERATIONS, key=lambda op: op[0] not in hot):
         handler: Handler = getattr(routes, op_id)
         table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
