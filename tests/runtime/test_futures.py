@@ -317,3 +317,27 @@ def test_request_id_is_known_even_when_dispatch_beats_the_caller(
     assert fut.request_id.startswith("req-")
     gate.set()
     assert fut.result(timeout=10) is not None
+
+
+def test_a_blocking_call_on_the_sdk_thread_fails_before_sending_anything(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    # Raising is not enough: the call must not go out either (a model nobody can use, say).
+    errors: list[BaseException] = []
+    client_box: list[ServiceClient] = []
+
+    def hook(event: SDKEvent) -> None:
+        if event.kind == "request" and event.operation == "create_sampling_session" and not errors:
+            try:
+                client_box[0].create_lora_training_client(base_model="tiny-model", rank=4)
+            except BaseException as exc:
+                errors.append(exc)
+
+    client = make_client(event_hooks=[hook])
+    client_box.append(client)
+    client.create_sampling_client(base_model="tiny-model")
+    client.get_server_capabilities()  # the SDK thread is idle again
+    assert len(errors) == 1
+    assert isinstance(errors[0], tinkex.TinkexError)
+    assert "deadlock" in str(errors[0])
+    assert not server.ops("create_model")

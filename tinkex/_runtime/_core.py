@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from tinkex._config import ClientConfig
+from tinkex._exceptions import TinkexError
 from tinkex._runtime._futures import APIFuture, spawn
 from tinkex._runtime._loop import LoopThread
 from tinkex._runtime._observe import EventHook, Observer
@@ -215,6 +216,13 @@ class Runtime:
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the SDK loop and block for it (the blocking-style official methods)."""
+        if self.loop.in_loop_thread():
+            # Checked before anything is sent: the call could never be waited for here.
+            coro.close()
+            raise TinkexError(
+                "a blocking tinkex method was called on the SDK's own event-loop thread (e.g. from an "
+                "event hook or a future's done-callback) and would deadlock; use its _async twin there"
+            )
         return self.spawn(coro)._wait(timeout)
 
     async def run_async(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:  # noqa: ASYNC109
