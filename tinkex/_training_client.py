@@ -290,6 +290,7 @@ class TrainingClient:
 
             out = tc.forward_backward_custom(data, loss_fn).result()
         """
+        self._rt.check_may_block()
         forward = self.forward(data, "cross_entropy")._wait()
         linear, metrics = _linearize(data, forward, loss_fn)
         backward = self.forward_backward(linear, "cross_entropy")
@@ -444,6 +445,7 @@ class TrainingClient:
             sc = tc.save_weights_and_get_sampling_client()
             print(sc.sample(prompt, 1, SamplingParams(max_tokens=8)).result())
         """
+        self._rt.check_may_block()
         return self.save_weights_and_get_sampling_client_submit(retry_config)._wait()
 
     async def save_weights_and_get_sampling_client_async(

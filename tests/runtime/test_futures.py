@@ -341,3 +341,33 @@ def test_a_blocking_call_on_the_sdk_thread_fails_before_sending_anything(
     assert isinstance(errors[0], tinkex.TinkexError)
     assert "deadlock" in str(errors[0])
     assert not server.ops("create_model")
+
+
+def test_blocking_training_methods_on_the_sdk_thread_send_nothing(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    errors: list[BaseException] = []
+    box: list[tinkex.TrainingClient] = []
+    datum = tinkex.types.Datum(
+        model_input=tinkex.types.ModelInput.from_ints([1]), loss_fn_inputs={"target_tokens": [1]}
+    )
+
+    def hook(event: SDKEvent) -> None:
+        if event.kind == "request" and event.operation == "optim_step" and box and not errors:
+            for call in (
+                lambda: box[0].save_weights_and_get_sampling_client(),
+                lambda: box[0].forward_backward_custom([datum], lambda d, lp: (lp[0].sum(), {})),
+            ):
+                try:
+                    call()
+                except BaseException as exc:
+                    errors.append(exc)
+
+    client = make_client(event_hooks=[hook])
+    box.append(_tc(client))
+    box[0].optim_step(AdamParams()).result(timeout=10)
+    box[0].get_info()
+    assert len(errors) == 2
+    assert all(isinstance(e, tinkex.TinkexError) and "deadlock" in str(e) for e in errors)
+    assert not server.ops("save_weights_for_sampler")
+    assert not server.ops("forward")

@@ -216,14 +216,21 @@ class Runtime:
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the SDK loop and block for it (the blocking-style official methods)."""
-        if self.loop.in_loop_thread():
-            # Checked before anything is sent: the call could never be waited for here.
+        try:
+            self.check_may_block()
+        except TinkexError:
             coro.close()
+            raise
+        return self.spawn(coro)._wait(timeout)
+
+    def check_may_block(self) -> None:
+        """Raise before anything is sent if the caller is the SDK's own loop thread, where a blocking
+        method could never be waited for."""
+        if self.loop.in_loop_thread():
             raise TinkexError(
                 "a blocking tinkex method was called on the SDK's own event-loop thread (e.g. from an "
                 "event hook or a future's done-callback) and would deadlock; use its _async twin there"
             )
-        return self.spawn(coro)._wait(timeout)
 
     async def run_async(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:  # noqa: ASYNC109
         return await self.spawn(coro).result_async(timeout)
