@@ -10,13 +10,12 @@ import contextlib
 import itertools
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 from tinkex._exceptions import ClientClosedError, TinkexError
 
 __all__ = ["LoopThread"]
 
-T = TypeVar("T")
 
 _ids = itertools.count(1)
 _START_TIMEOUT = 30.0
@@ -97,23 +96,6 @@ class LoopThread:
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         self.loop.call_soon_threadsafe(fn, *args)
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run `coro` on the loop and block for its result (never call from the loop thread)."""
-        if self.in_loop_thread():
-            coro.close()
-            raise TinkexError(
-                "a blocking tinkex call was made on the SDK's own event-loop thread (e.g. from an "
-                "event hook); it would deadlock. Use the _async method instead"
-            )
-        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return fut.result(timeout)
-        except concurrent.futures.TimeoutError:
-            if fut.done():
-                raise
-            fut.cancel()
-            raise
 
     def close(self, timeout: float = 10.0) -> None:
         """Cancel every task, run `cleanup` coroutines first, stop the loop and join the thread."""
