@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from httpx import Timeout
 
     from tinkex import types
+    from tinkex._archive import UnsafeArchiveError, extract_archive
     from tinkex._config import ClientConfig, PoolSizes, RetryConfig
+    from tinkex._download import (
+        CheckpointDownload,
+        DownloadIntegrityError,
+        DownloadResult,
+        download_archive,
+        download_archive_async,
+        download_checkpoint,
+        download_checkpoint_async,
+    )
     from tinkex._exceptions import (
         APIConnectionError,
         APIError,
@@ -53,6 +63,7 @@ if TYPE_CHECKING:
     from tinkex._runtime._observe import SDKEvent
     from tinkex._sampling_client import SamplingClient
     from tinkex._service_client import ServiceClient
+    from tinkex._telemetry import LocalMetrics, MetricsSnapshot, OperationStats
     from tinkex._training_client import TrainingClient
     from tinkex.types import (
         AdamParams,
@@ -101,6 +112,20 @@ _LAZY: dict[str, str] = {
         ("APIFuture", "as_completed", "as_completed_async", "gather_async", "wait_all"),
         "tinkex._runtime._futures",
     ),
+    **dict.fromkeys(
+        (
+            "CheckpointDownload",
+            "DownloadIntegrityError",
+            "DownloadResult",
+            "download_archive",
+            "download_archive_async",
+            "download_checkpoint",
+            "download_checkpoint_async",
+        ),
+        "tinkex._download",
+    ),
+    **dict.fromkeys(("UnsafeArchiveError", "extract_archive"), "tinkex._archive"),
+    **dict.fromkeys(("LocalMetrics", "MetricsSnapshot", "OperationStats"), "tinkex._telemetry"),
     "RestClient": "tinkex._rest_client",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
@@ -157,21 +182,27 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Checkpoint",
+    "CheckpointDownload",
     "CheckpointType",
     "ClientClosedError",
     "ClientConfig",
     "ConflictError",
     "Datum",
+    "DownloadIntegrityError",
+    "DownloadResult",
     "EncodedTextChunk",
     "ForwardBackwardOutput",
     "FutureTimeoutError",
     "GoneError",
     "InternalServerError",
+    "LocalMetrics",
     "LoraConfig",
+    "MetricsSnapshot",
     "ModelID",
     "ModelInput",
     "ModelInputChunk",
     "NotFoundError",
+    "OperationStats",
     "OptimStepRequest",
     "OptimStepResponse",
     "ParsedCheckpointTinkerPath",
@@ -201,10 +232,16 @@ __all__ = [
     "TrainingClient",
     "TrainingRun",
     "UnprocessableEntityError",
+    "UnsafeArchiveError",
     "__title__",
     "__version__",
     "as_completed",
     "as_completed_async",
+    "download_archive",
+    "download_archive_async",
+    "download_checkpoint",
+    "download_checkpoint_async",
+    "extract_archive",
     "gather_async",
     "types",
     "wait_all",

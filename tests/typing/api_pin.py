@@ -124,3 +124,14 @@ def exceptions() -> None:
         del tinkex_error
     except tinker.TinkerError:
         pass
+
+
+def downloads_and_metrics(rest: tinker.RestClient) -> None:
+    got = tinker.download_checkpoint(rest, "tinker://r/sampler_weights/a", "out")
+    assert_type(got, tinker.CheckpointDownload)
+    archive = tinker.download_archive("https://storage/x", "x.tar", sha256=None)
+    assert_type(archive, tinker.DownloadResult)
+    metrics = tinker.LocalMetrics()
+    sc = tinker.ServiceClient(event_hooks=[metrics])
+    assert_type(metrics.snapshot(), tinker.MetricsSnapshot)
+    sc.close()

@@ -373,12 +373,7 @@ def checkpoint_info(ctx: Context, tinker_path: str) -> None:
 
 
 def _download_checkpoint() -> Callable[..., Any]:
-    fn = getattr(tinkex, "download_checkpoint", None)
-    if fn is None:  # until tinkex/__init__.py exports it
-        from tinkex._download import download_checkpoint
-
-        fn = download_checkpoint
-    return fn
+    return tinkex.download_checkpoint
 
 
 @checkpoint.command("download")
