@@ -64,7 +64,8 @@ def main() -> None:
 
     state_path = training.save_state("ckpt-1").result().path
     sampler_path = training.save_weights_for_sampler("sampler-1").result().path
-    assert state_path.startswith("tinker://") and "/weights/" in state_path, state_path
+    assert state_path.startswith("tinker://"), state_path
+    assert "/weights/" in state_path, state_path
     assert "/sampler_weights/" in sampler_path, sampler_path
 
     sampler = service.create_sampling_client(model_path=sampler_path)
@@ -75,7 +76,8 @@ def main() -> None:
     assert [s.tokens for s in first.sequences] == [s.tokens for s in again.sequences]
     assert all(len(s.tokens) <= 6 for s in first.sequences)
     logprobs = sampler.compute_logprobs(prompt).result()
-    assert len(logprobs) == prompt.length and logprobs[0] is None
+    assert len(logprobs) == prompt.length
+    assert logprobs[0] is None
 
     ephemeral = training.save_weights_and_get_sampling_client(name="ephemeral")
     ephemeral_out = ephemeral.sample(prompt=prompt, num_samples=1, sampling_params=params).result()
@@ -105,7 +107,9 @@ def main() -> None:
     remaining = rest.list_checkpoints(training.model_id).result()
     assert [c.checkpoint_type for c in remaining.checkpoints] == ["training"]
 
-    print(f"SUMMARY steps={len(losses)} checkpoints={len(checkpoints.checkpoints)} samples={len(first.sequences)}")
+    print(
+        f"SUMMARY steps={len(losses)} checkpoints={len(checkpoints.checkpoints)} samples={len(first.sequences)}"
+    )
     print("DROPIN-OK")
 
 
