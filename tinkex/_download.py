@@ -352,6 +352,10 @@ class _State:
     resumes: int = 0
     refreshes: int = 0
     progressed: bool = False
+    # The furthest offset any attempt reached. Progress means passing it: a host that ignores
+    # Range and is cut at the same byte every time rewrites the same prefix, which is no progress
+    # (counting it as progress reset `failures` on every attempt and looped forever).
+    high_water: int = 0
 
     def may_refresh(self, status: int) -> bool:
         """Whether a failed status means "the signed URL expired" and a fresh one may be tried."""
@@ -395,7 +399,9 @@ class _State:
 
     def advance(self, chunk: bytes) -> None:
         self.offset += len(chunk)
-        self.progressed = True
+        if self.offset > self.high_water:
+            self.high_water = self.offset
+            self.progressed = True
         if self.total is not None and self.offset > self.total:
             raise DownloadIntegrityError(
                 f"Download of {_safe_url(self.url)}: received more than the announced {self.total} "

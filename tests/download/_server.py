@@ -18,7 +18,9 @@ import attrs
 class Fault:
     """One scripted answer. kind: "drop" (send `n` body bytes then cut the connection), "status"
     (answer `status` with `headers`), "ignore_range" (answer 200 with the whole file),
-    "shift_range" (answer 206 starting `n` bytes later than asked)."""
+    "shift_range" (answer 206 starting `n` bytes later than asked), "ignore_range_drop" (answer 200
+    with the whole file but cut the connection after `n` body bytes), "new_etag" (answer with the
+    file's bytes but a different ETag, as after the object was replaced)."""
 
     kind: str
     n: int = 0
@@ -93,7 +95,7 @@ class ArchiveServer:
         data = res.data
         start = 0
         rng = h.headers.get("Range")
-        if rng and (fault is None or fault.kind != "ignore_range"):
+        if rng and (fault is None or fault.kind not in ("ignore_range", "ignore_range_drop")):
             start = int(rng.split("=", 1)[1].split("-", 1)[0])
             if fault is not None and fault.kind == "shift_range":
                 start += fault.n
@@ -113,7 +115,8 @@ class ArchiveServer:
             h.send_header(k, v)
         h.end_headers()
         body = memoryview(data)[start:]
-        limit = fault.n if fault is not None and fault.kind == "drop" else len(body)
+        dropping = fault is not None and fault.kind in ("drop", "ignore_range_drop")
+        limit = min(fault.n, len(body)) if fault is not None and dropping else len(body)
         try:
             pos = 0
             while pos < limit:
@@ -124,7 +127,7 @@ class ArchiveServer:
         except (BrokenPipeError, ConnectionResetError):
             h.close_connection = True
             return
-        if fault is not None and fault.kind == "drop":
+        if dropping:
             h.close_connection = True
             with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)

@@ -423,3 +423,21 @@ def test_persistent_5xx_reports_the_status(server: ArchiveServer, tmp_path: Path
     assert info.value.status_code == 502
     assert server.per_path["/a"] == 3
     assert leftovers(tmp_path) == []
+
+
+def test_server_ignoring_range_and_cutting_at_the_same_point_gives_up(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
+    # A host without Range support behind a proxy that always cuts at 1 MiB: every attempt starts
+    # over and writes the same first MiB again. That is no progress; it must not loop forever.
+    data = os.urandom(3 * MiB)
+    server.resources["/a.tar"] = Resource(
+        data, script=deque([Fault("drop", MiB)] + [Fault("ignore_range_drop", MiB) for _ in range(50)])
+    )
+    t = FakeTime()
+    with pytest.raises(APIConnectionError, match="4 attempts without progress"):
+        download_archive(
+            server.url("/a.tar"), tmp_path / "a.tar", max_attempts=4, _sleep=t.sleep, _clock=t.clock
+        )
+    assert server.per_path["/a.tar"] == 4  # the cut that ended progress counts as the first
+    assert leftovers(tmp_path) == []
