@@ -323,16 +323,20 @@ class ServerCore:
         lane = self.lanes.get(model_id)
         if lane is None:
             return
-        pending = lane.abandon(seq_id)
-        if pending is None:
+        missing = lane.next_seq
+        ready = lane.skip_gap(seq_id)
+        if not ready:
             return
-        entry: FutureEntry = pending[0]
-        self.futures.fail(
-            entry,
-            f"seq_id {seq_id} of model {model_id} waited {self.config.seq_gap_timeout_s:g} s for seq_id "
-            f"{lane.next_seq}, which never arrived; requests of a model must be sent in seq_id order",
-            "user",
+        log.warning(
+            "model %s: seq_id %d waited %g s for seq_id %d, which never arrived (a request the client "
+            "gave up on); running it and the requests after it",
+            model_id,
+            seq_id,
+            self.config.seq_gap_timeout_s,
+            missing,
         )
+        for pending in ready:
+            self._run_pending(pending)
 
     def submit(
         self,

@@ -181,7 +181,7 @@ class Lane:
 
     The official client numbers a model's requests 1, 2, 3, ... and sends each only after the
     previous submit returned; retries repeat the same seq_id. A lane runs seq n only after n-1
-    was dispatched (or abandoned after a gap deadline), answers a repeated seq_id with the first
+    was dispatched (or given up on after a gap deadline), answers a repeated seq_id with the first
     execution's request_id (same body) and refuses a different body under a used seq_id.
 
     Example::
@@ -193,7 +193,7 @@ class Lane:
     started: bool = False
     seen: dict[int, tuple[str, str]] = attrs.Factory(dict)  # seq -> (request_id, body hash)
     waiting: dict[int, Any] = attrs.Factory(dict)  # seq -> caller's job
-    abandoned: set[int] = attrs.Factory(set)
+    skipped: set[int] = attrs.Factory(set)  # lower seq_ids given up on after a gap deadline
 
     def admit(self, seq_id: int | None, body_hash: str) -> Admission:
         if seq_id is None:
@@ -206,6 +206,14 @@ class Lane:
         if not self.started and seq_id in (0, 1):
             # Clients number from 1 (the official one) or 0; accept either as the first request.
             self.next_seq = seq_id
+        if seq_id in self.skipped:
+            return Admission(
+                "behind",
+                message=(
+                    f"seq_id {seq_id} arrived after the server stopped waiting for it and ran this model's "
+                    "later requests; it was not applied. Send the operation again (it gets a new seq_id)."
+                ),
+            )
         if seq_id < self.next_seq:
             return Admission(
                 "behind",
@@ -227,22 +235,30 @@ class Lane:
         self.next_seq = max(self.next_seq, seq_id + 1)
         ready: list[Any] = []
         while True:
-            if self.next_seq in self.waiting:
-                ready.append(self.waiting.pop(self.next_seq))
-            elif self.next_seq not in self.abandoned:
+            if self.next_seq not in self.waiting:
                 break
+            ready.append(self.waiting.pop(self.next_seq))
             self.next_seq += 1
         return ready
 
     def park(self, seq_id: int, job: Any) -> None:
         self.waiting[seq_id] = job
 
-    def abandon(self, seq_id: int) -> Any | None:
-        """A parked request's gap deadline passed: drop it (the caller fails its future)."""
-        job = self.waiting.pop(seq_id, None)
-        if job is not None:
-            self.abandoned.add(seq_id)
-        return job
+    def skip_gap(self, seq_id: int) -> list[Any]:
+        """A parked request's gap deadline passed: give up on the missing lower seq_ids (they are
+        refused if they ever arrive) and return the jobs that may now run, in order. Failing the
+        parked request instead would let one lost request block every later one of the model.
+        """
+        if seq_id not in self.waiting or seq_id <= self.next_seq:
+            return []  # already released, or the gap was filled in the meantime
+        self.skipped.update(range(self.next_seq, seq_id))
+        self.next_seq = seq_id
+        self.started = True
+        ready: list[Any] = []
+        while self.next_seq in self.waiting:
+            ready.append(self.waiting.pop(self.next_seq))
+            self.next_seq += 1
+        return ready
 
 
 class ComputeWorker:

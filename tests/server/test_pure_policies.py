@@ -155,15 +155,27 @@ def test_lane_accepts_a_client_that_counts_from_zero() -> None:
     assert lane.admit(1, "y").kind == "run"
 
 
-def test_lane_skips_abandoned_seq_ids_once_the_gap_fills() -> None:
+def test_lane_gives_up_on_a_gap_runs_the_parked_requests_and_refuses_the_lost_seq_id() -> None:
     lane = Lane()
     lane.ran(1)
     lane.park(3, "job3")
-    assert lane.abandon(3) == "job3"
-    assert lane.abandon(3) is None
     lane.park(4, "job4")
-    assert lane.ran(2) == ["job4"]  # 3 was abandoned (its future failed); 4 may run
+    assert lane.skip_gap(3) == ["job3", "job4"]  # 2 never came: 3 and 4 run, in order
     assert lane.next_seq == 5
+    assert lane.skip_gap(3) == []  # a second deadline of the same request does nothing
+    late = lane.admit(2, "h")
+    assert late.kind == "behind"
+    assert "not applied" in (late.message or "")
+    assert lane.admit(5, "h").kind == "run"
+
+
+def test_lane_gap_filled_before_the_deadline_skips_nothing() -> None:
+    lane = Lane()
+    lane.ran(1)
+    lane.park(3, "job3")
+    assert lane.ran(2) == ["job3"]
+    assert lane.skip_gap(3) == []
+    assert lane.skipped == set()
 
 
 def test_pending_reply_styles() -> None:
