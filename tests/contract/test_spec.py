@@ -249,3 +249,22 @@ def _accepts(annotation: Any, value: Any) -> bool:
 )
 def test_enum_values_match_the_official_aliases(name: str) -> None:
     assert set(schemas()[name]["enum"]) == _literal_values(_official_alias(name))
+
+
+def test_no_stray_keys_from_unquoted_commas_in_flow_mappings() -> None:
+    # `{description: a, b}` in YAML makes a second key `b` with a null value; the description is cut and
+    # jsonschema silently ignores the stray key. Every such key has a space or ends like a sentence.
+    stray: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and value is None and (" " in key or key.endswith(".")):
+                    stray.append(f"{where}/{key}")
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}/{i}")
+
+    walk(spec(), "")
+    assert stray == []

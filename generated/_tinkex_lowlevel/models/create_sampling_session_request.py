@@ -17,7 +17,7 @@ class CreateSamplingSessionRequest:
     session_id: str
     """ The owning session. """
     sampling_session_seq_id: int
-    """ Per-session counter from 0 """
+    """ Per-session counter from 0, shared with ephemeral sampler saves. """
     base_model: None | str | Unset = UNSET
     """ Base model to sample from. """
     model_path: None | str | Unset = UNSET

@@ -16,7 +16,7 @@ class ImageChunk:
     """An inline image. `data` is standard base64 with padding."""
 
     data: str
-    """ The image bytes """
+    """ The image bytes, base64. """
     format_: ImageChunkFormat
     """ Image format. """
     expected_tokens: int | None | Unset = UNSET
