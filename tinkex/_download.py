@@ -256,11 +256,13 @@ def classify_response(
     known_total: int | None,
     now: float,
     known_sha256: str | None = None,
+    known_validator: str | None = None,
 ) -> Decision:
     """Decide what a storage answer means when `offset` bytes are already on disk (pure).
 
     * 200: the whole file; stream from 0 (a server that ignored our Range starts over).
-    * 206: must cover exactly `offset`.. of a file of the same total; else start over.
+    * 206: must cover exactly `offset`.. of a file of the same total, checksum and validator
+      (strong ETag or Last-Modified, `known_validator`); else start over.
     * 202 / 503 (and 404 with Retry-After): still preparing; wait Retry-After or back off.
     * 408 / 429 / 500 / 502 / 504: transient; back off (Retry-After honoured).
     * 416 with offset > 0: our partial file no longer fits the server's; start over.
@@ -287,6 +289,10 @@ def classify_response(
         digest = expected_sha256(lower)
         if known_sha256 is not None and digest is not None and digest != known_sha256:
             return Wait(0.0, restart=True, reason="the file changed on the server")
+        # We sent If-Range, so a host that honours it answers 200 for a changed file; one that
+        # ignores it answers 206 with the new validator, and the kept prefix is the old file's.
+        if _validator_changed(known_validator, validator):
+            return Wait(0.0, restart=True, reason="the file changed on the server")
         return Stream(offset, cr.total, digest, validator)
     if status in PREPARING_STATUSES or (status == 404 and retry_after is not None):
         return Wait(retry_after, preparing=True, reason=f"HTTP {status}: archive not ready yet")
@@ -295,6 +301,14 @@ def classify_response(
     if status == 416 and offset > 0:
         return Wait(0.0, restart=True, reason="HTTP 416: the partial file does not fit the server's")
     return Fail(status)
+
+
+def _validator_changed(known: str | None, seen: str | None) -> bool:
+    """Whether two validators of the same kind differ (an ETag is quoted, a Last-Modified not;
+    a host may send either, so different kinds are not comparable)."""
+    if known is None or seen is None or known.startswith('"') != seen.startswith('"'):
+        return False
+    return known != seen
 
 
 def _content_length(lower: Mapping[str, str]) -> int | None:
@@ -632,6 +646,7 @@ def _attempt(
             known_total=state.total,
             now=clock(),
             known_sha256=state.server_digest,
+            known_validator=state.validator,
         )
         if isinstance(decision, Fail):
             raise _status_error(state, resp.status, resp_headers, resp.read(_ERROR_BODY_LIMIT))

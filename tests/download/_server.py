@@ -111,7 +111,10 @@ class ArchiveServer:
         h.send_header("Content-Type", "application/x-tar")
         if res.checksum:
             h.send_header("X-Checksum-Sha256", hashlib.sha256(data).hexdigest())
-        for k, v in res.headers.items():
+        headers = dict(res.headers)
+        if fault is not None and fault.kind == "new_etag":
+            headers["ETag"] = '"replaced"'
+        for k, v in headers.items():
             h.send_header(k, v)
         h.end_headers()
         body = memoryview(data)[start:]

@@ -161,3 +161,31 @@ def test_checkpoint_dir_name(path: str, name: str) -> None:
 def test_checkpoint_dir_name_rejects(path: str) -> None:
     with pytest.raises(TinkexValidationError, match="tinker_path"):
         checkpoint_dir_name(path)
+
+
+@pytest.mark.parametrize(
+    ("headers", "known", "changed"),
+    [
+        ({CR: "bytes 4-9/10", "etag": '"v2"'}, '"v1"', True),  # replaced object, same size
+        ({CR: "bytes 4-9/10", "etag": '"v1"'}, '"v1"', False),
+        (
+            {CR: "bytes 4-9/10", "last-modified": "Tue, 02 Dec 2025 00:00:00 GMT"},
+            "Mon, 01 Dec 2025 00:00:00 GMT",
+            True,
+        ),
+        ({CR: "bytes 4-9/10"}, '"v1"', False),  # no validator in the answer: nothing to compare
+        ({CR: "bytes 4-9/10", "etag": 'W/"v2"'}, '"v1"', False),  # weak tags are not compared
+        ({CR: "bytes 4-9/10", "etag": '"v2"'}, None, False),
+    ],
+)
+def test_206_with_a_different_validator_restarts(
+    headers: dict[str, str], known: str | None, changed: bool
+) -> None:
+    # A host that ignores If-Range answers 206 for a file that changed between attempts: the
+    # kept prefix belongs to the old file, so the mix must be thrown away, not completed.
+    decision = classify_response(206, headers, offset=4, known_total=10, now=0.0, known_validator=known)
+    if changed:
+        assert decision == Wait(0.0, restart=True, reason="the file changed on the server")
+    else:
+        assert isinstance(decision, Stream)
+        assert decision.start == 4

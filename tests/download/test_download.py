@@ -441,3 +441,19 @@ def test_server_ignoring_range_and_cutting_at_the_same_point_gives_up(
         )
     assert server.per_path["/a.tar"] == 4  # the cut that ended progress counts as the first
     assert leftovers(tmp_path) == []
+
+
+def test_file_replaced_between_attempts_restarts_when_if_range_is_ignored(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
+    # No checksum header, so only the ETag can tell that the resumed bytes belong to another file.
+    data = os.urandom(3 * MiB)
+    server.resources["/a.tar"] = Resource(
+        data, headers={"ETag": '"v1"'}, checksum=False, script=deque([Fault("drop", MiB), Fault("new_etag")])
+    )
+    t = FakeTime()
+    result = download_archive(server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.sleep, _clock=t.clock)
+    assert (tmp_path / "a.tar").read_bytes() == data
+    assert result.resumes == 0
+    ranges = [(h.get("range"), h.get("if-range")) for _, h in server.requests]
+    assert ranges == [(None, None), (f"bytes={MiB}-", '"v1"'), (None, None)]
