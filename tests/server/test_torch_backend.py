@@ -377,3 +377,19 @@ def test_sampler_weights_load_with_plain_peft(backend: TorchBackend, tmp_path: P
         logits = model(input_ids=torch.tensor([seq[:-1]])).logits[0]
     lp = torch.log_softmax(logits, -1).gather(-1, torch.tensor(seq[1:]).unsqueeze(-1)).squeeze(-1)
     assert lp.tolist() == pytest.approx(ours["logprobs"]["data"], abs=1e-5)
+
+
+def test_each_sample_has_its_own_seeded_stream(backend: TorchBackend) -> None:
+    # Sample j of a request depends only on (seed, j): asking for more samples, or other samples
+    # stopping early, never changes the ones already drawn (server-semantics.md §3.1, seed).
+    backend.create_sampler("base-seeds", MODEL, None)
+    params = SamplingSpec(max_tokens=6, seed=7, stop_given_empty=True)
+    (one,) = backend.sample("base-seeds", [BOS, 97], 1, params, False, 0)["sequences"]
+    three = backend.sample("base-seeds", [BOS, 97], 3, params, False, 0)["sequences"]
+    assert (three[0]["tokens"], three[0]["stop_reason"]) == (one["tokens"], one["stop_reason"])
+    assert three[0]["logprobs"] == pytest.approx(one["logprobs"], abs=1e-5)  # batched matmuls differ in ulps
+    assert len({tuple(s["tokens"]) for s in three}) == 3
+    # Any JSON integer is a valid seed (the spec has no bound), not a server error.
+    huge = SamplingSpec(max_tokens=3, seed=2**64 + 5)
+    first = backend.sample("base-seeds", [BOS, 97], 2, huge, False, 0)
+    assert backend.sample("base-seeds", [BOS, 97], 2, huge, False, 0) == first

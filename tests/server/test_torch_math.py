@@ -15,6 +15,7 @@ from tinkex_server.backends._sampling import (
     DEFAULT_MAX_TOKENS_CAP,
     draw,
     hits_stop_string,
+    sample_seeds,
     sampling_logits,
     stop_rule,
     token_budget,
@@ -127,9 +128,22 @@ def test_top_k_and_top_p_filter_the_distribution() -> None:
 
 def test_draw_is_greedy_at_temperature_zero_and_reproducible_by_generator_seed() -> None:
     logits = torch.tensor([[0.0, 1.0, 0.5]] * 3)
-    assert draw(logits, SamplingSpec(temperature=0.0), torch.Generator()).tolist() == [1, 1, 1]
-    a = [draw(logits, SamplingSpec(), torch.Generator().manual_seed(7)).tolist() for _ in range(2)]
-    assert a[0] == a[1]
+    assert draw(logits, SamplingSpec(temperature=0.0), []).tolist() == [1, 1, 1]
+    a = [
+        draw(logits, SamplingSpec(), [torch.Generator().manual_seed(s) for s in (7, 8, 9)]) for _ in range(2)
+    ]
+    assert a[0].tolist() == a[1].tolist()
+    # row r is drawn with generator r alone: the first row is the same whatever the batch size
+    single = draw(logits[:1], SamplingSpec(), [torch.Generator().manual_seed(7)])
+    assert single.tolist() == a[0][:1].tolist()
+
+
+def test_sample_seeds_depend_on_seed_and_index_only() -> None:
+    seeds = sample_seeds(7, 3)
+    assert seeds[:2] == sample_seeds(7, 2)
+    assert len(set(seeds)) == 3
+    assert sample_seeds(8, 1) != seeds[:1]
+    assert all(0 <= s < 2**63 for s in seeds + sample_seeds(-(2**70), 2) + sample_seeds(2**70, 2))
 
 
 @pytest.mark.parametrize(

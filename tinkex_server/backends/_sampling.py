@@ -3,6 +3,7 @@ a sequence, and how many tokens may be generated. The torch backend's generation
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import attrs
@@ -119,15 +120,36 @@ def sampling_logits(logits: torch.Tensor, params: SamplingSpec) -> torch.Tensor:
     return out
 
 
-def draw(logits: torch.Tensor, params: SamplingSpec, generator: torch.Generator) -> torch.Tensor:
-    """One token per row: argmax at temperature 0, else a draw from `sampling_logits`.
+def sample_seeds(seed: int, n: int) -> list[int]:
+    """One 63-bit generator seed per sample, derived from the request seed and the sample's index.
+
+    Sample j depends only on (seed, j): a request for more samples repeats the first ones, and the
+    seed may be any integer (JSON has no bound; torch generators take 64 bits at most).
+
+    Example:
+        >>> sample_seeds(7, 3)[:2] == sample_seeds(7, 2)
+        True
+    """
+    out = []
+    for j in range(n):
+        digest = hashlib.sha256(f"tinkex-sample:{seed}:{j}".encode()).digest()
+        out.append(int.from_bytes(digest[:8], "big") >> 1)
+    return out
+
+
+def draw(logits: torch.Tensor, params: SamplingSpec, generators: Sequence[torch.Generator]) -> torch.Tensor:
+    """One token per row: argmax at temperature 0, else a draw from `sampling_logits` with row r's
+    own generator (so a row's tokens never depend on how many other rows there are).
 
     Example:
         >>> g = torch.Generator().manual_seed(0)
-        >>> draw(torch.tensor([[0.0, 9.0]]), SamplingSpec(temperature=0.0), g)
+        >>> draw(torch.tensor([[0.0, 9.0]]), SamplingSpec(temperature=0.0), [g])
         tensor([1])
     """
     if params.temperature == 0.0:
         return torch.argmax(logits, dim=-1)
-    probs = torch.softmax(sampling_logits(logits, params), dim=-1)
-    return torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
+    if len(generators) != logits.shape[0]:
+        raise ValueError(f"draw: {logits.shape[0]} rows but {len(generators)} generators")
+    probs = torch.softmax(sampling_logits(logits, params), dim=-1).cpu()
+    picked = [torch.multinomial(row, 1, generator=g) for row, g in zip(probs, generators, strict=True)]
+    return torch.cat(picked).to(logits.device)

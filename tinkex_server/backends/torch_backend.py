@@ -29,7 +29,14 @@ from tinkex_server.backends._losses import (
     tensor_data,
 )
 from tinkex_server.backends._optim import adam_step, new_optimizer
-from tinkex_server.backends._sampling import draw, hits_stop_string, stop_rule, token_budget, validate_params
+from tinkex_server.backends._sampling import (
+    draw,
+    hits_stop_string,
+    sample_seeds,
+    stop_rule,
+    token_budget,
+    validate_params,
+)
 from tinkex_server.backends.base import (
     AdamSpec,
     BaseModelInfo,
@@ -553,7 +560,7 @@ class TorchBackend:
             budget = token_budget(len(prompt), params.max_tokens, self._context(base))
             rule = stop_rule(params, base.eos_ids)
             seed = params.seed if params.seed is not None else random.SystemRandom().getrandbits(63)
-            gen = torch.Generator().manual_seed(seed)
+            gens = [torch.Generator().manual_seed(x) for x in sample_seeds(seed, num_samples)]
             adapter = self._sampler_adapter(base, sampler_id, s)
             with self._active(base, adapter) as model:
                 ids = torch.tensor([prompt], device=self._device)
@@ -574,7 +581,9 @@ class TorchBackend:
                         [[int(t), float(v)] for t, v in zip(ti, vi, strict=True)]
                         for ti, vi in zip(top.indices.tolist(), top.values.tolist(), strict=True)
                     ]
-                result["sequences"] = self._generate(base, model, out, num_samples, budget, params, rule, gen)
+                result["sequences"] = self._generate(
+                    base, model, out, num_samples, budget, params, rule, gens
+                )
             return result
 
     def _generate(
@@ -586,7 +595,7 @@ class TorchBackend:
         budget: int,
         params: SamplingSpec,
         rule: Any,
-        gen: torch.Generator,
+        gens: Sequence[torch.Generator],
     ) -> list[dict[str, Any]]:
         cache = _cache_of(out)
         logits = out.logits[:, -1].float().expand(n, -1)
@@ -598,7 +607,7 @@ class TorchBackend:
         reasons: list[str | None] = [None] * n
         for step in range(budget):
             raw_lp = torch.log_softmax(logits, dim=-1)
-            picked = draw(logits, params, gen)
+            picked = draw(logits, params, gens)
             # Reported logprobs are the model's own (temperature 1, unfiltered) log-probabilities: RL
             # losses use them as q against the learner's lp (open point 5 decided this way).
             picked_lp = raw_lp.gather(-1, picked.unsqueeze(-1)).squeeze(-1).tolist()
