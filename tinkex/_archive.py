@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from pathlib import Path, PureWindowsPath
 
 import attrs
@@ -80,7 +81,7 @@ def _looks_absolute(path: str) -> bool:
     return path.startswith(("/", "\\")) or bool(PureWindowsPath(path).drive)
 
 
-def _walk(path: str, symlinks: frozenset[str]) -> tuple[str | None, bool]:
+def _walk(path: str, symlinks: AbstractSet[str]) -> tuple[str | None, bool]:
     """Resolve an archive-relative path component by component, as the OS would without following
     links: returns (normalised path or None when it climbs above the root, whether it passes
     *through* one of `symlinks`, i.e. a link followed by a further component, `..` included)."""
@@ -106,13 +107,13 @@ def _normalise(path: str) -> str | None:
     return _walk(path, frozenset())[0]
 
 
-def member_problem(member: _MemberInfo, symlinks: frozenset[str], files: frozenset[str]) -> str | None:
+def member_problem(member: _MemberInfo, symlinks: AbstractSet[str], files: AbstractSet[str]) -> str | None:
     """Why `member` is unsafe to extract, or None when it is safe (pure; table-tested).
 
-    `symlinks` are the normalised names of every symlink in the archive and `files` those of every
-    regular file. Rules: no absolute names, no `..` escape, no device files or FIFOs; a symlink's
-    target must be relative and resolve inside the target; a hard link must name a regular file of
-    the archive; and no path (member name or link target) may pass *through* a symlink of the
+    `symlinks` are the normalised names of every symlink in the archive and `files` those of the
+    regular files before `member`. Rules: no absolute names, no `..` escape, no device files or
+    FIFOs; a symlink's target must be relative and resolve inside the target; a hard link must name
+    a regular file that comes earlier in the archive (tar links to what it has already read); and no path (member name or link target) may pass *through* a symlink of the
     archive, which closes the chained-symlink escape (`a -> .`, `b -> a/..`) without following links.
 
     Example::
@@ -148,7 +149,7 @@ def member_problem(member: _MemberInfo, symlinks: frozenset[str], files: frozens
         if through or target in symlinks:
             return f"is a hard link through a symbolic link ({member.linkname!r})"
         if target not in files:
-            return f"is a hard link to a file that is not in the archive ({member.linkname!r})"
+            return f"is a hard link to a file that is not earlier in the archive ({member.linkname!r})"
     return None
 
 
@@ -161,11 +162,13 @@ def check_members(members: Iterable[_MemberInfo]) -> None:
     """
     members = list(members)
     symlinks = frozenset(n for m in members if m.kind == "symlink" and (n := _normalise(m.name)))
-    files = frozenset(n for m in members if m.kind == "file" and (n := _normalise(m.name)))
+    files: set[str] = set()  # regular files read so far
     for m in members:
         problem = member_problem(m, symlinks, files)
         if problem is not None:
             raise UnsafeArchiveError(m.name, problem)
+        if m.kind == "file" and (n := _normalise(m.name)):
+            files.add(n)
 
 
 def extract_archive(

@@ -98,7 +98,7 @@ NONE: frozenset[str] = frozenset()
             _MemberInfo("h", "hardlink", "ghost"),
             NONE,
             NONE,
-            "is a hard link to a file that is not in the archive ('ghost')",
+            "is a hard link to a file that is not earlier in the archive ('ghost')",
         ),
     ],
 )
@@ -106,6 +106,13 @@ def test_member_problem_table(
     member: _MemberInfo, symlinks: frozenset[str], files: frozenset[str], problem: str | None
 ) -> None:
     assert member_problem(member, symlinks, files) == problem
+
+
+def test_hard_link_must_name_an_earlier_file() -> None:
+    check_members([_MemberInfo("f", "file"), _MemberInfo("h", "hardlink", "f")])
+    with pytest.raises(UnsafeArchiveError) as info:
+        check_members([_MemberInfo("h", "hardlink", "f"), _MemberInfo("f", "file")])
+    assert info.value.member == "h"
 
 
 def test_check_members_collects_links_across_the_whole_archive() -> None:
@@ -193,6 +200,9 @@ MALICIOUS = {
     "symlink_chain": [("symlink", "a", "."), ("symlink", "b", "a/.."), ("file", "b/evil.txt", "x")],
     "hardlink_absolute": [("hardlink", "h", "/etc/passwd")],
     "hardlink_escape": [("hardlink", "h", "../outside.txt")],
+    # tar resolves a hard link against members already read: one naming a later file made the
+    # stdlib raise a bare KeyError mid-extraction
+    "hardlink_forward": [("hardlink", "h", "f"), ("file", "f", "data")],
     "device": [("chr", "null", "")],
     "fifo": [("fifo", "pipe", "")],
 }
