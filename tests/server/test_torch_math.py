@@ -215,3 +215,30 @@ def test_grad_clipping_scales_the_global_norm_to_the_limit() -> None:
     assert norm == pytest.approx(5.0)
     assert opt.state[a]["exp_avg"].tolist() == pytest.approx([0.6])
     assert opt.state[b]["exp_avg"].tolist() == pytest.approx([0.8])
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (AdamSpec(beta1=1.5), "beta1"),
+        (AdamSpec(beta2=1.0), "beta2"),
+        (AdamSpec(beta1=-0.1), "beta1"),
+        (AdamSpec(learning_rate=float("inf")), "learning_rate"),
+        (AdamSpec(eps=float("nan")), "eps"),
+        (AdamSpec(weight_decay=float("nan")), "weight_decay"),
+    ],
+)
+def test_adam_step_rejects_hyperparameters_outside_adams_domain_and_changes_nothing(
+    spec: AdamSpec, field: str
+) -> None:
+    # torch.optim.AdamW refuses these in its constructor, but per-step values bypass that check:
+    # beta1 = 1.5 would silently blow the moments up and ruin the adapter.
+    p = torch.nn.Parameter(torch.ones(2))
+    p.grad = torch.ones(2)
+    opt = new_optimizer([p])
+    with pytest.raises(UserInputError, match=f"adam_params.{field}"):
+        adam_step(opt, [p], spec)
+    assert p.tolist() == [1.0, 1.0]
+    assert p.grad is not None  # the accumulated gradient is kept for a corrected retry
+    assert p.grad.tolist() == [1.0, 1.0]
+    assert not opt.state
