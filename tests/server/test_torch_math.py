@@ -242,3 +242,23 @@ def test_adam_step_rejects_hyperparameters_outside_adams_domain_and_changes_noth
     assert p.grad is not None  # the accumulated gradient is kept for a corrected retry
     assert p.grad.tolist() == [1.0, 1.0]
     assert not opt.state
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "second"),
+    [("importance_sampling", -1.0), ("ppo", -1.0), ("cispo", 2.0)],  # token 2: r = 1, A = 1, lp = -2
+)
+def test_a_masked_token_contributes_exactly_zero_even_when_its_ratio_overflows(
+    loss_fn: str, second: float
+) -> None:
+    # A = 0 masks a token; its q may be anything (here lp - q = 199, exp overflows float32 to inf).
+    # 0 * inf would be NaN and poison loss:sum and every gradient of the adapter.
+    lp = torch.tensor([-1.0, -2.0], requires_grad=True)
+    inputs = LossInputs(
+        torch.tensor([3, 4]), logprobs=torch.tensor([-200.0, -2.0]), advantages=torch.tensor([0.0, 1.0])
+    )
+    loss = elementwise_loss(loss_fn, lp, inputs, None)
+    assert loss.tolist() == pytest.approx([0.0, second])
+    loss.sum().backward()  # type: ignore[no-untyped-call]
+    assert lp.grad is not None
+    assert lp.grad.tolist() == pytest.approx([0.0, -1.0])  # -A*r, and -A*clip(r) for cispo

@@ -137,7 +137,10 @@ def elementwise_loss(
         return -_device(inputs.weights, lp) * lp
     q = _device(inputs.logprobs, lp)
     adv = _device(inputs.advantages, lp)
-    ratio = torch.exp(lp - q)
+    # A = 0 masks a token whatever its q (server-semantics.md §1.1); its ratio is taken as 1 so a huge
+    # lp - q there (exp overflows float32 above 88) cannot turn 0 * inf into a NaN loss and gradient.
+    # The mask sits inside exp: a torch.where after it would still backpropagate the NaN.
+    ratio = torch.exp(torch.where(adv != 0, lp - q, torch.zeros_like(lp)))
     if loss_fn == "importance_sampling":
         return -ratio * adv
     if loss_fn == "ppo":
