@@ -171,6 +171,25 @@ def check_members(members: Iterable[_MemberInfo]) -> None:
             files.add(n)
 
 
+def missing_dirs(path: Path) -> list[Path]:
+    """The ancestors of `path` that do not exist yet, deepest first (what a failed call must remove)."""
+    missing: list[Path] = []
+    for parent in path.absolute().parents:
+        if parent.exists() or parent.is_symlink():
+            break
+        missing.append(parent)
+    return missing
+
+
+def remove_empty_dirs(dirs: Iterable[Path]) -> None:
+    """Remove directories this call created (deepest first), keeping any that gained content."""
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:
+            return
+
+
 def extract_archive(
     archive: str | os.PathLike[str],
     target: str | os.PathLike[str],
@@ -207,10 +226,15 @@ def extract_archive(
                 f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})"
             ) from e
         check_members(_MemberInfo(m.name, _kind(m), m.linkname) for m in members)
+        created = missing_dirs(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tinkex-extract", dir=target.parent)
-        )
+        try:
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tinkex-extract", dir=target.parent)
+            )
+        except BaseException:
+            remove_empty_dirs(created)
+            raise
         try:
             for i, m in enumerate(members, 1):
                 # The stdlib "data" filter re-checks what we checked (belt and braces) and drops
@@ -221,6 +245,7 @@ def extract_archive(
             _swap_into_place(staging, target, force=force)
         except BaseException as e:
             shutil.rmtree(staging, ignore_errors=True)
+            remove_empty_dirs(created)  # a failure leaves no empty output directories either
             if isinstance(e, _READ_ERRORS) and not isinstance(e, TinkexError):
                 raise TinkexError(f"Failed to extract {os.fspath(archive)!r}: {e}") from e
             raise

@@ -268,3 +268,21 @@ def test_truncated_archive_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(TinkexError):
         extract_archive(archive, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        [("dir", "a", ""), ("file", "a", "x")],  # a member that is both a directory and a file
+        [("file", "a", "x"), ("file", "a/b", "y")],  # a file used as a directory
+        [("file", "x" * 300, "x")],  # a name longer than the file system allows
+    ],
+    ids=["dir_then_file", "file_as_dir", "long_name"],
+)
+def test_extraction_failure_leaves_no_directories_it_created(
+    tmp_path: Path, members: list[tuple[str, str, str | bytes]]
+) -> None:
+    archive = make_tar(tmp_path / "a.tar", members)
+    with pytest.raises(TinkexError, match="Failed to extract"):
+        extract_archive(archive, tmp_path / "new" / "deeper" / "target")
+    assert snapshot(tmp_path) == {"a.tar"}
