@@ -34,7 +34,7 @@ from typing import IO, Any, Protocol
 
 import attrs
 
-from tinkex._archive import extract_archive
+from tinkex._archive import extract_archive, missing_dirs, remove_empty_dirs
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -697,9 +697,11 @@ def _run_download(
     if chunk_size < 1:
         raise TinkexValidationError("chunk_size", f"must be >= 1, got {chunk_size}")
     state = _new_state(url, expected_size, sha256, max_attempts, prepare_timeout, clock())
+    created = missing_dirs(Path(destination))
     dest, tmp, fh = _open_destination(destination, force)
     writer = _Writer(fh)
     opener = _opener(ssl_context)
+    done = False
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -729,12 +731,15 @@ def _run_download(
         if cancel is not None and cancel.is_set():
             raise _Cancelled
         _finish(fh, tmp, dest, result.size)
+        done = True
         return result
     finally:
         writer.close()
         if not fh.closed:
             fh.close()
         tmp.unlink(missing_ok=True)
+        if not done:  # nor the directories made for it
+            remove_empty_dirs(created)
 
 
 def download_archive(
@@ -923,17 +928,43 @@ def download_checkpoint(
             response = response.result()
         return str(response.url)
 
-    url = fresh_url()
+    created = missing_dirs(archive)
+    done = False
     try:
+        url = fresh_url()
         result = download_archive(
             url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
         )
         if extract:
             extract_archive(archive, target, force=force)
+        done = True
     finally:
         if extract:
             archive.unlink(missing_ok=True)
+        if not done:
+            remove_empty_dirs(created)
     return CheckpointDownload(tinker_path, target, result.size, result.sha256, extract)
+
+
+async def _extract_in_thread(archive: Path, target: Path, force: bool) -> None:
+    """`extract_archive` on a worker thread. Cancelling the task stops it after the current member
+    and waits for its cleanup: `asyncio.to_thread` would return at once while the thread went on
+    and renamed a directory into place after the caller had been told the call was cancelled."""
+    cancel = threading.Event()
+
+    def stop_if_cancelled(done: int, total: int) -> None:
+        if cancel.is_set():
+            raise _Cancelled
+
+    job = functools.partial(extract_archive, archive, target, force=force, progress=stop_if_cancelled)
+    future = asyncio.get_running_loop().run_in_executor(None, job)
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        cancel.set()
+        with contextlib.suppress(BaseException):  # _Cancelled, or the member it was writing failed
+            await future
+        raise
 
 
 async def download_checkpoint_async(
@@ -958,14 +989,19 @@ async def download_checkpoint_async(
         response = await rest_client.get_checkpoint_archive_url_from_tinker_path_async(tinker_path)
         return str(response.url)
 
-    url = await fresh_url()
+    created = missing_dirs(archive)
+    done = False
     try:
+        url = await fresh_url()
         result = await download_archive_async(
             url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
         )
         if extract:
-            await asyncio.to_thread(extract_archive, archive, target, force=force)
+            await _extract_in_thread(archive, target, force)
+        done = True
     finally:
         if extract:
             archive.unlink(missing_ok=True)
+        if not done:
+            remove_empty_dirs(created)
     return CheckpointDownload(tinker_path, target, result.size, result.sha256, extract)

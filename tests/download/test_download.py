@@ -334,7 +334,7 @@ def test_download_checkpoint_rejects_malicious_archive(server: ArchiveServer, tm
     out = tmp_path / "out"
     with pytest.raises(UnsafeArchiveError, match=r"\.\./escaped\.txt"):
         download_checkpoint(FakeRest(server.url("/evil")), "tinker://r/weights/w", out)
-    assert leftovers(out) == []
+    assert leftovers(tmp_path) == []  # not even the output directory it made
     assert not (tmp_path / "escaped.txt").exists()
 
 
@@ -457,3 +457,51 @@ def test_file_replaced_between_attempts_restarts_when_if_range_is_ignored(
     assert result.resumes == 0
     ranges = [(h.get("range"), h.get("if-range")) for _, h in server.requests]
     assert ranges == [(None, None), (f"bytes={MiB}-", '"v1"'), (None, None)]
+
+
+def test_failed_download_removes_the_directories_it_made(server: ArchiveServer, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        download_archive(server.url("/missing"), tmp_path / "new" / "deeper" / "a.tar")
+    assert leftovers(tmp_path) == []
+    # a directory that already existed stays, as does one that gained other content meanwhile
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(NotFoundError):
+        download_archive(server.url("/missing"), tmp_path / "kept" / "a.tar")
+    assert leftovers(tmp_path) == ["kept"]
+    assert leftovers(tmp_path / "kept") == []
+
+
+async def test_cancel_during_async_extraction_stops_it_and_leaves_nothing(
+    server: ArchiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import tinkex._download as download_module
+    from tinkex._download import download_checkpoint_async
+
+    real = download_module.extract_archive
+    started = threading.Event()
+
+    def gated(archive: Path, target: Path, *, force: bool, progress: object = None) -> Path:
+        def hold(done: int, total: int) -> None:
+            if done == 2:
+                started.set()
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:  # until the cancelled task tells us to stop
+                    progress(done, total)  # type: ignore[operator]
+                    time.sleep(0.001)
+
+        return real(archive, target, force=force, progress=hold)
+
+    monkeypatch.setattr(download_module, "extract_archive", gated)
+    server.resources["/ckpt"] = Resource(tar_bytes({f"f{i}": b"x" * 100 for i in range(10)}))
+    task = asyncio.create_task(
+        download_checkpoint_async(FakeRest(server.url("/ckpt")), "tinker://r/weights/w", tmp_path / "out")
+    )
+    assert await asyncio.to_thread(started.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the extraction thread stopped before the caller saw the cancellation: no directory appears later
+    assert leftovers(tmp_path) == []
