@@ -236,7 +236,7 @@ def test_adam_step_rejects_hyperparameters_outside_adams_domain_and_changes_noth
     p = torch.nn.Parameter(torch.ones(2))
     p.grad = torch.ones(2)
     opt = new_optimizer([p])
-    with pytest.raises(UserInputError, match=f"adam_params.{field}"):
+    with pytest.raises(UserInputError, match=rf"adam_params\.{field}"):
         adam_step(opt, [p], spec)
     assert p.tolist() == [1.0, 1.0]
     assert p.grad is not None  # the accumulated gradient is kept for a corrected retry
@@ -262,3 +262,16 @@ def test_a_masked_token_contributes_exactly_zero_even_when_its_ratio_overflows(
     loss.sum().backward()  # type: ignore[no-untyped-call]
     assert lp.grad is not None
     assert lp.grad.tolist() == pytest.approx([0.0, -1.0])  # -A*r, and -A*clip(r) for cispo
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "config"),
+    [
+        ("ppo", {"clip_low_threshold": 1.5, "clip_high_threshold": 1.2}),
+        ("cispo", {"clip_low_threshold": 1.3}),  # above the default high bound 1.2
+    ],
+)
+def test_clip_bounds_in_the_wrong_order_are_a_user_error(loss_fn: str, config: dict[str, float]) -> None:
+    # torch.clamp(min > max) silently returns max everywhere: every ratio would become a constant.
+    with pytest.raises(UserInputError, match=r"loss_fn_config\.clip_low_threshold"):
+        elementwise_loss(loss_fn, torch.tensor(LP), _rl(), config)

@@ -116,6 +116,17 @@ def _config(config: Mapping[str, float] | None, key: str, default: float) -> flo
     return value
 
 
+def _clip_bounds(config: Mapping[str, float] | None, low: float, high: float) -> tuple[float, float]:
+    lo = _config(config, "clip_low_threshold", low)
+    hi = _config(config, "clip_high_threshold", high)
+    if lo > hi:
+        raise UserInputError(
+            f"loss_fn_config.clip_low_threshold ({lo}) must not exceed clip_high_threshold ({hi}); "
+            "both are bounds on the ratio itself"
+        )
+    return lo, hi
+
+
 def _device(t: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
     assert t is not None  # parse_loss_inputs guarantees it for the loss that asks
     return t.to(like.device)
@@ -144,12 +155,10 @@ def elementwise_loss(
     if loss_fn == "importance_sampling":
         return -ratio * adv
     if loss_fn == "ppo":
-        lo = _config(config, "clip_low_threshold", DEFAULT_PPO_CLIP_LOW)
-        hi = _config(config, "clip_high_threshold", DEFAULT_PPO_CLIP_HIGH)
+        lo, hi = _clip_bounds(config, DEFAULT_PPO_CLIP_LOW, DEFAULT_PPO_CLIP_HIGH)
         return -torch.minimum(ratio * adv, torch.clamp(ratio, lo, hi) * adv)
     if loss_fn == "cispo":
-        lo = _config(config, "clip_low_threshold", DEFAULT_CISPO_CLIP_LOW)
-        hi = _config(config, "clip_high_threshold", DEFAULT_CISPO_CLIP_HIGH)
+        lo, hi = _clip_bounds(config, DEFAULT_CISPO_CLIP_LOW, DEFAULT_CISPO_CLIP_HIGH)
         return -torch.clamp(ratio, lo, hi).detach() * lp * adv
     if loss_fn == "dro":
         beta = _config(config, "beta", DEFAULT_DRO_BETA)
