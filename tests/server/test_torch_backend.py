@@ -393,3 +393,57 @@ def test_each_sample_has_its_own_seeded_stream(backend: TorchBackend) -> None:
     huge = SamplingSpec(max_tokens=3, seed=2**64 + 5)
     first = backend.sample("base-seeds", [BOS, 97], 2, huge, False, 0)
     assert backend.sample("base-seeds", [BOS, 97], 2, huge, False, 0) == first
+
+
+@pytest.mark.parametrize(
+    ("flags", "per_rank"),
+    [
+        # micro-llama: d = 32, d_ff = 64, L = 1, d_q = 32, d_kv = 16, V = 259 (server-semantics.md §5.1)
+        ({}, 224 + 288 + 291),
+        ({"train_mlp": False, "train_unembed": False}, 224),  # q,k,v,o: (d+d_q) + 2(d+d_kv) + (d_q+d)
+        ({"train_attn": False, "train_unembed": False}, 288),  # gate,up,down: 3 (d + d_ff)
+        ({"train_attn": False, "train_mlp": False}, 291),  # the output head d + V, never the embedding
+    ],
+)
+def test_lora_flags_give_tinkers_trainable_parameter_counts(
+    backend: TorchBackend, flags: dict[str, bool], per_rank: int
+) -> None:
+    m = _model(backend, **flags)
+    assert sum(p.numel() for p in backend._trainers[m].params) == 4 * per_rank
+    backend.unload_model(m)
+
+
+def test_accumulated_gradients_survive_forward_other_models_and_sampling(backend: TorchBackend) -> None:
+    a, b = _model(backend), _model(backend)
+    backend.forward_backward(a, [_ce("first")], "cross_entropy", None, True)
+    once = _grads(backend, a)
+    # Between two forward_backward calls of `a`: a forward of `a`, a full step of `b`, a sample.
+    backend.forward_backward(a, [_ce("probe")], "cross_entropy", None, False)
+    backend.forward_backward(b, [_ce("bbb")], "cross_entropy", None, True)
+    backend.optim_step(b, AdamSpec(learning_rate=0.1))
+    backend.create_sampler("base-interleave", MODEL, None)
+    backend.sample("base-interleave", [BOS, 97], 2, SamplingSpec(max_tokens=3, seed=0), True, 2)
+    for x, y in zip(once, _grads(backend, a), strict=True):
+        assert torch.equal(x, y)
+    assert backend._trainers[a].optimizer.state_dict()["state"] == {}  # forward never steps Adam
+    backend.forward_backward(a, [_ce("first")], "cross_entropy", None, True)
+    for x, y in zip(once, _grads(backend, a), strict=True):
+        torch.testing.assert_close(y, 2 * x)
+
+
+def test_a_stop_string_spanning_several_tokens_ends_the_sequence_after_it(backend: TorchBackend) -> None:
+    backend.create_sampler("base-stopstr", MODEL, None)
+    greedy = SamplingSpec(max_tokens=12, temperature=0.0, stop_given_empty=True)
+    tokens = backend.sample("base-stopstr", [BOS, 97], 1, greedy, False, 0)["sequences"][0]["tokens"]
+    tok = backend._bases[MODEL].tokenizer
+    # the first stretch of 3 tokens whose text is new (not already in the output before it)
+    for end in range(3, len(tokens) + 1):
+        text = tok.decode(tokens[end - 3 : end], skip_special_tokens=True)
+        if len(text) >= 2 and "\ufffd" not in text and text not in tok.decode(tokens[: end - 1]):
+            break
+    else:
+        pytest.skip("the greedy output has no clean 3-token stretch")
+    spec = SamplingSpec(max_tokens=12, temperature=0.0, stop_strings=(text,))
+    seq = backend.sample("base-stopstr", [BOS, 97], 1, spec, False, 0)["sequences"][0]
+    assert seq["stop_reason"] == "stop"
+    assert seq["tokens"] == tokens[:end]  # the tokens that complete the string are kept
