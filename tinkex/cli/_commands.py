@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -100,6 +101,54 @@ def _exit_code(exc: BaseException) -> int:
     return EXIT_API_ERROR
 
 
+def error_json(exc: BaseException, code: int, message: str) -> dict[str, Any]:
+    """The JSON document `--json` prints on stdout when a command fails (pure), so a script can
+    parse stdout whatever happened: `{"error": {"type", "message", "exit_code", ...}}` plus the
+    HTTP status, request id and failure category when the error has them."""
+    err: dict[str, Any] = {"type": type(exc).__name__, "message": message, "exit_code": code}
+    for attr in ("status_code", "request_id", "category"):
+        value = getattr(exc, attr, None)
+        if value is not None:
+            err[attr] = value if isinstance(value, int | str) else str(value)
+    return {"error": err}
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    """Whether `--json` is among the raw arguments (options end at `--`)."""
+    for a in args:
+        if a == "--":
+            return False
+        if a == "--json":
+            return True
+    return False
+
+
+def _echo_click_error_json(exc: click.ClickException) -> None:
+    click.echo(to_json(error_json(exc, exc.exit_code, exc.format_message())))
+
+
+class _Group(click.Group):
+    """The root group: with `--json`, a usage error (unknown command or option, bad value) also
+    prints the JSON error document on stdout; click itself prints the usage text on stderr."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["tinkex.json"] = _wants_json(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as e:
+            if ctx.meta["tinkex.json"]:
+                _echo_click_error_json(e)
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as e:
+            if ctx.meta.get("tinkex.json"):
+                _echo_click_error_json(e)
+            raise
+
+
 class _NotFound(tinkex.TinkexError):
     """A lookup the CLI did itself found nothing (e.g. `checkpoint info` of an unknown path)."""
 
@@ -114,10 +163,13 @@ def _fail(ctx: Context, exc: BaseException) -> NoReturn:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if not isinstance(exc, tinkex.TinkexError):
             message = f"{type(exc).__name__}: {message}"
-        key = ctx.client_kwargs.get("api_key")
-        if key and len(key) >= 6:
-            message = message.replace(key, "<redacted>")
+        # The SDK redacts its own messages; this covers anything else that quoted the key.
+        for key in (ctx.client_kwargs.get("api_key"), os.environ.get("TINKER_API_KEY")):
+            if isinstance(key, str) and len(key) >= 6:
+                message = message.replace(key, "<redacted>")
         click.echo(f"tinkex: error: {message}", err=True)
+    if ctx.json_output:
+        click.echo(to_json(error_json(exc, code, message if code != EXIT_INTERRUPTED else "interrupted")))
     sys.exit(code)
 
 
@@ -139,7 +191,7 @@ def command(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable JSON output.")
 @click.option("--base-url", default=None, metavar="URL", help="Server URL [env TINKER_BASE_URL].")
 @click.option("--api-key", default=None, metavar="KEY", help="API key [env TINKER_API_KEY].")
