@@ -428,3 +428,15 @@ def test_main_json_usage_error_is_json(capsys: pytest.CaptureFixture[str]) -> No
     captured = capsys.readouterr()
     assert json.loads(captured.out)["error"]["exit_code"] == 2
     assert "no-such-command" in captured.err
+
+
+def test_sample_bad_token_ids_fail_before_any_request() -> None:
+    api = FakeAPI()
+    result = invoke(api, ["--json", "sample", "--base-model", "m", "--tokens", "1,x"])
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["error"]["type"] == "BadParameter"
+    assert "token ids" in result.stderr
+    assert api.requests == []  # no session was created for a command that cannot run
+    for bad in ["", " , ", "-1"]:
+        assert invoke(api, ["sample", "--base-model", "m", "--tokens", bad]).exit_code == 2
+    assert api.requests == []

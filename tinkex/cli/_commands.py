@@ -562,9 +562,12 @@ def session_info(ctx: Context, session_id: str) -> None:
 
 def _int_list(value: str) -> list[int]:
     try:
-        return [int(t) for t in value.replace(",", " ").split()]
+        ids = [int(t) for t in value.replace(",", " ").split()]
     except ValueError as e:
         raise click.BadParameter("expected token ids such as 1,2,3") from e
+    if not ids or min(ids) < 0:
+        raise click.BadParameter("expected token ids such as 1,2,3 (at least one, none negative)")
+    return ids
 
 
 @cli.command()
@@ -600,9 +603,11 @@ def sample(
         raise click.UsageError("give either a PROMPT text or --tokens, not both")
     if (model_path is None) == (base_model is None):
         raise click.UsageError("give either --model-path or --base-model")
+    # Bad token ids are a usage error found before any request (no session for a doomed command).
+    token_ids = _int_list(tokens) if tokens is not None else None
     sc = ctx.service().create_sampling_client(model_path=model_path, base_model=base_model)
     tokenizer = sc.get_tokenizer() if prompt is not None else None
-    ids = tokenizer.encode(prompt) if tokenizer is not None else _int_list(tokens or "")
+    ids = tokenizer.encode(prompt) if tokenizer is not None else (token_ids or [])
     params = tinkex.SamplingParams(
         max_tokens=max_tokens,
         temperature=temperature,
