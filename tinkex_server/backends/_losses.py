@@ -66,6 +66,9 @@ def _tensor(raw: Any, where: str, n: int, *, integer: bool) -> torch.Tensor:
         t = torch.tensor(data, dtype=torch.int64 if integer else torch.float32)
     except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
         raise UserInputError(f"{where}: data is not a flat list of numbers ({exc})") from exc
+    # Casting to int64 truncates 3.7 to 3 without a word; only whole numbers are token ids.
+    if integer and any(isinstance(x, float) and not x.is_integer() for x in data):
+        raise UserInputError(f"{where} is an int64 tensor; its data must be integers")
     if not integer and n and not bool(torch.isfinite(t).all()):
         raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")
     return t
