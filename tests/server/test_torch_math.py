@@ -275,3 +275,18 @@ def test_clip_bounds_in_the_wrong_order_are_a_user_error(loss_fn: str, config: d
     # torch.clamp(min > max) silently returns max everywhere: every ratio would become a constant.
     with pytest.raises(UserInputError, match=r"loss_fn_config\.clip_low_threshold"):
         elementwise_loss(loss_fn, torch.tensor(LP), _rl(), config)
+
+
+def test_non_integral_target_tokens_are_a_user_error_not_truncated() -> None:
+    # torch.tensor([3.7], dtype=int64) silently becomes 3: the loss would score a token nobody sent.
+    raw = {"target_tokens": _td([1, 3.7], "int64")}
+    with pytest.raises(UserInputError, match=r"d\.target_tokens.*integers"):
+        parse_loss_inputs("cross_entropy", raw, 2, 10, "d")
+    whole = parse_loss_inputs("cross_entropy", {"target_tokens": _td([1, 3.0], "int64")}, 2, 10, "d")
+    assert whole.target_tokens.tolist() == [1, 3]
+
+
+def test_a_non_finite_temperature_is_a_user_error() -> None:
+    # NaN passes the ">= 0" check; NaN logits would crash torch.multinomial as a server error.
+    with pytest.raises(UserInputError, match=r"sampling_params\.temperature"):
+        validate_params(SamplingSpec(temperature=float("nan")), 10)

@@ -4,6 +4,7 @@ a sequence, and how many tokens may be generated. The torch backend's generation
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 
 import attrs
@@ -85,6 +86,10 @@ def validate_params(params: SamplingSpec, vocab_size: int) -> None:
         Traceback (most recent call last):
         UserInputError: sampling_params.top_p must be in (0, 1]
     """
+    if not math.isfinite(params.temperature):
+        raise UserInputError(
+            f"sampling_params.temperature must be a finite number >= 0, got {params.temperature}"
+        )
     if not 0.0 < params.top_p <= 1.0:
         raise UserInputError(f"sampling_params.top_p must be in (0, 1], got {params.top_p}")
     if params.top_k == 0 or params.top_k < -1:
