@@ -170,3 +170,45 @@ def test_sample_text_prompt_uses_the_tokenizer(
     assert out["prompt_tokens"] == [104, 105]
     (sample,) = out["samples"]
     assert sample["text"] == ByteTokenizer().decode(sample["tokens"])
+
+
+@pytest.fixture(scope="module")
+def torch_world() -> Iterator[dict[str, Any]]:
+    pytest.importorskip("torch")
+    from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
+
+    with (
+        LocalServer(backend="torch") as server,
+        tinkex.ServiceClient(base_url=server.base_url, api_key=DEFAULT_DEV_API_KEY) as sc,
+    ):
+        tc = sc.create_lora_training_client(base_model="tinkex/micro-llama", rank=4)
+        sampler = tc.save_weights_for_sampler("cli").result(timeout=60).path
+        yield {"url": server.base_url, "key": DEFAULT_DEV_API_KEY, "sampler": sampler, "sc": sc}
+
+
+def test_sample_text_prompt_end_to_end_with_the_servers_tokenizer(torch_world: dict[str, Any]) -> None:
+    # No stand-in: the CLI asks the server which tokenizer the checkpoint uses (a local directory
+    # shipped with the tiny model), encodes the text, samples for real and decodes the completion.
+    out = js(
+        torch_world, "sample", "hello", "--model-path", torch_world["sampler"], "--max-tokens", "5", "-n", "2"
+    )
+    tok = torch_world["sc"].create_sampling_client(model_path=torch_world["sampler"]).get_tokenizer()
+    assert out["prompt_tokens"] == tok.encode("hello")
+    assert tok.decode(out["prompt_tokens"]).endswith("hello")
+    assert len(out["samples"]) == 2
+    for s in out["samples"]:
+        assert 1 <= len(s["tokens"]) <= 5
+        assert s["text"] == tok.decode(s["tokens"])
+    text = tx(torch_world, "sample", "hi there", "--model-path", torch_world["sampler"], "--max-tokens", "3")
+    assert text.exit_code == 0, text.output
+    assert "--- sample 0 (stop: " in text.output
+
+
+@pytest.mark.xfail(
+    reason="the local server's get_server_capabilities lists no tokenizer_id for its base models, so "
+    "a base-model sampler falls back to the hub name (offline: fails); tinkex_server, not the CLI",
+    strict=False,
+)
+def test_sample_text_prompt_on_a_base_model(torch_world: dict[str, Any]) -> None:
+    out = js(torch_world, "sample", "hello", "--base-model", "tinkex/micro-llama", "--max-tokens", "3")
+    assert out["samples"][0]["text"] is not None
