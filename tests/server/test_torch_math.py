@@ -290,3 +290,26 @@ def test_a_non_finite_temperature_is_a_user_error() -> None:
     # NaN passes the ">= 0" check; NaN logits would crash torch.multinomial as a server error.
     with pytest.raises(UserInputError, match=r"sampling_params\.temperature"):
         validate_params(SamplingSpec(temperature=float("nan")), 10)
+
+
+def test_adam_steps_follow_the_reference_formulas_and_server_defaults() -> None:
+    # server-semantics.md §4 written out by hand (not via torch): decay, moments, bias correction.
+    assert AdamSpec.from_wire({}) == AdamSpec(
+        learning_rate=1e-4, beta1=0.9, beta2=0.95, eps=1e-12, weight_decay=0.0, grad_clip_norm=0.0
+    )
+    lr, wd, b1, b2, eps = 0.1, 0.5, 0.9, 0.95, 1e-12
+    p = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    opt = new_optimizer([p])
+    theta, m, v = 1.0, 0.0, 0.0
+    seen = []
+    for t, g in enumerate([0.5, -1.0, 0.25], start=1):
+        p.grad = torch.tensor([g], dtype=torch.float64)
+        adam_step(opt, [p], AdamSpec(learning_rate=lr, weight_decay=wd))
+        theta *= 1 - lr * wd
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta -= lr * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
+        seen.append(float(p.detach()))
+        assert seen[-1] == pytest.approx(theta, rel=1e-12)
+    # by hand: 1 * 0.95 - 0.1 * 0.5 / 0.5 = 0.85; then 0.85 * 0.95 + 0.1 * 0.28947 / 0.79663 = 0.84384
+    assert seen[:2] == pytest.approx([0.85, 0.84384], abs=1e-5)
