@@ -356,7 +356,7 @@ class _State:
     expected_size: int | None
     expected_digest: str | None
     max_attempts: int
-    prepare_deadline: float
+    prepare_timeout: float
     offset: int = 0
     total: int | None = None
     server_digest: str | None = None
@@ -370,6 +370,10 @@ class _State:
     # Range and is cut at the same byte every time rewrites the same prefix, which is no progress
     # (counting it as progress reset `failures` on every attempt and looped forever).
     high_water: int = 0
+    # When the current run of "preparing" answers must end: set by the first of them, cleared when
+    # a body starts. A deadline from the call's start failed a multi-GB download that met a brief
+    # 503 on a resume after more than prepare_timeout seconds of transfer.
+    prepare_deadline: float | None = None
 
     def may_refresh(self, status: int) -> bool:
         """Whether a failed status means "the signed URL expired" and a fresh one may be tried."""
@@ -406,6 +410,8 @@ class _State:
                     f"but {self.expected_size} were expected; the archive is not the one asked for"
                 )
             self.total = decision.total
+        self.prepare_deadline = None
+        self.waits = 0
         if decision.sha256 is not None:
             self.server_digest = decision.sha256
         self.validator = decision.validator or self.validator
@@ -466,6 +472,8 @@ class _State:
             self.restart()
         if decision.preparing:
             self.waits += 1
+            if self.prepare_deadline is None:
+                self.prepare_deadline = now + self.prepare_timeout
             if now >= self.prepare_deadline:
                 raise APITimeoutError(
                     f"Download of {_safe_url(self.url)}: the archive was still being prepared when the "
@@ -582,13 +590,12 @@ def _new_state(
     sha256: str | None,
     max_attempts: int,
     prepare_timeout: float,
-    now: float,
 ) -> _State:
     if max_attempts < 1:
         raise TinkexValidationError("max_attempts", f"must be >= 1, got {max_attempts}")
     if sha256 is not None and (len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower())):
         raise TinkexValidationError("sha256", "must be 64 hex digits", "pass hashlib.sha256(...).hexdigest()")
-    return _State(url, expected_size, sha256, max_attempts, now + prepare_timeout)
+    return _State(url, expected_size, sha256, max_attempts, prepare_timeout)
 
 
 class _Cancelled(BaseException):
@@ -696,7 +703,7 @@ def _run_download(
     """The whole download on the calling thread (the async variant runs it on a worker)."""
     if chunk_size < 1:
         raise TinkexValidationError("chunk_size", f"must be >= 1, got {chunk_size}")
-    state = _new_state(url, expected_size, sha256, max_attempts, prepare_timeout, clock())
+    state = _new_state(url, expected_size, sha256, max_attempts, prepare_timeout)
     created = missing_dirs(Path(destination))
     dest, tmp, fh = _open_destination(destination, force)
     writer = _Writer(fh)

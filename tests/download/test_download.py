@@ -505,3 +505,29 @@ async def test_cancel_during_async_extraction_stops_it_and_leaves_nothing(
         await task
     # the extraction thread stopped before the caller saw the cancellation: no directory appears later
     assert leftovers(tmp_path) == []
+
+
+def test_prepare_timeout_counts_from_the_first_preparing_answer_not_the_call(
+    server: ArchiveServer, tmp_path: Path
+) -> None:
+    # A long download (here 700 s of fake time) whose resume meets a brief 503 must wait it out;
+    # the prepare budget is for waiting on the archive, not a deadline on the whole transfer.
+    data = os.urandom(3 * MiB)
+    busy = Fault("status", status=503, headers={"Retry-After": "5"})
+    server.resources["/a.tar"] = Resource(data, script=deque([Fault("drop", 2 * MiB), busy, busy]))
+    t = FakeTime()
+
+    def slow_link(done: int, total: int | None) -> None:
+        t.now += 350.0  # ~350 s per MiB
+
+    result = download_archive(
+        server.url("/a.tar"),
+        tmp_path / "a.tar",
+        prepare_timeout=600,
+        progress=slow_link,
+        _sleep=t.sleep,
+        _clock=t.clock,
+    )
+    assert (tmp_path / "a.tar").read_bytes() == data
+    assert result.resumes == 1
+    assert t.sleeps == [5.0, 5.0]
