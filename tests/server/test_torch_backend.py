@@ -136,9 +136,18 @@ def test_every_loss_runs_and_training_lowers_it(backend: TorchBackend, loss_fn: 
 
     before = nll()
     for _ in range(8):
-        out = backend.forward_backward(m, [datum()], loss_fn, None, True)
-        assert set(out["loss_fn_outputs"][0]) == {"logprobs", "elementwise_loss"}
-        backend.optim_step(m, AdamSpec(learning_rate=2e-2))
+        d = datum()
+        n = len(d["loss_fn_inputs"]["target_tokens"]["data"])
+        out = backend.forward_backward(m, [d], loss_fn, None, True)
+        (row,) = out["loss_fn_outputs"]
+        assert set(row) == {"logprobs", "elementwise_loss"}
+        for tensor in row.values():  # exactly the TensorData keys, one value per input position
+            assert set(tensor) == {"data", "dtype", "shape"}
+            assert (tensor["dtype"], tensor["shape"], len(tensor["data"])) == ("float32", [n], n)
+        assert out["metrics"]["loss:sum"] == pytest.approx(sum(row["elementwise_loss"]["data"]), abs=1e-4)
+        step = backend.optim_step(m, AdamSpec(learning_rate=2e-2))
+        # the client splits every metric key on ":" when merging chunks: exactly one colon each
+        assert all(k.count(":") == 1 for k in [*out["metrics"], *step])
     assert nll() < 0.8 * before
 
 
