@@ -313,3 +313,17 @@ def test_adam_steps_follow_the_reference_formulas_and_server_defaults() -> None:
         assert seen[-1] == pytest.approx(theta, rel=1e-12)
     # by hand: 1 * 0.95 - 0.1 * 0.5 / 0.5 = 0.85; then 0.85 * 0.95 + 0.1 * 0.28947 / 0.79663 = 0.84384
     assert seen[:2] == pytest.approx([0.85, 0.84384], abs=1e-5)
+
+
+def test_keys_a_loss_does_not_use_are_ignored_not_validated() -> None:
+    # forward_backward_custom first calls forward(data, "cross_entropy") with the user's original
+    # loss_fn_inputs, which may carry RL tensors of other lengths; cross_entropy reads only its own keys.
+    raw = {
+        "target_tokens": _td([1, 2], "int64"),
+        "logprobs": _td([-1.0], "float32"),
+        "advantages": _td([1.0, float("nan"), 0.0], "float32"),
+    }
+    parsed = parse_loss_inputs("cross_entropy", raw, 2, 10, "d")
+    assert (parsed.logprobs, parsed.advantages) == (None, None)
+    rl = {**raw, "logprobs": _td([-1.0, -1.0], "float32"), "advantages": _td([1.0, 0.0], "float32")}
+    assert parse_loss_inputs("ppo", {**rl, "weights": _td([1.0], "float32")}, 2, 10, "d").weights is None

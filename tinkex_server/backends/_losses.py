@@ -80,7 +80,8 @@ def parse_loss_inputs(
     """Validate one datum's `loss_fn_inputs` for `loss_fn` and convert them to tensors.
 
     `where` prefixes error messages (e.g. ``data[2].loss_fn_inputs``) so they name the field.
-    Missing cross-entropy `weights` mean all ones (server-semantics.md §1.5 recommendation).
+    Missing cross-entropy `weights` mean all ones (server-semantics.md §1.5 recommendation); keys the
+    loss does not read are ignored.
 
     Example:
         >>> parse_loss_inputs("cross_entropy", {"target_tokens": {"data": [5], "dtype": "int64",
@@ -102,8 +103,10 @@ def parse_loss_inputs(
     if n and (int(targets.min()) < 0 or int(targets.max()) >= vocab_size):
         raise UserInputError(f"{where}.target_tokens has token ids outside the vocabulary [0, {vocab_size})")
     floats: dict[str, torch.Tensor | None] = dict.fromkeys(_FLOAT_KEYS)
+    # Only the keys this loss reads: forward_backward_custom sends the user's original inputs to
+    # cross_entropy, RL tensors (of any length) included; unused keys are ignored like unknown ones.
     for key in _FLOAT_KEYS:
-        if key in raw and raw[key] is not None:
+        if key in required and raw.get(key) is not None:
             floats[key] = _tensor(raw[key], f"{where}.{key}", n, integer=False)
     if loss_fn == "cross_entropy" and floats["weights"] is None:
         floats["weights"] = torch.ones(n)
