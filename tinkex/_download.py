@@ -345,6 +345,43 @@ def _safe_url(url: str) -> str:
     return f"{u.scheme}://{u.netloc.rsplit('@', 1)[-1]}{u.path}"
 
 
+def _url_secrets(url: str) -> list[str]:
+    """What of a signed URL must never be shown: its query string and each of its values, and any
+    user:password, longest first (values shorter than 6 characters, e.g. `X-Amz-Expires=900`,
+    are not secrets and would only blot out unrelated text)."""
+    u = urllib.parse.urlsplit(url)
+    found = [u.query, *(v for _, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True))]
+    found += [urllib.parse.unquote(v) for v in found]
+    if "@" in u.netloc:
+        found.append(u.netloc.rsplit("@", 1)[0])
+    return sorted({f for f in found if len(f) >= 6}, key=len, reverse=True)
+
+
+def _redact_url(text: str, url: str) -> str:
+    """`text` (an error body, an exception message) with the URL's secrets replaced."""
+    for secret in _url_secrets(url):
+        text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _check_url(url: str) -> str:
+    """The URL, if it is an absolute http(s) URL without whitespace or control characters. Anything
+    else is refused before a request: urllib would also open `file:` and `ftp:` URLs, and its
+    errors for a malformed URL quote the whole URL, signature included."""
+    u = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if (
+        u is None
+        or u.scheme.lower() not in ("http", "https")
+        or not u.netloc
+        or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url)
+    ):
+        shown = _safe_url(url) if isinstance(url, str) else type(url).__name__
+        raise TinkexValidationError(
+            "url", f"{shown!r} is not an http(s) URL", "pass the signed URL the Tinker API returned"
+        )
+    return url
+
+
 # --- state of one download (no I/O) ----------------------------------------------------------------
 
 
@@ -490,7 +527,8 @@ class _State:
 
 
 def _status_error(state: _State, status: int, headers: Mapping[str, str], body: bytes) -> Exception:
-    text = body[:2000].decode("utf-8", "replace").strip()
+    # Object stores echo the request in their error body (S3: the signature it was given).
+    text = _redact_url(body[:2000].decode("utf-8", "replace").strip(), state.url)
     return status_error_for(status, f"GET {_safe_url(state.url)}", body=text or None, headers=dict(headers))
 
 
@@ -643,7 +681,7 @@ def _attempt(
             return state.after_wait(decision, clock())
         raise _status_error(state, e.code, err_headers, body) from None
     except (OSError, http.client.HTTPException) as e:  # refused, reset, timeout, bad status line
-        return state.after_failure(f"{type(e).__name__}: {e}", clock(), e)
+        return state.after_failure(_redact_url(f"{type(e).__name__}: {e}", state.url), clock(), e)
     with resp:
         resp_headers = dict(resp.headers.items())
         decision = classify_response(
@@ -676,7 +714,7 @@ def _attempt(
                 if progress is not None:
                     progress(state.offset, state.total)
         except (OSError, http.client.HTTPException) as e:
-            return state.after_failure(f"{type(e).__name__}: {e}", clock(), e)
+            return state.after_failure(_redact_url(f"{type(e).__name__}: {e}", state.url), clock(), e)
     if state.finished():
         return None
     return state.after_failure("the connection closed before the whole file arrived", clock(), None)
@@ -703,7 +741,7 @@ def _run_download(
     """The whole download on the calling thread (the async variant runs it on a worker)."""
     if chunk_size < 1:
         raise TinkexValidationError("chunk_size", f"must be >= 1, got {chunk_size}")
-    state = _new_state(url, expected_size, sha256, max_attempts, prepare_timeout)
+    state = _new_state(_check_url(url), expected_size, sha256, max_attempts, prepare_timeout)
     created = missing_dirs(Path(destination))
     dest, tmp, fh = _open_destination(destination, force)
     writer = _Writer(fh)
@@ -727,7 +765,7 @@ def _run_download(
             except APIStatusError as e:
                 if refresh_url is None or not state.may_refresh(e.status_code):
                     raise
-                state.url = refresh_url()
+                state.url = _check_url(refresh_url())
                 continue
             if delay is None:
                 break

@@ -26,6 +26,7 @@ class Fault:
     n: int = 0
     status: int = 200
     headers: dict[str, str] = attrs.field(factory=dict)
+    body: bytes = b"not yet"
 
 
 @attrs.define
@@ -90,7 +91,7 @@ class ArchiveServer:
             return
         fault = res.script.popleft() if res.script else None
         if fault is not None and fault.kind == "status":
-            self._simple(h, fault.status, b"not yet", fault.headers)
+            self._simple(h, fault.status, fault.body, fault.headers)
             return
         data = res.data
         start = 0

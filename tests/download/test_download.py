@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import tinkex
 from tinkex._download import DownloadIntegrityError, download_archive, download_archive_async
 from tinkex._exceptions import (
     APIConnectionError,
@@ -531,3 +532,32 @@ def test_prepare_timeout_counts_from_the_first_preparing_answer_not_the_call(
     assert (tmp_path / "a.tar").read_bytes() == data
     assert result.resumes == 1
     assert t.sleeps == [5.0, 5.0]
+
+
+def test_storage_error_body_echoing_the_signature_is_redacted(server: ArchiveServer, tmp_path: Path) -> None:
+    # Object stores echo the request in their error XML (S3: <SignatureProvided>, the query string)
+    body = b"<Error><Code>SignatureDoesNotMatch</Code><SignatureProvided>SECRETSIGNATURE</SignatureProvided></Error>"
+    server.resources["/a.tar"] = Resource(b"x", script=deque([Fault("status", status=400, body=body)]))
+    with pytest.raises(tinkex.BadRequestError) as info:
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar")
+    assert "SignatureDoesNotMatch" in str(info.value)
+    assert "SECRETSIGNATURE" not in str(info.value)
+    assert "SECRETSIGNATURE" not in repr(info.value)
+    assert "SECRETSIGNATURE" not in str(getattr(info.value, "body", ""))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1:9/a.tar?sig=SECRETSIGNATURE",
+        "file:///etc/hostname?sig=SECRETSIGNATURE",  # urllib would copy a local file
+        "http://127.0.0.1:9/a\nb.tar?sig=SECRETSIGNATURE",
+        "not a url?sig=SECRETSIGNATURE",
+    ],
+)
+def test_unusable_signed_url_is_a_clear_error_without_the_signature(url: str, tmp_path: Path) -> None:
+    with pytest.raises(TinkexValidationError, match="not an http") as info:
+        download_archive(url, tmp_path / "a.tar", max_attempts=1)
+    assert "SECRETSIGNATURE" not in str(info.value)
+    assert "SECRETSIGNATURE" not in repr(info.value)
+    assert leftovers(tmp_path) == []
