@@ -404,3 +404,35 @@ def test_local_metrics_as_event_hook_of_service_client() -> None:
     assert op.errors == 0
     assert op.p50 is not None
     assert op.p50 > 0
+
+
+def test_hanging_telemetry_endpoint_delays_neither_calls_nor_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The endpoint accepts the connection and never answers. User calls must not wait for it, and
+    # close() must return within the telemetry close bound (DEFAULT_CLOSE_TIMEOUT, 2 s) plus a margin.
+    import time
+
+    from tinkex._telemetry import DEFAULT_CLOSE_TIMEOUT
+
+    monkeypatch.delenv("TINKER_TELEMETRY", raising=False)
+    fake = FakeServer()
+    hung: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/telemetry"):
+            hung.append(request.url.path)
+            await asyncio.Event().wait()
+        return fake(request)
+
+    sc = tinkex.ServiceClient(
+        api_key=KEY, base_url="http://tinker.test", _transport=httpx.MockTransport(handler)
+    )
+    sc.create_sampling_client(base_model="tiny")
+    rest = sc.create_rest_client()
+    started = time.monotonic()
+    for _ in range(3):
+        assert rest.list_training_runs().result(timeout=10).training_runs == []
+    assert time.monotonic() - started < 1.0
+    started = time.monotonic()
+    sc.close()
+    assert time.monotonic() - started < DEFAULT_CLOSE_TIMEOUT + 1.5
+    assert hung  # the final flush did try the endpoint
