@@ -456,3 +456,14 @@ def test_a_stop_string_spanning_several_tokens_ends_the_sequence_after_it(backen
     seq = backend.sample("base-stopstr", [BOS, 97], 1, spec, False, 0)["sequences"][0]
     assert seq["stop_reason"] == "stop"
     assert seq["tokens"] == tokens[:end]  # the tokens that complete the string are kept
+
+
+@pytest.mark.parametrize("seed", [2**64 + 3, -(2**63) - 5])
+def test_any_integer_lora_seed_gives_a_reproducible_adapter(backend: TorchBackend, seed: int) -> None:
+    # The wire seed is an unbounded JSON integer; torch.manual_seed takes 64 bits and raised a
+    # ValueError (a server-category failure of create_model).
+    a, b = _model(backend, seed=seed), _model(backend, seed=seed)
+    pa, pb = backend._trainers[a].params, backend._trainers[b].params
+    assert all(torch.equal(x, y) for x, y in zip(pa, pb, strict=True))
+    backend.unload_model(a)
+    backend.unload_model(b)

@@ -258,7 +258,9 @@ class TorchBackend:
         with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
             # peft warns that it records the local path as base_model_name_or_path; we restore the name.
             warnings.simplefilter("ignore")
-            torch.manual_seed(seed if seed is not None else random.SystemRandom().getrandbits(63))
+            # torch takes 64-bit seeds and wraps negatives the same way; `% 2**64` keeps every seed it
+            # accepted meaning the same adapter and lets any other (unbounded JSON) integer in.
+            torch.manual_seed(seed % 2**64 if seed is not None else random.SystemRandom().getrandbits(63))
             if base.peft is None:
                 base.peft = get_peft_model(base.model, config, adapter_name=name)
                 base.peft.eval()
