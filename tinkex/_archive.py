@@ -271,4 +271,10 @@ def _swap_into_place(staging: Path, target: Path, *, force: bool) -> None:
         os.rename(old, target)
         shutil.rmtree(trash, ignore_errors=True)
         raise
-    shutil.rmtree(trash, ignore_errors=True)
+    try:
+        shutil.rmtree(trash, ignore_errors=True)
+    except BaseException:
+        # Ctrl-C while the old tree was being removed: the new target is in place; finish the
+        # removal (a second Ctrl-C is the user's call) so no hidden copy of the old one is left.
+        shutil.rmtree(trash, ignore_errors=True)
+        raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -286,3 +287,31 @@ def test_extraction_failure_leaves_no_directories_it_created(
     with pytest.raises(TinkexError, match="Failed to extract"):
         extract_archive(archive, tmp_path / "new" / "deeper" / "target")
     assert snapshot(tmp_path) == {"a.tar"}
+
+
+def test_interrupt_while_removing_the_replaced_target_leaves_no_trash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import tinkex._archive as archive_module
+
+    archive = make_tar(tmp_path / "a.tar", [("file", "new.txt", "new")])
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    real_rmtree = shutil.rmtree
+    interrupted: list[str] = []
+
+    def rmtree(path: Any, *args: Any, **kwargs: Any) -> None:
+        if str(path).endswith(".tinkex-old") and not interrupted:
+            interrupted.append(str(path))
+            raise KeyboardInterrupt  # Ctrl-C just after the new target went into place
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(archive_module.shutil, "rmtree", rmtree)
+    with pytest.raises(KeyboardInterrupt):
+        extract_archive(archive, target, force=True)
+    assert interrupted
+    assert snapshot(target) == {"new.txt"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar", "target"]
