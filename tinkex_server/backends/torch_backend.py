@@ -277,7 +277,10 @@ class TorchBackend:
             raise UserInputError(f"checkpoint does not fit base model {base.info.name!r}: {exc}") from exc
 
     def _delete_adapter(self, base: _Base, name: str) -> None:
-        base.peft.delete_adapter(name)
+        with warnings.catch_warnings():
+            # peft warns that the active adapter is gone; every request selects its adapter anyway.
+            warnings.filterwarnings("ignore", message=r"Adapter .* was active which is now deleted")
+            base.peft.delete_adapter(name)
         if not base.peft.peft_config:
             # peft keeps a stale active adapter once the last one is gone; unwrap to the bare model.
             base.model = base.peft.unload()
