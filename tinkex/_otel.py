@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import urllib.parse
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -36,11 +37,16 @@ _in_span: contextvars.ContextVar[bool] = contextvars.ContextVar("tinkex_otel_in_
 
 
 def _safe_url(url: str) -> tuple[str, str | None]:
-    """(URL without query or fragment, host): signed URLs and ids in queries stay out of traces."""
-    base = url.split("#", 1)[0].split("?", 1)[0]
-    rest = base.split("://", 1)[-1]
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0] or None
-    return base, host
+    """(URL without credentials, query or fragment, host): signed URLs, ids in queries and a
+    `user:password@` stay out of traces; an IPv6 host is read without its brackets."""
+    u = urllib.parse.urlsplit(url)
+    netloc = u.netloc.rsplit("@", 1)[-1]
+    base = f"{u.scheme}://{netloc}{u.path}" if u.scheme else f"{netloc}{u.path}"
+    try:
+        host = u.hostname
+    except ValueError:  # a malformed netloc: no host rather than a wrong one
+        host = None
+    return base, host or None
 
 
 def inject_trace_context(headers: MutableMapping[str, str]) -> None:

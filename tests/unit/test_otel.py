@@ -145,3 +145,23 @@ print(json.dumps([_otel.OTEL_AVAILABLE, h, span]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(out.stdout) == [False, {"a": "b"}, None]
+
+
+@pytest.mark.parametrize(
+    ("url", "full", "host"),
+    [
+        ("http://user:pa55word@h.example/api/v1/x?k=v", "http://h.example/api/v1/x", "h.example"),
+        ("http://[::1]:8000/api/v1/x", "http://[::1]:8000/api/v1/x", "::1"),
+        ("https://H.Example/api", "https://H.Example/api", "h.example"),
+    ],
+)
+def test_span_url_drops_credentials_and_reads_ipv6_hosts(
+    spans: InMemorySpanExporter, url: str, full: str, host: str
+) -> None:
+    # url.full must carry no credentials (semantic conventions); server.address is the bare host
+    with _otel.request_span("op", "GET", url):
+        pass
+    (span,) = spans.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert attributes["url.full"] == full
+    assert attributes["server.address"] == host
