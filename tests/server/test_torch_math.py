@@ -327,3 +327,18 @@ def test_keys_a_loss_does_not_use_are_ignored_not_validated() -> None:
     assert (parsed.logprobs, parsed.advantages) == (None, None)
     rl = {**raw, "logprobs": _td([-1.0, -1.0], "float32"), "advantages": _td([1.0, 0.0], "float32")}
     assert parse_loss_inputs("ppo", {**rl, "weights": _td([1.0], "float32")}, 2, 10, "d").weights is None
+
+
+def test_ppo_clipped_token_with_an_overflowing_ratio_has_zero_gradient_not_nan() -> None:
+    # r = exp(99) overflows float32; the clipped branch is selected (A > 0), so the loss is -hi * A and
+    # the gradient 0. In float32 the backward of exp computed 0 * inf = NaN for the whole adapter.
+    lp = torch.tensor([-1.0, -2.0], requires_grad=True)
+    inputs = LossInputs(
+        torch.tensor([3, 4]), logprobs=torch.tensor([-100.0, -2.0]), advantages=torch.tensor([1.0, 1.0])
+    )
+    loss = elementwise_loss("ppo", lp, inputs, None)
+    assert loss.dtype == torch.float32
+    assert loss.tolist() == pytest.approx([-1.2, -1.0])
+    loss.sum().backward()  # type: ignore[no-untyped-call]
+    assert lp.grad is not None
+    assert lp.grad.tolist() == pytest.approx([0.0, -1.0])

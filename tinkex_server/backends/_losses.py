@@ -157,15 +157,18 @@ def elementwise_loss(
     # A = 0 masks a token whatever its q (server-semantics.md §1.1); its ratio is taken as 1 so a huge
     # lp - q there (exp overflows float32 above 88) cannot turn 0 * inf into a NaN loss and gradient.
     # The mask sits inside exp: a torch.where after it would still backpropagate the NaN.
-    ratio = torch.exp(torch.where(adv != 0, lp - q, torch.zeros_like(lp)))
+    # float64 ratios overflow at lp - q > 709 instead of 88: a PPO token clipped at such a ratio then
+    # keeps its zero gradient (float32 gave 0 * inf = NaN in exp's backward).
+    log_ratio = torch.where(adv != 0, lp - q, torch.zeros_like(lp)).double()
+    ratio = torch.exp(log_ratio)
     if loss_fn == "importance_sampling":
-        return -ratio * adv
+        return (-ratio * adv).to(lp.dtype)
     if loss_fn == "ppo":
         lo, hi = _clip_bounds(config, DEFAULT_PPO_CLIP_LOW, DEFAULT_PPO_CLIP_HIGH)
-        return -torch.minimum(ratio * adv, torch.clamp(ratio, lo, hi) * adv)
+        return (-torch.minimum(ratio * adv, torch.clamp(ratio, lo, hi) * adv)).to(lp.dtype)
     if loss_fn == "cispo":
         lo, hi = _clip_bounds(config, DEFAULT_CISPO_CLIP_LOW, DEFAULT_CISPO_CLIP_HIGH)
-        return -torch.clamp(ratio, lo, hi).detach() * lp * adv
+        return -torch.clamp(ratio, lo, hi).detach().to(lp.dtype) * lp * adv
     if loss_fn == "dro":
         beta = _config(config, "beta", DEFAULT_DRO_BETA)
         # Literal formula: the quadratic term is not masked where A = 0 (open point 2). Clients mask
