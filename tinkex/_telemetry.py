@@ -540,7 +540,12 @@ class LocalMetrics:
     def snapshot(self) -> MetricsSnapshot:
         """A consistent copy of the numbers so far."""
         with self._lock:
-            ops = {name: (st, list(st.latencies)) for name, st in self._ops.items()}
+            # Counters are copied with the latencies, under the lock: the percentiles are computed
+            # after it is released, when another thread may already be recording.
+            ops = {
+                name: (attrs.evolve(st, latencies=collections.deque()), list(st.latencies))
+                for name, st in self._ops.items()
+            }
             queue_states = dict(self._queue_states)
             hb, hbf = self._heartbeats, self._heartbeat_failures
         stats = {

@@ -436,3 +436,29 @@ def test_hanging_telemetry_endpoint_delays_neither_calls_nor_close(monkeypatch: 
     sc.close()
     assert time.monotonic() - started < DEFAULT_CLOSE_TIMEOUT + 1.5
     assert hung  # the final flush did try the endpoint
+
+
+def test_local_metrics_snapshot_is_consistent_under_concurrent_recording(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another thread records a request while the snapshot computes percentiles (after the lock is
+    # released): the snapshot's counters must still describe the same requests as its latencies.
+    import tinkex._telemetry as telemetry_module
+
+    m = LocalMetrics()
+    m(SDKEvent("request", "asample", {"status": 200, "duration_s": 0.1}))
+    m(SDKEvent("request", "forward", {"status": 200, "duration_s": 0.2}))
+    real = telemetry_module.percentile
+    injected: list[bool] = []
+
+    def racing_percentile(values: Any, q: float) -> float | None:
+        if not injected:
+            injected.append(True)
+            m(SDKEvent("request", "forward", {"status": 500, "duration_s": 9.0}))
+        return real(values, q)
+
+    monkeypatch.setattr(telemetry_module, "percentile", racing_percentile)
+    snap = m.snapshot()
+    op = snap.operations["forward"]
+    assert (op.requests, op.errors, op.max) == (1, 0, 0.2)
+    assert m.snapshot().operations["forward"].requests == 2
