@@ -440,3 +440,28 @@ def test_sample_bad_token_ids_fail_before_any_request() -> None:
     for bad in ["", " , ", "-1"]:
         assert invoke(api, ["sample", "--base-model", "m", "--tokens", bad]).exit_code == 2
     assert api.requests == []
+
+
+class OffsetBlindAPI(FakeAPI):
+    """A server that ignores offset on GET /sessions (the 0.7.0 reply has no cursor to tell)."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/sessions":
+            self.requests.append(request)
+            lim = int(request.url.params.get("limit", 20))
+            return httpx.Response(200, json={"sessions": [f"s-{i}" for i in range(lim)]})
+        return super().__call__(request)
+
+
+def test_list_all_stops_when_the_server_repeats_a_page() -> None:
+    api = OffsetBlindAPI()
+    result = invoke(api, ["--json", "session", "list", "--limit", "0"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sessions"] == [f"s-{i}" for i in range(100)]
+    assert len(api.requests) == 2  # the repeated page ends it, instead of paging forever
+
+
+def test_list_never_shows_more_than_the_limit() -> None:
+    result = invoke(FakeAPI(), ["--json", "session", "list", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sessions"] == ["s-1"]

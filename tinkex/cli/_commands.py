@@ -251,10 +251,18 @@ def version(ctx: Context) -> None:
 
 
 def _page(
-    fetch: Callable[[int, int], Any], items_of: Callable[[Any], list[Any]], limit: int, page: int
+    fetch: Callable[[int, int], Any],
+    items_of: Callable[[Any], list[Any]],
+    limit: int,
+    page: int,
+    key: Callable[[Any], object],
 ) -> tuple[list[Any], int | None]:
-    """Fetch up to `limit` items (0 = all) in pages; returns (items, total_count or None)."""
+    """Fetch up to `limit` items (0 = all) in pages; returns (items, total_count or None).
+
+    A page that brings nothing new (by `key`) ends the listing: a server that ignores `offset`
+    would otherwise be paged forever (ListSessionsResponse has no total to stop at)."""
     items: list[Any] = []
+    seen: set[object] = set()
     total: int | None = None
     while True:
         want = page if limit == 0 else min(page, limit - len(items))
@@ -263,8 +271,15 @@ def _page(
         cursor = getattr(resp, "cursor", None)
         if cursor is not None and getattr(cursor, "total_count", None) is not None:
             total = cursor.total_count
-        items.extend(got)
-        if len(got) < want or (limit and len(items) >= limit) or (total is not None and len(items) >= total):
+        new = [x for x in got if key(x) not in seen]
+        seen.update(key(x) for x in new)
+        items.extend(new[:want])
+        if (
+            not new
+            or len(got) < want
+            or (limit and len(items) >= limit)
+            or (total is not None and len(items) >= total)
+        ):
             return items, total
 
 
@@ -299,6 +314,7 @@ def run_list(ctx: Context, limit: int) -> None:
         lambda r: list(r.training_runs),
         limit,
         100,
+        key=lambda r: r.training_run_id,
     )
     rows = [
         [
@@ -390,6 +406,7 @@ def checkpoint_list(ctx: Context, run_id: str | None, limit: int) -> None:
             lambda r: list(r.checkpoints),
             limit,
             1000,
+            key=lambda c: c.tinker_path,
         )
     data["checkpoints"] = [as_dict(c) for c in cks]
     text = render_table(CK_HEADERS, [_ck_row(c) for c in cks], title=_more(len(cks), total, "checkpoints"))
@@ -539,6 +556,7 @@ def session_list(ctx: Context, limit: int) -> None:
         lambda r: list(r.sessions),
         limit,
         100,
+        key=str,
     )
     text = render_table(["Session ID"], [[s] for s in ids], title=_more(len(ids), total, "sessions"))
     ctx.emit({"sessions": ids}, text)
