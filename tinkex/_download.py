@@ -389,7 +389,7 @@ def _check_url(url: str) -> str:
 class _State:
     """Mutable bookkeeping of one download; every transition is a method without I/O."""
 
-    url: str
+    url: str = attrs.field(repr=_safe_url)  # the query holds the signature
     expected_size: int | None
     expected_digest: str | None
     max_attempts: int

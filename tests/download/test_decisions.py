@@ -189,3 +189,12 @@ def test_206_with_a_different_validator_restarts(
     else:
         assert isinstance(decision, Stream)
         assert decision.start == 4
+
+
+def test_download_state_repr_hides_the_signed_url() -> None:
+    # the state object shows up in debuggers and `--debug` tracebacks of attrs-aware tools
+    from tinkex._download import _new_state
+
+    state = _new_state("https://storage.example/a.tar?X-Amz-Signature=SECRETSIGNATURE", None, None, 3, 60.0)
+    assert "SECRETSIGNATURE" not in repr(state)
+    assert "storage.example/a.tar" in repr(state)
