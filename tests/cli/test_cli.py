@@ -465,3 +465,25 @@ def test_list_never_shows_more_than_the_limit() -> None:
     result = invoke(FakeAPI(), ["--json", "session", "list", "--limit", "1"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["sessions"] == ["s-1"]
+
+
+def test_checkpoint_download_failure_kinds_are_one_line_json_and_leave_nothing(
+    storage: ArchiveServer, tmp_path: Path
+) -> None:
+    path = "tinker://run-1/weights/0001"
+    good = _tar({"a": b"x" * 1000})
+    # wrong checksum announced by the storage host -> exit 1, DownloadIntegrityError
+    storage.resources["/bad-sum"] = Resource(good, headers={"X-Checksum-Sha256": "0" * 64}, checksum=False)
+    # storage says the object is gone -> exit 3
+    cases = [("/bad-sum", 1, "DownloadIntegrityError"), ("/gone", 3, "NotFoundError")]
+    for url_path, code, error_type in cases:
+        out = tmp_path / url_path.strip("/")
+        result = invoke(
+            FakeAPI(archive_url=storage.url(url_path)),
+            ["--json", "checkpoint", "download", path, "-o", str(out)],
+        )
+        assert result.exit_code == code, result.output
+        assert json.loads(result.stdout)["error"]["type"] == error_type
+        assert result.stderr.count("\n") == 1
+        assert "SECRETSIGNATURE" not in result.output
+        assert not out.exists()
