@@ -390,6 +390,8 @@ def _refused(request: httpx.Request) -> httpx.Response:
     [
         (["--json", "run", "info", "nope"], 3, "NotFoundError"),
         (["run", "info", "nope", "--json"], 3, "NotFoundError"),
+        (["-f", "json", "run", "info", "nope"], 3, "NotFoundError"),
+        (["-f", "json", "run", "list", "--bogus"], 2, "NoSuchOption"),
         (["--json", "checkpoint", "info", "tinker://run-1/weights/9999"], 3, "NotFound"),
         (["--json", "checkpoint", "publish", "run-1/weights/x"], 2, "TinkexValidationError"),
         (["--json", "sample", "--base-model", "m"], 2, "UsageError"),
@@ -487,3 +489,13 @@ def test_checkpoint_download_failure_kinds_are_one_line_json_and_leave_nothing(
         assert result.stderr.count("\n") == 1
         assert "SECRETSIGNATURE" not in result.output
         assert not out.exists()
+
+
+@pytest.mark.parametrize("flag", [["-f", "json"], ["--format", "json"], ["--format=json"]])
+def test_official_format_option_selects_json(flag: list[str]) -> None:
+    # scripts written for the official CLI (`tinker -f json run list`) work unchanged
+    result = invoke(FakeAPI(runs=3), [*flag, "run", "list"])
+    assert result.exit_code == 0, result.output
+    assert [r["training_run_id"] for r in json.loads(result.stdout)["runs"]] == ["run-0", "run-1", "run-2"]
+    table = invoke(FakeAPI(runs=3), ["-f", "table", "run", "list"])
+    assert "Run ID" in table.stdout

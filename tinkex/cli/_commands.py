@@ -114,11 +114,14 @@ def error_json(exc: BaseException, code: int, message: str) -> dict[str, Any]:
 
 
 def _wants_json(args: Sequence[str]) -> bool:
-    """Whether `--json` is among the raw arguments (options end at `--`)."""
-    for a in args:
+    """Whether `--json` (or `-f json` / `--format json`) is among the raw arguments (options end
+    at `--`)."""
+    for i, a in enumerate(args):
         if a == "--":
             return False
-        if a == "--json":
+        if a in ("--json", "--format=json", "-fjson") or (
+            a in ("-f", "--format") and args[i + 1 : i + 2] == ["json"]
+        ):
             return True
     return False
 
@@ -193,6 +196,14 @@ def command(fn: F) -> F:
 
 @click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable JSON output.")
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default=None,
+    help="The official CLI's spelling: -f json is --json.",
+)
 @click.option("--base-url", default=None, metavar="URL", help="Server URL [env TINKER_BASE_URL].")
 @click.option("--api-key", default=None, metavar="KEY", help="API key [env TINKER_API_KEY].")
 @click.option(
@@ -207,6 +218,7 @@ def command(fn: F) -> F:
 def cli(
     ctx: click.Context,
     json_output: bool,
+    output_format: str | None,
     base_url: str | None,
     api_key: str | None,
     max_retries: int,
@@ -221,7 +233,7 @@ def cli(
     if api_key is not None:
         kwargs["api_key"] = api_key
     kwargs.setdefault("max_retries", max_retries)
-    ctx.obj = Context(json_output=json_output, debug=debug, client_kwargs=kwargs)
+    ctx.obj = Context(json_output=json_output or output_format == "json", debug=debug, client_kwargs=kwargs)
 
 
 def _json_option(fn: F) -> F:
