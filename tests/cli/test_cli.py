@@ -340,6 +340,8 @@ def test_main_returns_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         (tinkex.PermissionDeniedError("x", status_code=403), 4),
         (tinkex.APIConnectionError(), 5),
         (tinkex.APITimeoutError(), 5),
+        # the epilog promises 5 for "connection error or timeout": a future's deadline is a timeout
+        (tinkex.FutureTimeoutError("sample did not finish within 60 s"), 5),
         (tinkex.TinkexValidationError("f", "bad"), 2),
         (click.UsageError("bad"), 2),
         (tinkex.ConflictError("x", status_code=409), 1),

@@ -94,7 +94,7 @@ def _exit_code(exc: BaseException) -> int:
         return EXIT_NOT_FOUND
     if isinstance(exc, tinkex.AuthenticationError | tinkex.PermissionDeniedError):
         return EXIT_AUTH
-    if isinstance(exc, tinkex.APIConnectionError):
+    if isinstance(exc, tinkex.APIConnectionError | tinkex.FutureTimeoutError):
         return EXIT_CONNECTION
     if isinstance(exc, tinkex.TinkexValidationError | click.UsageError):
         return EXIT_USAGE
