@@ -700,21 +700,24 @@ def _attempt(
         state.begin(decision)
         # The file always mirrors the state: what was kept, then this body.
         writer.reset(state.offset)
-        try:
-            while True:
-                if cancel is not None and cancel.is_set():
-                    raise _Cancelled
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise _Cancelled
+            # Only the read is a transport failure worth a resume: an OSError from the file (disk
+            # full, permissions) is local, so it propagates instead of being retried against the
+            # server and reported as a connection error.
+            try:
                 # A short read at a dropped connection returns what arrived, then b"": no byte
                 # received is lost, so the resume starts exactly where the data stopped.
                 chunk = resp.read(chunk_size)
-                if not chunk:
-                    break
-                writer.write(chunk)
-                state.advance(chunk)
-                if progress is not None:
-                    progress(state.offset, state.total)
-        except (OSError, http.client.HTTPException) as e:
-            return state.after_failure(_redact_url(f"{type(e).__name__}: {e}", state.url), clock(), e)
+            except (OSError, http.client.HTTPException) as e:
+                return state.after_failure(_redact_url(f"{type(e).__name__}: {e}", state.url), clock(), e)
+            if not chunk:
+                break
+            writer.write(chunk)
+            state.advance(chunk)
+            if progress is not None:
+                progress(state.offset, state.total)
     if state.finished():
         return None
     return state.after_failure("the connection closed before the whole file arrived", clock(), None)

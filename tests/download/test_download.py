@@ -9,6 +9,7 @@ import hashlib
 import os
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -560,4 +561,43 @@ def test_unusable_signed_url_is_a_clear_error_without_the_signature(url: str, tm
         download_archive(url, tmp_path / "a.tar", max_attempts=1)
     assert "SECRETSIGNATURE" not in str(info.value)
     assert "SECRETSIGNATURE" not in repr(info.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_disk_full_is_raised_at_once_not_retried_as_a_connection_error(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import tinkex._download as download_module
+
+    real_open = download_module._open_destination
+
+    class FullDisk:
+        """The temporary file, until 1 MiB has been written; then ENOSPC."""
+
+        def __init__(self, fh: Any) -> None:
+            self._fh = fh
+            self.written = 0
+
+        def write(self, data: bytes) -> int:
+            if self.written + len(data) > MiB:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.written += len(data)
+            return int(self._fh.write(data))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._fh, name)
+
+    def open_full(destination: Any, force: bool) -> Any:
+        dest, tmp, fh = real_open(destination, force)
+        return dest, tmp, FullDisk(fh)
+
+    monkeypatch.setattr(download_module, "_open_destination", open_full)
+    server.resources["/a.tar"] = Resource(big_data)
+    t = FakeTime()
+    with pytest.raises(OSError, match="No space left") as info:
+        download_archive(server.url("/a.tar"), tmp_path / "a.tar", _sleep=t.sleep, _clock=t.clock)
+    assert not isinstance(info.value, tinkex.APIConnectionError)
+    assert server.per_path["/a.tar"] == 1  # a local failure: no retry against the server
     assert leftovers(tmp_path) == []
