@@ -263,18 +263,20 @@ def _swap_into_place(staging: Path, target: Path, *, force: bool) -> None:
             "target", f"{str(target)!r} already exists", "pass force=True (CLI: --force) to replace it"
         )
     trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tinkex-old", dir=target.parent))
-    old = trash / "old"
-    os.rename(target, old)
     try:
-        os.rename(staging, target)
-    except BaseException:
-        os.rename(old, target)
-        shutil.rmtree(trash, ignore_errors=True)
-        raise
-    try:
-        shutil.rmtree(trash, ignore_errors=True)
-    except BaseException:
-        # Ctrl-C while the old tree was being removed: the new target is in place; finish the
-        # removal (a second Ctrl-C is the user's call) so no hidden copy of the old one is left.
-        shutil.rmtree(trash, ignore_errors=True)
-        raise
+        old = trash / "old"
+        os.rename(target, old)
+        try:
+            os.rename(staging, target)
+        except BaseException:
+            os.rename(old, target)
+            raise
+    finally:
+        # After success this removes the old tree, after a failure the empty trash directory.
+        try:
+            shutil.rmtree(trash, ignore_errors=True)
+        except BaseException:
+            # Ctrl-C during the removal: finish it (a second Ctrl-C is the user's call) so no
+            # hidden copy of the old checkpoint is left beside the new one.
+            shutil.rmtree(trash, ignore_errors=True)
+            raise

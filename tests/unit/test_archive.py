@@ -315,3 +315,28 @@ def test_interrupt_while_removing_the_replaced_target_leaves_no_trash(
     assert interrupted
     assert snapshot(target) == {"new.txt"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar", "target"]
+
+
+def test_interrupt_while_moving_the_old_target_aside_keeps_it_and_leaves_no_trash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import tinkex._archive as archive_module
+
+    archive = make_tar(tmp_path / "a.tar", [("file", "new.txt", "new")])
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    real_rename = os.rename
+
+    def rename(src: Any, dst: Any) -> None:
+        if str(dst).endswith("old"):
+            raise KeyboardInterrupt  # Ctrl-C as the old target is about to move aside
+        real_rename(src, dst)
+
+    monkeypatch.setattr(archive_module.os, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        extract_archive(archive, target, force=True)
+    assert snapshot(target) == {"old.txt"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar", "target"]
