@@ -745,12 +745,17 @@ def _run_download(
     if chunk_size < 1:
         raise TinkexValidationError("chunk_size", f"must be >= 1, got {chunk_size}")
     state = _new_state(_check_url(url), expected_size, sha256, max_attempts, prepare_timeout)
-    created = missing_dirs(Path(destination))
-    dest, tmp, fh = _open_destination(destination, force)
-    writer = _Writer(fh)
     opener = _opener(ssl_context)
-    done = False
+    created = missing_dirs(Path(destination))
     try:
+        dest, tmp, fh = _open_destination(destination, force)
+    except BaseException:
+        remove_empty_dirs(created)
+        raise
+    writer: _Writer | None = None
+    done = False
+    try:  # from here on, every exit removes the temporary file
+        writer = _Writer(fh)
         while True:
             if cancel is not None and cancel.is_set():
                 raise _Cancelled
@@ -782,7 +787,8 @@ def _run_download(
         done = True
         return result
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
         if not fh.closed:
             fh.close()
         tmp.unlink(missing_ok=True)

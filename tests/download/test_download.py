@@ -601,3 +601,17 @@ def test_disk_full_is_raised_at_once_not_retried_as_a_connection_error(
     assert not isinstance(info.value, tinkex.APIConnectionError)
     assert server.per_path["/a.tar"] == 1  # a local failure: no retry against the server
     assert leftovers(tmp_path) == []
+
+
+def test_failure_before_the_first_request_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinkex._download as download_module
+
+    def broken_opener(ssl_context: Any) -> Any:
+        raise KeyboardInterrupt  # e.g. Ctrl-C just after the temporary file was made
+
+    monkeypatch.setattr(download_module, "_opener", broken_opener)
+    with pytest.raises(KeyboardInterrupt):
+        download_archive("http://127.0.0.1:9/a.tar", tmp_path / "sub" / "a.tar")
+    assert leftovers(tmp_path) == []
