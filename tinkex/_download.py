@@ -271,7 +271,7 @@ def classify_response(
     Example::
 
         >>> classify_response(503, {"retry-after": "1"}, offset=0, known_total=None, now=0.0)
-        Wait(delay=1.0, preparing=True, restart=False, reason='HTTP 503: archive not ready yet')
+        Wait(delay=1.0, preparing=True, restart=False, reason='HTTP 503: archive not ready yet', status=None)
     """
     lower = {k.lower(): v for k, v in headers.items()}
     retry_after = parse_retry_after(lower, now=lambda: now)

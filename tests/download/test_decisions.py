@@ -198,3 +198,17 @@ def test_download_state_repr_hides_the_signed_url() -> None:
     state = _new_state("https://storage.example/a.tar?X-Amz-Signature=SECRETSIGNATURE", None, None, 3, 60.0)
     assert "SECRETSIGNATURE" not in repr(state)
     assert "storage.example/a.tar" in repr(state)
+
+
+@pytest.mark.parametrize(
+    "module", ["tinkex._download", "tinkex._archive", "tinkex._telemetry", "tinkex.cli._format"]
+)
+def test_docstring_examples_run(module: str) -> None:
+    # The examples in the docstrings are what users copy: they must be true.
+    import doctest
+    import importlib
+
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0
