@@ -501,3 +501,13 @@ def test_official_format_option_selects_json(flag: list[str]) -> None:
     assert [r["training_run_id"] for r in json.loads(result.stdout)["runs"]] == ["run-0", "run-1", "run-2"]
     table = invoke(FakeAPI(runs=3), ["-f", "table", "run", "list"])
     assert "Run ID" in table.stdout
+
+
+def test_delete_without_yes_and_no_terminal_deletes_nothing_and_stays_json() -> None:
+    # A script that forgot --yes: stdin is at EOF, which is a "no", not Ctrl-C and not a crash.
+    api = FakeAPI()
+    result = invoke(api, ["--json", "checkpoint", "delete", "tinker://run-1/weights/0001"], input="")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"deleted": []}
+    assert "Deletion cancelled." in result.stderr
+    assert api.deleted == []

@@ -534,7 +534,13 @@ def checkpoint_delete(ctx: Context, tinker_paths: Sequence[str], yes: bool) -> N
         for p in tinker_paths:
             click.echo(f"  {p}", err=True)
         click.echo("WARNING: This action is permanent and cannot be undone.", err=True)
-        if not click.confirm("Delete?", default=False, err=True):
+        try:
+            confirmed = click.confirm("Delete?", default=False, err=True)
+        except click.exceptions.Abort:
+            if sys.stdin.isatty():
+                raise  # Ctrl-C at the prompt
+            confirmed = False  # stdin at EOF (a script without --yes): that is a "no"
+        if not confirmed:
             click.echo("Deletion cancelled.", err=True)
             ctx.emit({"deleted": []}, None)
             return
