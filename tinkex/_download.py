@@ -92,7 +92,8 @@ PREPARING_STATUSES = frozenset({202, 503})
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 504})
 
 # What object stores answer for an expired or revoked signed URL; a fresh URL from the Tinker API
-# then resumes the download. Twice at most: a third refusal is not an expiry.
+# then resumes the download. Twice in a row at most (a third refusal is not an expiry); bytes
+# received through a fresh URL reset the count.
 URL_EXPIRED_STATUSES = frozenset({401, 403, 410})
 MAX_URL_REFRESHES = 2
 
@@ -411,12 +412,22 @@ class _State:
     # a body starts. A deadline from the call's start failed a multi-GB download that met a brief
     # 503 on a resume after more than prepare_timeout seconds of transfer.
     prepare_deadline: float | None = None
+    # high_water at the last URL refresh (see may_refresh).
+    refreshed_at: int = 0
 
     def may_refresh(self, status: int) -> bool:
-        """Whether a failed status means "the signed URL expired" and a fresh one may be tried."""
-        if status not in URL_EXPIRED_STATUSES or self.refreshes >= MAX_URL_REFRESHES:
+        """Whether a failed status means "the signed URL expired" and a fresh one may be tried.
+
+        Refusals in a row are bounded (MAX_URL_REFRESHES); bytes received since the last refresh
+        prove the fresh URL worked, so a long download may outlive any number of expiries."""
+        if status not in URL_EXPIRED_STATUSES:
+            return False
+        if self.high_water > self.refreshed_at:
+            self.refreshes = 0
+        if self.refreshes >= MAX_URL_REFRESHES:
             return False
         self.refreshes += 1
+        self.refreshed_at = self.high_water
         return True
 
     def request_headers(self) -> dict[str, str]:
@@ -823,7 +834,8 @@ def download_archive(
     `progress(bytes_done, total_or_None)` is called after each chunk (`chunk_size`, 1 MiB). No
     Tinker header or API key is sent to the storage host. `refresh_url()` (optional) is asked for a
     new signed URL when the host says the current one expired (401 / 403 / 410); the download then
-    resumes where it was, up to twice. `timeout` bounds connecting and each read, not the whole call.
+    resumes where it was (at most twice in a row without new bytes). `timeout` bounds connecting
+    and each read, not the whole call.
 
     Example::
 

@@ -615,3 +615,27 @@ def test_failure_before_the_first_request_leaves_no_temporary_file(
     with pytest.raises(KeyboardInterrupt):
         download_archive("http://127.0.0.1:9/a.tar", tmp_path / "sub" / "a.tar")
     assert leftovers(tmp_path) == []
+
+
+def test_a_long_download_may_refresh_its_url_each_time_it_expires_after_progress(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path
+) -> None:
+    # Signed URLs live ~15 min; a multi-GB download over a flaky link outlives several of them.
+    # Each expiry that follows progress earns a fresh URL; only refusals in a row are bounded.
+    script = []
+    for n in (2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB):
+        script += [Fault("drop", n), Fault("status", status=403)]
+    server.resources["/a"] = Resource(big_data, script=deque(script))
+    calls: list[int] = []
+
+    def refresh() -> str:
+        calls.append(1)
+        return server.url("/a", query="sig=FRESH")
+
+    t = FakeTime()
+    result = download_archive(
+        server.url("/a"), tmp_path / "a.tar", refresh_url=refresh, _sleep=t.sleep, _clock=t.clock
+    )
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert len(calls) == 4
+    assert result.resumes == 4
