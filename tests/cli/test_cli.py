@@ -511,3 +511,14 @@ def test_delete_without_yes_and_no_terminal_deletes_nothing_and_stays_json() -> 
     assert json.loads(result.stdout) == {"deleted": []}
     assert "Deletion cancelled." in result.stderr
     assert api.deleted == []
+
+
+def test_sdk_warnings_are_one_line_on_stderr() -> None:
+    # a Python warning would print its file, line and source line; the CLI prints one line
+    api = FakeAPI()
+    result = invoke(api, ["--json", "session", "list"], key="local-dev-key-123")
+    warning_lines = [line for line in result.stderr.splitlines() if "tml-" in line]
+    assert warning_lines
+    assert all(line.startswith("tinkex: warning: ") for line in warning_lines)
+    assert "resolve_client_config(" not in result.stderr
+    assert "local-dev-key-123" not in result.output

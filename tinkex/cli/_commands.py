@@ -8,6 +8,7 @@ import functools
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -176,6 +177,19 @@ def _fail(ctx: Context, exc: BaseException) -> NoReturn:
     sys.exit(code)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """SDK warnings as one stderr line, not Python's file:line plus source-line block."""
+    text = str(message).strip().splitlines()
+    click.echo(f"tinkex: warning: {text[0] if text else category.__name__}", err=True)
+
+
 def command(fn: F) -> F:
     """Run a command body with the CLI's error handling and close the client afterwards."""
 
@@ -183,7 +197,9 @@ def command(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx: Context = click.get_current_context().find_object(Context)  # type: ignore[assignment]
         try:
-            return fn(ctx, *args, **kwargs)
+            with warnings.catch_warnings():  # restores the previous showwarning afterwards
+                warnings.showwarning = _show_warning
+                return fn(ctx, *args, **kwargs)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except (Exception, KeyboardInterrupt) as exc:
