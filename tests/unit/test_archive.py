@@ -340,3 +340,13 @@ def test_interrupt_while_moving_the_old_target_aside_keeps_it_and_leaves_no_tras
         extract_archive(archive, target, force=True)
     assert snapshot(target) == {"old.txt"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar", "target"]
+
+
+def test_duplicate_members_last_wins_and_each_copy_is_checked(tmp_path: Path) -> None:
+    archive = make_tar(tmp_path / "dup.tar", [("file", "a", "first"), ("file", "a", "second")])
+    assert (extract_archive(archive, tmp_path / "ok") / "a").read_text() == "second"
+    # a benign first copy does not vouch for a malicious second one
+    evil = make_tar(tmp_path / "evil.tar", [("file", "a", "x"), ("symlink", "a", "../../etc")])
+    with pytest.raises(UnsafeArchiveError, match="escapes"):
+        extract_archive(evil, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
