@@ -180,8 +180,11 @@ class _Routes:
         return _json({"status": "ok"})
 
     async def get_server_capabilities(self, request: Request, owner: str, body: Any) -> Response:
+        # `tokenizer_id` is an extension (0.7.0's SupportedModel has only model_name; responses are open,
+        # so clients ignore it): it lets a sampler of a base model load the local tokenizer offline
+        # instead of guessing a hub name from the model name.
         models = [
-            {"model_name": m.name, "max_context_length": m.max_context_length}
+            {"model_name": m.name, "max_context_length": m.max_context_length, "tokenizer_id": m.tokenizer_id}
             for m in self.core.models.values()
         ]
         return _json({"supported_models": models})

@@ -204,11 +204,6 @@ def test_sample_text_prompt_end_to_end_with_the_servers_tokenizer(torch_world: d
     assert "--- sample 0 (stop: " in text.output
 
 
-@pytest.mark.xfail(
-    reason="the local server's get_server_capabilities lists no tokenizer_id for its base models, so "
-    "a base-model sampler falls back to the hub name (offline: fails); tinkex_server, not the CLI",
-    strict=False,
-)
 def test_sample_text_prompt_on_a_base_model(torch_world: dict[str, Any]) -> None:
     out = js(torch_world, "sample", "hello", "--base-model", "tinkex/micro-llama", "--max-tokens", "3")
     assert out["samples"][0]["text"] is not None
