@@ -172,8 +172,12 @@ class TelemetryReporter:
         clock: Callable[[], float] = time.time,
         sdk_version: str | None = None,
         platform_name: str | None = None,
+        secrets: Iterable[str | None] = (),
     ) -> None:
         self._send = send
+        # The client's configured credentials (ClientConfig.secrets()): redacted verbatim, since a
+        # key that does not look like `tml-...` (e.g. a JWT) escapes the pattern-based redaction.
+        self._secrets = tuple(s for s in secrets if s)
         self.session_id = session_id
         self.config = config or TelemetryConfig()
         self._clock = clock
@@ -241,7 +245,7 @@ class TelemetryReporter:
                 reporter.report_exception(e)
                 raise
         """
-        message = redact(str(exc))
+        message = redact(str(exc), self._secrets)
         if is_user_error(exc):
             data: dict[str, Any] = {"error_type": type(exc).__name__, "message": message}
             status = getattr(exc, "status_code", None)
@@ -249,7 +253,7 @@ class TelemetryReporter:
                 data["status_code"] = status
             body = getattr(exc, "body", None)
             if body is not None:
-                data["body"] = redact(str(body))[:2000]
+                data["body"] = redact(str(body), self._secrets)[:2000]
             self._enqueue("GENERIC_EVENT", "WARNING", wake=True, event_name="user_error", event_data=data)
             return
         tb = "".join(_traceback.format_exception(exc))
@@ -259,7 +263,7 @@ class TelemetryReporter:
             wake=True,
             error_type=type(exc).__name__,
             error_message=message,
-            traceback=redact(tb),
+            traceback=redact(tb, self._secrets),
         )
 
     def log_session_end(self) -> None:

@@ -166,6 +166,33 @@ async def test_report_exception_kinds_and_redaction_and_prompt_flush() -> None:
     await r.aclose()
 
 
+JWT_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0aW5rZXgifQ.c2lnbmF0dXJlLW9mLXRoZS1rZXk"
+
+
+async def test_report_exception_redacts_configured_secrets_that_match_no_pattern() -> None:
+    sink = Sink()
+    r = TelemetryReporter(
+        sink,
+        "sess-1",
+        config=TelemetryConfig(flush_interval=3600.0),
+        clock=Clock(),
+        sdk_version="9.9",
+        platform_name="Linux",
+        secrets=(JWT_KEY, None),
+    )
+    await r.start()
+    try:
+        raise RuntimeError(f"upstream echoed {JWT_KEY}")
+    except RuntimeError as e:
+        r.report_exception(e)
+    r.report_exception(status_error_for(400, "POST /api/v1/forward", body={"detail": f"bad key {JWT_KEY}"}))
+    await until(lambda: len(sink.events) == 3)
+    await r.aclose()
+    dumped = json.dumps(sink.bodies)
+    assert JWT_KEY not in dumped
+    assert dumped.count("<redacted>") >= 3  # message, traceback and the 4xx body
+
+
 async def test_close_sends_session_end_and_is_bounded_when_endpoint_hangs() -> None:
     sink = Sink()
     clock = Clock()
@@ -379,6 +406,25 @@ def test_telemetry_off_with_env(monkeypatch: pytest.MonkeyPatch) -> None:
     sc.close()
     assert fake.telemetry == []
     assert not any(p.endswith("/telemetry") for p in fake.paths)
+
+
+def test_service_client_reporter_redacts_the_configured_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TINKER_TELEMETRY", raising=False)
+    fake = FakeServer()
+    sc = tinkex.ServiceClient(
+        api_key=JWT_KEY, base_url="http://tinker.test", _transport=httpx.MockTransport(fake)
+    )
+    sc.create_sampling_client(base_model="tiny")
+    telemetry = sc.get_telemetry()
+    assert telemetry is not None
+    try:
+        raise RuntimeError(f"auth failed for {JWT_KEY}")
+    except RuntimeError as e:
+        telemetry.report_exception(e)
+    sc.close()
+    dumped = json.dumps(fake.telemetry)
+    assert "UNHANDLED_EXCEPTION" in dumped
+    assert JWT_KEY not in dumped
 
 
 def test_failing_telemetry_endpoint_breaks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

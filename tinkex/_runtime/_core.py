@@ -260,7 +260,9 @@ class Runtime:
             )
 
         try:
-            self._telemetry = reporter_cls(send=send, session_id=self.session.session_id)
+            self._telemetry = reporter_cls(
+                send=send, session_id=self.session.session_id, secrets=self.config.secrets()
+            )
             start = getattr(self._telemetry, "start", None)
             if callable(start):
                 result = start()
