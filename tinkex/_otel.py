@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-__all__ = ["OTEL_AVAILABLE", "inject_trace_context", "record_status", "request_span"]
+__all__ = ["OTEL_AVAILABLE", "inject_trace_context", "record_status", "request_span", "tracing_enabled"]
 
 try:
     from opentelemetry import propagate as _propagate
@@ -63,6 +63,25 @@ def inject_trace_context(headers: MutableMapping[str, str]) -> None:
     _propagate.inject(headers)
     if not _in_span.get():
         _pending_headers.set(headers)
+
+
+def tracing_enabled() -> bool:
+    """Whether a tracer provider is installed, i.e. whether `request_span` would record anything.
+
+    Until one is set, the API's proxy provider hands out non-recording spans that carry no new
+    context (W3C injection inside one writes nothing), so the transport skips the span and its
+    context switches on each request; `inject_trace_context` still forwards an outer trace.
+
+    Example::
+
+        if tracing_enabled():
+            with request_span("asample", "POST", url): ...
+    """
+    if not OTEL_AVAILABLE:
+        return False
+    return not isinstance(
+        _trace.get_tracer_provider(), (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)
+    )
 
 
 @contextlib.contextmanager

@@ -165,3 +165,27 @@ def test_span_url_drops_credentials_and_reads_ipv6_hosts(
     attributes = dict(span.attributes or {})
     assert attributes["url.full"] == full
     assert attributes["server.address"] == host
+
+
+def test_without_tracer_provider_requests_open_no_span(
+    spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _otel.tracing_enabled()  # the module fixture installed an SDK provider
+    # As before any provider is set: the API's proxy hands out non-recording spans.
+    monkeypatch.setattr(trace, "get_tracer_provider", trace.ProxyTracerProvider)
+    assert not _otel.tracing_enabled()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            200, json={"training_runs": [], "cursor": {"offset": 0, "limit": 20, "total_count": 0}}
+        )
+
+    with tinkex.ServiceClient(
+        api_key=KEY, base_url="http://tinker.test", _transport=httpx.MockTransport(handler)
+    ) as sc:
+        sc.create_rest_client().list_training_runs().result(timeout=10)
+    (req,) = [r for r in seen if r.url.path == "/api/v1/training_runs"]
+    assert "traceparent" not in req.headers
+    assert spans.get_finished_spans() == ()

@@ -64,9 +64,11 @@ class Observer:
                 self._hooks.remove(hook)
 
     def emit(self, kind: EventKind, operation: str, **attributes: Any) -> None:
-        event = SDKEvent(kind, operation, attributes)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s %s", kind, operation, attributes)
+        if not self._hooks:  # the common case: no event object for nobody (two per sample call)
+            return
+        event = SDKEvent(kind, operation, attributes)
         with self._lock:
             hooks = tuple(self._hooks)
         for hook in hooks:

@@ -115,6 +115,12 @@ def _disable_cookies(client: httpx.AsyncClient) -> None:
         client._cookies = _IgnoredCookies()
 
 
+_NO_SPAN = contextlib.nullcontext()
+
+# Parsed URLs kept per Transport; paths with ids (training runs, checkpoints) vary, so it is bounded.
+_URL_CACHE_SIZE = 256
+
+
 def _otel_module() -> Any:
     # H4's optional OpenTelemetry shim; both functions are no-ops without opentelemetry installed.
     try:
@@ -133,6 +139,8 @@ class Transport:
         self._closed = False
         self._ssl: Any = None
         self._otel = _otel_module()
+        self._urls: dict[str, httpx.URL] = {}
+        self._timeouts: dict[tuple[str, float | None], httpx.Timeout] = {}
         # The official client also sends X-Stainless-OS/-Arch/-Runtime/...; no server reads them and
         # every extra header costs httpx normalisation work on each of thousands of requests.
         self.base_headers = {
@@ -215,11 +223,7 @@ class Transport:
         return best
 
     @contextlib.contextmanager
-    def _span(self, operation: str, method: str, url: str) -> Iterator[None]:
-        otel = self._otel
-        if otel is None:
-            yield
-            return
+    def _span(self, otel: Any, operation: str, method: str, url: str) -> Iterator[None]:
         with otel.request_span(operation, method, url):
             yield
 
@@ -244,21 +248,32 @@ class Transport:
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
-        timeout = self.timeout_for(purpose, read_timeout)
+        timeout = self._timeouts.get((purpose, read_timeout))
+        if timeout is None:  # a few (purpose, read) pairs; an httpx.Timeout is immutable
+            timeout = self._timeouts[purpose, read_timeout] = self.timeout_for(purpose, read_timeout)
         all_headers["x-stainless-read-timeout"] = f"{timeout.read:g}"
         url = self.config.base_url + path
+        parsed = self._urls.get(url)
+        if parsed is None:
+            # httpx parses a str URL on every request; the hot paths (asample, retrieve_future,
+            # forward_backward) reuse a handful, and an httpx.URL is immutable.
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
         if self._otel is not None:
             self._otel.inject_trace_context(all_headers)
         if self._closed:
             # A retry racing close() must not open a fresh pool that nobody will close.
             raise ClientClosedError(f"{method} {path} was not sent: the tinkex client is closed")
+        # A span per request only when a tracer provider records it (see _otel.tracing_enabled).
+        otel = self._otel if self._otel is not None and self._otel.tracing_enabled() else None
         shard = self._acquire(purpose)
         try:
-            with self._span(operation, method, url):
+            with self._span(otel, operation, method, url) if otel is not None else _NO_SPAN:
                 try:
                     response = await shard.client.request(
                         method,
-                        url,
+                        parsed,
                         content=content,
                         params={k: v for k, v in params.items() if v is not None} if params else None,
                         headers=all_headers,
@@ -277,8 +292,8 @@ class Transport:
                         request=None,
                     ) from exc
                 content_bytes = response.content
-                if self._otel is not None:
-                    self._otel.record_status(response.status_code)
+                if otel is not None:
+                    otel.record_status(response.status_code)
         finally:
             # A shard counts as busy only while its requests are in flight (see _acquire).
             shard.inflight -= 1
