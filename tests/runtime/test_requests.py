@@ -271,3 +271,25 @@ async def test_a_closed_transport_refuses_to_send_instead_of_opening_new_connect
     with pytest.raises(tinkex.ClientClosedError):
         await transport.send("session", "healthz", "GET", "/api/v1/healthz")
     assert made == ["session"]  # no client was opened after close
+
+
+@pytest.mark.parametrize(("http2", "sizes"), [(False, [2, 2, 1]), (True, [5])])
+def test_shards_are_small_for_http1_and_keep_16_for_http2(http2: bool, sizes: list[int]) -> None:
+    # HTTP/1.1: small shards keep httpcore's per-request pool bookkeeping short; HTTP/2 multiplexes
+    # a shard over one connection, so small shards would only multiply TLS connections.
+    from tinkex._config import ClientConfig, PoolSizes
+    from tinkex._runtime._transport import Transport
+
+    made: list[int] = []
+
+    def factory(purpose: str, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        made.append(limits.max_connections or 0)
+        return httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+
+    cfg = ClientConfig(
+        api_key=KEY, base_url="http://fake.test", http2=http2, pool_sizes=PoolSizes(sampling=5)
+    )
+    transport = Transport(cfg, http_client_factory=factory)
+    for _ in range(5):  # five requests in flight at once
+        transport._acquire("sampling")
+    assert made == sizes

@@ -85,6 +85,9 @@ class RawResponse:
 # lookups) each time a request enters or leaves it, so a request's pool bookkeeping grows with the
 # shard's size: 256 concurrent samples took ~1.15 s of client CPU with 16, ~0.8 s with 2.
 SHARD_SIZE = 2
+# With HTTP/2 one connection multiplexes a shard's requests, so small shards would mean many more
+# TLS connections to the server than before; HTTP/2 keeps the earlier 16.
+HTTP2_SHARD_SIZE = 16
 
 
 class _Shard:
@@ -205,9 +208,10 @@ class Transport:
         """The least busy shard of the purpose's pool, opening another while all are full.
 
         A pool of `pool_sizes.<purpose>` connections is split into httpx clients of at most
-        SHARD_SIZE connections: httpcore's pool does work proportional to all its queued requests and
-        connections on every state change, so one pool with hundreds of concurrent requests spends
-        its time in bookkeeping (the official client caps 50 requests per client for this reason).
+        SHARD_SIZE (HTTP2_SHARD_SIZE) connections: httpcore's pool does work proportional to all its
+        queued requests and connections on every state change, so one pool with hundreds of
+        concurrent requests spends its time in bookkeeping (the official client caps 50 requests per
+        client for this reason).
         """
         shards = self._clients.setdefault(purpose, [])
         best = min(shards, key=_inflight, default=None)
@@ -215,7 +219,8 @@ class Transport:
             total = self._pool_size(purpose)
             capacity = sum(sh.size for sh in shards)
             if capacity < total:
-                size = min(SHARD_SIZE, total - capacity)
+                shard_size = HTTP2_SHARD_SIZE if self.config.http2 else SHARD_SIZE
+                size = min(shard_size, total - capacity)
                 best = _Shard(self._new_client(purpose, size), size)
                 shards.append(best)
         assert best is not None
