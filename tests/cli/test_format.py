@@ -59,3 +59,8 @@ def test_to_json_handles_datetimes_and_wire_objects() -> None:
         to_json({"t": NOW, "w": Wire()})
         == '{\n  "t": "2025-12-31T12:00:00+00:00",\n  "w": {\n    "x": 1\n  }\n}'
     )
+
+
+def test_an_empty_listing_is_its_title_alone() -> None:
+    assert render_table(["id", "size"], [], title="No checkpoints found") == "No checkpoints found"
+    assert render_table(["id"], []).splitlines() == ["id", "--"]  # no title: the header still shows the columns

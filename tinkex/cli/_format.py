@@ -74,6 +74,8 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]], title
         a   1 B
         bb  2.0 KB
     """
+    if not rows and title:
+        return title  # "No checkpoints found" reads better without an empty table under it
     cells = [[str(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
