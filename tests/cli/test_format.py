@@ -63,4 +63,7 @@ def test_to_json_handles_datetimes_and_wire_objects() -> None:
 
 def test_an_empty_listing_is_its_title_alone() -> None:
     assert render_table(["id", "size"], [], title="No checkpoints found") == "No checkpoints found"
-    assert render_table(["id"], []).splitlines() == ["id", "--"]  # no title: the header still shows the columns
+    assert render_table(["id"], []).splitlines() == [
+        "id",
+        "--",
+    ]  # no title: the header still shows the columns
