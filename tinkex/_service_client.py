@@ -364,12 +364,6 @@ class ServiceClient:
 
             sc2 = sc.create_sampling_client(base_model="Qwen/Qwen3-8B")
         """
-        if model_path is None and base_model is None:
-            raise TinkexValidationError(
-                "create_sampling_client",
-                "needs model_path or base_model",
-                "pass model_path='tinker://...' or base_model='...'",
-            )
         return self._rt.run(
             create_sampling_session(
                 self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
@@ -383,12 +377,6 @@ class ServiceClient:
         retry_config: RetryConfig | None = None,
     ) -> SamplingClient:
         """Async twin of `create_sampling_client`."""
-        if model_path is None and base_model is None:
-            raise TinkexValidationError(
-                "create_sampling_client",
-                "needs model_path or base_model",
-                "pass model_path='tinker://...' or base_model='...'",
-            )
         return await self._rt.run_async(
             create_sampling_session(
                 self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
