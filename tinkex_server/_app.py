@@ -294,6 +294,29 @@ class _Routes:
 
         return done
 
+    async def _ordered(
+        self,
+        request: Request,
+        owner: str,
+        model_id: str,
+        body: Any,
+        job: Callable[[], dict[str, Any]],
+        *,
+        touch_run: bool,
+    ) -> Response:
+        """Queue a request on its model's seq_id lane and answer with its future. `touch_run`: record
+        the run's last request time when the job succeeds (training and load steps; saves record
+        their checkpoint instead)."""
+        rid = self.core.submit_ordered(
+            owner,
+            model_id,
+            body.get("seq_id"),
+            _body_hash(await request.body()),
+            job,
+            self._touch_run(model_id) if touch_run else None,
+        )
+        return _json({"request_id": rid, "model_id": model_id})
+
     async def _forward(self, request: Request, owner: str, body: Any, key: str, backward: bool) -> Response:
         core = self.core
         model_id = body["model_id"]
@@ -306,15 +329,7 @@ class _Routes:
                 model_id, data, fbi["loss_fn"], fbi.get("loss_fn_config"), backward
             )
 
-        rid = core.submit_ordered(
-            owner,
-            model_id,
-            body.get("seq_id"),
-            _body_hash(await request.body()),
-            job,
-            self._touch_run(model_id),
-        )
-        return _json({"request_id": rid, "model_id": model_id})
+        return await self._ordered(request, owner, model_id, body, job, touch_run=True)
 
     async def forward(self, request: Request, owner: str, body: Any) -> Response:
         return await self._forward(request, owner, body, "forward_input", backward=False)
@@ -334,15 +349,7 @@ class _Routes:
         def job() -> dict[str, Any]:
             return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, adam)}
 
-        rid = core.submit_ordered(
-            owner,
-            model_id,
-            body.get("seq_id"),
-            _body_hash(await request.body()),
-            job,
-            self._touch_run(model_id),
-        )
-        return _json({"request_id": rid, "model_id": model_id})
+        return await self._ordered(request, owner, model_id, body, job, touch_run=True)
 
     def _save_job(
         self,
@@ -406,8 +413,7 @@ class _Routes:
         def job() -> dict[str, Any]:
             return {"type": "save_weights", **save()}
 
-        rid = core.submit_ordered(owner, model_id, seq_id, _body_hash(await request.body()), job)
-        return _json({"request_id": rid, "model_id": model_id})
+        return await self._ordered(request, owner, model_id, body, job, touch_run=False)
 
     async def save_weights_for_sampler(self, request: Request, owner: str, body: Any) -> Response:
         core = self.core
@@ -450,8 +456,7 @@ class _Routes:
             raise HTTPError(
                 400, "save_weights_for_sampler needs a path (named save) or sampling_session_seq_id"
             )
-        rid = core.submit_ordered(owner, model_id, body.get("seq_id"), _body_hash(await request.body()), job)
-        return _json({"request_id": rid, "model_id": model_id})
+        return await self._ordered(request, owner, model_id, body, job, touch_run=False)
 
     async def load_weights(self, request: Request, owner: str, body: Any) -> Response:
         core = self.core
@@ -482,15 +487,7 @@ class _Routes:
             core.backend.load_state(model_id, d, optimizer=optimizer)
             return {"type": "load_weights", "path": str(path)}
 
-        rid = core.submit_ordered(
-            owner,
-            model_id,
-            body.get("seq_id"),
-            _body_hash(await request.body()),
-            job,
-            self._touch_run(model_id),
-        )
-        return _json({"request_id": rid, "model_id": model_id})
+        return await self._ordered(request, owner, model_id, body, job, touch_run=True)
 
     # -- sampling -----------------------------------------------------------------------------------
     async def create_sampling_session(self, request: Request, owner: str, body: Any) -> Response:
