@@ -14,6 +14,7 @@ import logging
 import math
 import shutil
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,9 @@ Handler = Callable[[Request, str, Any], Awaitable[Response]]
 
 
 def _body_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+    # Only tells a retried seq_id's body from a different one (a client bug) within one server run:
+    # length + CRC-32 does that at ~4 GB/s, 3x faster than SHA-256 on a 3 MB forward_backward body.
+    return f"{len(raw)}:{zlib.crc32(raw):08x}"
 
 
 def _query_int(request: Request, name: str, default: int) -> int:
@@ -605,7 +608,7 @@ class _Routes:
             if not entry.done:  # woken by a shutdown: answer "pending" now instead of holding it
                 status, pending = pending_reply(core.config.faults.pending, rid)
                 return _json(pending, status)
-        return _json(entry.body())
+        return Response(entry.encoded_body(), media_type="application/json")
 
     # -- checkpoints and REST -----------------------------------------------------------------------
     async def weights_info(self, request: Request, owner: str, body: Any) -> Response:

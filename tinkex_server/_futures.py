@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import orjson
 
 from tinkex_server._faults import PendingStyle
 from tinkex_server.backends.base import UserInputError
@@ -72,7 +73,11 @@ class FutureEntry:
     model_id: str | None
     created_at: float
     done_at: float | None = None
-    result: dict[str, Any] | None = None
+    # The retrieve_future body, encoded once when the job finished: the poll that is (usually) already
+    # waiting answers without serializing on its critical path, repeated polls cost nothing, and a
+    # result kept for the TTL takes its JSON size (2.4 MB for a 32x8192 forward_backward) instead of
+    # ~10x that as Python floats.
+    payload: bytes | None = None
     failure: dict[str, Any] | None = None  # {"error": str, "category": "user" | "server"}
     event: asyncio.Event = attrs.field(factory=asyncio.Event)
 
@@ -80,12 +85,17 @@ class FutureEntry:
     def done(self) -> bool:
         return self.done_at is not None
 
-    def body(self) -> dict[str, Any]:
-        """The retrieve_future body of a finished entry."""
+    def encoded_body(self) -> bytes:
+        """The retrieve_future body of a finished entry, as sent."""
         if self.failure is not None:
-            return dict(self.failure)
-        assert self.result is not None
-        return self.result
+            return orjson.dumps(self.failure)
+        assert self.payload is not None
+        return self.payload
+
+    def body(self) -> dict[str, Any]:
+        """The retrieve_future body of a finished entry, decoded (for inspection and tests)."""
+        decoded: dict[str, Any] = orjson.loads(self.encoded_body())
+        return decoded
 
 
 class FutureStore:
@@ -120,7 +130,10 @@ class FutureStore:
         return entry
 
     def resolve(self, entry: FutureEntry, result: dict[str, Any]) -> None:
-        entry.result, entry.done_at = result, self._clock()
+        # Backends may hand numpy arrays (the null backend does): orjson writes them without a detour
+        # through Python floats.
+        entry.payload = orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
+        entry.done_at = self._clock()
         entry.event.set()
 
     def fail(self, entry: FutureEntry, error: str, category: str) -> None:
