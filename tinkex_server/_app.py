@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sign_url, verify_signature
 from tinkex_server._core import HTTPError, ServerCore
+from tinkex_server._fast_decode import decode_hot_body
 from tinkex_server._futures import pending_reply
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
 from tinkex_server._wire import (
@@ -844,18 +845,24 @@ async def _handle(
     body: Any = None
     if has_body:
         raw = await request.body()
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            return _error(400, f"body is not valid JSON: {e}")
-        if not isinstance(body, dict):
-            return _error(400, "body must be a JSON object")
-        later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
-        problems = core.validator.check_body(op_id, body)
-        problems += _later_problems(later)
-        if problems:
-            return _error(422, problems)
-        body["_later"] = later
+        # Training batches: parsed and validated in one pass; None (or any other operation) takes the
+        # generic path below, which also names the problems of an invalid body.
+        body = decode_hot_body(op_id, raw)
+        if body is not None:
+            body["_later"] = {}
+        else:
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as e:
+                return _error(400, f"body is not valid JSON: {e}")
+            if not isinstance(body, dict):
+                return _error(400, "body must be a JSON object")
+            later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
+            problems = core.validator.check_body(op_id, body)
+            problems += _later_problems(later)
+            if problems:
+                return _error(422, problems)
+            body["_later"] = later
     try:
         return await handler(request, owner, body)
     except HTTPError as e:
