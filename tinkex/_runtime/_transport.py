@@ -1,10 +1,17 @@
-"""httpx.AsyncClient pools per purpose (session+heartbeat, training, sampling, futures, telemetry)
-and the ONE place where httpx errors become tinkex exceptions. No retries here (see _requests)."""
+"""Connection pools per purpose (session+heartbeat, training, sampling, futures, telemetry) and the
+ONE place where HTTP-layer errors become tinkex exceptions. No retries here (see _requests).
+
+Two HTTP stacks sit behind one `send`: the lean HTTP/1.1 client of `_http11` (the default: ~20x
+less client CPU per request than httpx here) and httpx, kept for what needs its generality: a proxy
+from the environment, HTTP/2, a base URL with credentials, or a user-supplied client factory (the
+tests' mock transports)."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +20,7 @@ import orjson
 
 from tinkex._config import ClientConfig
 from tinkex._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, redact
+from tinkex._runtime._http11 import ConnectionPool, HTTPTimeout, HTTPTransportError
 from tinkex._runtime._httpx import import_httpx
 from tinkex._version import __version__
 
@@ -132,8 +140,38 @@ def _otel_module() -> Any:
         return None
 
 
+def _lean_origin(base_url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path prefix) when the lean client can serve `base_url`, else None."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
+        return None
+    if not parts.hostname.isascii():
+        return None  # an internationalised host name: httpx does the IDNA encoding
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    proxies = urllib.request.getproxies()
+    if (proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(parts.hostname):
+        return None  # httpx honours HTTP(S)_PROXY / ALL_PROXY (trust_env); the lean client does not
+    return parts.scheme, parts.hostname, port, parts.path.rstrip("/")
+
+
+# Characters httpx leaves as they are in a request target; anything else is percent-escaped.
+_TARGET_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    items = [
+        (k, ("true" if v else "false") if isinstance(v, bool) else str(v))
+        for k, v in params.items()
+        if v is not None
+    ]
+    return urllib.parse.urlencode(items, quote_via=urllib.parse.quote) if items else ""
+
+
 class Transport:
-    """Lazily created pools, one httpx.AsyncClient each; must be used on the SDK loop only."""
+    """Lazily created pools per purpose; must be used on the SDK loop only."""
 
     def __init__(self, config: ClientConfig, *, http_client_factory: HttpClientFactory | None = None) -> None:
         self.config = config
@@ -144,6 +182,10 @@ class Transport:
         self._otel = _otel_module()
         self._urls: dict[str, httpx.URL] = {}
         self._timeouts: dict[tuple[str, float | None], httpx.Timeout] = {}
+        self._lean_pools: dict[str, ConnectionPool] = {}
+        self._lean = (
+            _lean_origin(config.base_url) if http_client_factory is None and not config.http2 else None
+        )
         # The official client also sends X-Stainless-OS/-Arch/-Runtime/...; no server reads them and
         # every extra header costs httpx normalisation work on each of thousands of requests.
         self.base_headers = {
@@ -245,19 +287,116 @@ class Transport:
         read_timeout: float | None = None,
     ) -> RawResponse:
         """Send one request; raise APITimeoutError / APIConnectionError (chained) if no response."""
-        import_httpx()  # the first import skips httpx's CLI (see _httpx)
-        import httpx
-
         all_headers = dict(self.base_headers)
         if method != "GET":
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
+        if self._otel is not None:
+            self._otel.inject_trace_context(all_headers)
+        if self._closed:
+            # A retry racing close() must not open a fresh pool that nobody will close.
+            raise ClientClosedError(f"{method} {path} was not sent: the tinkex client is closed")
+        url = self.config.base_url + path
+        # A span per request only when a tracer provider records it (see _otel.tracing_enabled).
+        otel = self._otel if self._otel is not None and self._otel.tracing_enabled() else None
+        with self._span(otel, operation, method, url) if otel is not None else _NO_SPAN:
+            if self._lean is not None:
+                status, resp_headers, body = await self._send_lean(
+                    purpose, method, path, content, params, all_headers, read_timeout
+                )
+            else:
+                status, resp_headers, body = await self._send_httpx(
+                    purpose, method, path, url, content, params, all_headers, read_timeout
+                )
+            if otel is not None:
+                otel.record_status(status)
+        return RawResponse(
+            status=status, headers=resp_headers, body=decode_json(body), method=method, path=path
+        )
+
+    def _read_timeout(self, purpose: str, read: float | None) -> float:
+        if read is not None:
+            return read
+        cfg = self.config
+        return {"futures": cfg.retrieve_future_timeout, "telemetry": cfg.telemetry_timeout}.get(
+            purpose, cfg.request_timeout
+        )
+
+    def _timeout_error(self, method: str, path: str, kind: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"{method} {path} timed out ({kind}); the server did not answer in time - retry later or "
+            "raise the timeout",
+            request=None,
+        )
+
+    def _connection_error(self, method: str, path: str, exc: BaseException) -> APIConnectionError:
+        detail = redact(str(exc) or type(exc).__name__, self.config.secrets())
+        return APIConnectionError(
+            f"{method} {path} failed: {detail}; check the network and base_url (TINKER_BASE_URL)",
+            request=None,
+        )
+
+    async def _send_lean(
+        self,
+        purpose: str,
+        method: str,
+        path: str,
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        read_timeout: float | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        assert self._lean is not None
+        scheme, host, port, prefix = self._lean
+        pool = self._lean_pools.get(purpose)
+        if pool is None:
+            pool = self._lean_pools[purpose] = ConnectionPool(
+                scheme,
+                host,
+                port,
+                ssl_context=self._ssl_context() or None,
+                max_connections=self._pool_size(purpose),
+            )
+        read = self._read_timeout(purpose, read_timeout)
+        headers["x-stainless-read-timeout"] = f"{read:g}"
+        headers.setdefault("Accept-Encoding", "gzip, deflate")  # as httpx asks (decoded by _http11)
+        target = urllib.parse.quote(prefix + path, safe=_TARGET_SAFE)
+        query = _query(params) if params else ""
+        if query:
+            target = f"{target}?{query}"
+        try:
+            return await pool.request(
+                method,
+                target,
+                headers,
+                content,
+                connect_timeout=min(self.config.connect_timeout, read),
+                read_timeout=read,
+            )
+        except HTTPTimeout as exc:
+            raise self._timeout_error(method, path, f"{exc.phase} timeout") from exc
+        except HTTPTransportError as exc:
+            raise self._connection_error(method, path, exc) from exc
+
+    async def _send_httpx(
+        self,
+        purpose: str,
+        method: str,
+        path: str,
+        url: str,
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        read_timeout: float | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        import_httpx()  # the first import skips httpx's CLI (see _httpx)
+        import httpx
+
         timeout = self._timeouts.get((purpose, read_timeout))
         if timeout is None:  # a few (purpose, read) pairs; an httpx.Timeout is immutable
             timeout = self._timeouts[purpose, read_timeout] = self.timeout_for(purpose, read_timeout)
-        all_headers["x-stainless-read-timeout"] = f"{timeout.read:g}"
-        url = self.config.base_url + path
+        headers["x-stainless-read-timeout"] = f"{timeout.read:g}"
         parsed = self._urls.get(url)
         if parsed is None:
             # httpx parses a str URL on every request; the hot paths (asample, retrieve_future,
@@ -265,53 +404,32 @@ class Transport:
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()
             parsed = self._urls[url] = httpx.URL(url)
-        if self._otel is not None:
-            self._otel.inject_trace_context(all_headers)
-        if self._closed:
-            # A retry racing close() must not open a fresh pool that nobody will close.
-            raise ClientClosedError(f"{method} {path} was not sent: the tinkex client is closed")
-        # A span per request only when a tracer provider records it (see _otel.tracing_enabled).
-        otel = self._otel if self._otel is not None and self._otel.tracing_enabled() else None
         shard = self._acquire(purpose)
         try:
-            with self._span(otel, operation, method, url) if otel is not None else _NO_SPAN:
-                try:
-                    response = await shard.client.request(
-                        method,
-                        parsed,
-                        content=content,
-                        params={k: v for k, v in params.items() if v is not None} if params else None,
-                        headers=all_headers,
-                        timeout=timeout,
-                    )
-                except httpx.TimeoutException as exc:
-                    raise APITimeoutError(
-                        f"{method} {path} timed out ({type(exc).__name__}); the server did not answer "
-                        "in time - retry later or raise the timeout",
-                        request=None,
-                    ) from exc
-                except httpx.HTTPError as exc:
-                    detail = redact(str(exc) or type(exc).__name__, self.config.secrets())
-                    raise APIConnectionError(
-                        f"{method} {path} failed: {detail}; check the network and base_url (TINKER_BASE_URL)",
-                        request=None,
-                    ) from exc
-                content_bytes = response.content
-                if otel is not None:
-                    otel.record_status(response.status_code)
+            try:
+                response = await shard.client.request(
+                    method,
+                    parsed,
+                    content=content,
+                    params={k: v for k, v in params.items() if v is not None} if params else None,
+                    headers=headers,
+                    timeout=timeout,
+                )
+            except httpx.TimeoutException as exc:
+                raise self._timeout_error(method, path, type(exc).__name__) from exc
+            except httpx.HTTPError as exc:
+                raise self._connection_error(method, path, exc) from exc
+            return response.status_code, dict(response.headers.multi_items()), response.content
         finally:
             # A shard counts as busy only while its requests are in flight (see _acquire).
             shard.inflight -= 1
-        return RawResponse(
-            status=response.status_code,
-            headers=dict(response.headers.multi_items()),
-            body=decode_json(content_bytes),
-            method=method,
-            path=path,
-        )
 
     async def aclose(self) -> None:
         self._closed = True
+        lean, self._lean_pools = list(self._lean_pools.values()), {}
+        for pool in lean:
+            with contextlib.suppress(Exception):
+                await pool.aclose()
         pools, self._clients = list(self._clients.values()), {}
         for shards in pools:
             for shard in shards:
