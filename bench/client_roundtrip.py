@@ -57,46 +57,45 @@ def _since(start: Timing) -> Timing:
     return wall - start[0], cpu - start[1]
 
 
-def time_forward_backward(sdk: ModuleType, base_url: str, repeats: int) -> list[Timing]:
-    service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
-    base_model = service.get_server_capabilities().supported_models[0].model_name
-    training = service.create_lora_training_client(base_model=base_model, rank=8)
-    batch = build_batch(sdk)
-    training.forward_backward(batch, "cross_entropy").result()  # warm-up: connections, imports
-    timings = []
-    for _ in range(repeats):
+class Workload:
+    """One SDK's clients, set up and warmed once; `forward_backward()` and `samples()` time one round."""
+
+    def __init__(self, sdk: ModuleType, base_url: str) -> None:
+        self.service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
+        base_model = self.service.get_server_capabilities().supported_models[0].model_name
+        self.training = self.service.create_lora_training_client(base_model=base_model, rank=8)
+        self.sampler = self.service.create_sampling_client(base_model=base_model)
+        self.batch = build_batch(sdk)
+        self.prompt = sdk.types.ModelInput.from_ints(list(range(1, 65)))
+        self.params = sdk.types.SamplingParams(max_tokens=16, temperature=1.0)
+        self.forward_backward()  # warm-up: connections, imports, lazy paths
+        self.samples()
+
+    def forward_backward(self) -> Timing:
         start = _clock()
-        out = training.forward_backward(batch, "cross_entropy").result()
-        timings.append(_since(start))
+        out = self.training.forward_backward(self.batch, "cross_entropy").result()
+        timing = _since(start)
         assert len(out.loss_fn_outputs) == DATUMS
-    _close(service)
-    return timings
+        return timing
 
-
-def time_concurrent_samples(sdk: ModuleType, base_url: str, repeats: int) -> list[Timing]:
-    service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
-    base_model = service.get_server_capabilities().supported_models[0].model_name
-    sampler = service.create_sampling_client(base_model=base_model)
-    prompt = sdk.types.ModelInput.from_ints(list(range(1, 65)))
-    params = sdk.types.SamplingParams(max_tokens=16, temperature=1.0)
-
-    async def burst() -> None:
-        results = await asyncio.gather(
-            *(
-                sampler.sample_async(prompt=prompt, num_samples=1, sampling_params=params)
-                for _ in range(CONCURRENT_SAMPLES)
+    def samples(self) -> Timing:
+        async def burst() -> None:
+            results = await asyncio.gather(
+                *(
+                    self.sampler.sample_async(prompt=self.prompt, num_samples=1, sampling_params=self.params)
+                    for _ in range(CONCURRENT_SAMPLES)
+                )
             )
-        )
-        assert len(results) == CONCURRENT_SAMPLES
+            assert len(results) == CONCURRENT_SAMPLES
 
-    asyncio.run(burst())  # warm-up
-    timings = []
-    for _ in range(repeats):
         start = _clock()
         asyncio.run(burst())
-        timings.append(_since(start))
-    _close(service)
-    return timings
+        return _since(start)
+
+    def close(self) -> None:
+        close = getattr(self.service, "close", None)
+        if close is not None:
+            close()
 
 
 @contextlib.contextmanager
@@ -126,33 +125,40 @@ def null_server() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _close(service: Any) -> None:
-    close = getattr(service, "close", None)
-    if close is not None:
-        close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=11)
     args = parser.parse_args()
     os.environ.setdefault("TINKER_TELEMETRY", "0")
 
     sdks = {"tinkex": importlib.import_module("tinkex"), "tinker 0.7.0": importlib.import_module("tinker")}
-    rows: dict[str, dict[str, float]] = {}
+    timings: dict[str, dict[str, list[Timing]]] = {name: {"fb": [], "samples": []} for name in sdks}
     with null_server() as base_url:
-        for name, sdk in sdks.items():
-            fb = time_forward_backward(sdk, base_url, args.repeats)
-            samples = time_concurrent_samples(sdk, base_url, args.repeats)
-            rows[name] = {
-                "fb": statistics.median(t[0] for t in fb),
-                "fb_cpu": statistics.median(t[1] for t in fb),
-                "samples": statistics.median(t[0] for t in samples),
-                "samples_cpu": statistics.median(t[1] for t in samples),
-            }
+        loads = {name: Workload(sdk, base_url) for name, sdk in sdks.items()}
+        try:
+            # Interleaved, the order flipped every round: both clients see the same machine state
+            # (this shared 2-core VM drifts by +-30% over minutes), and neither always goes first.
+            for round_ in range(args.repeats):
+                order = list(loads) if round_ % 2 == 0 else list(reversed(loads))
+                for name in order:
+                    timings[name]["fb"].append(loads[name].forward_backward())
+                for name in order:
+                    timings[name]["samples"].append(loads[name].samples())
+        finally:
+            for load in loads.values():
+                load.close()
+    rows = {
+        name: {
+            "fb": statistics.median(t[0] for t in ts["fb"]),
+            "fb_cpu": statistics.median(t[1] for t in ts["fb"]),
+            "samples": statistics.median(t[0] for t in ts["samples"]),
+            "samples_cpu": statistics.median(t[1] for t in ts["samples"]),
+        }
+        for name, ts in timings.items()
+    }
 
     ours, official = rows["tinkex"], rows["tinker 0.7.0"]
-    print(f"\nmedian of {args.repeats} runs, null backend in its own process on 127.0.0.1")
+    print(f"\nmedian of {args.repeats} interleaved rounds, null backend in its own process on 127.0.0.1")
     print("wall = the round trip as a user sees it (includes the server's share, the same for both);")
     print("client CPU = this process's CPU time during the call (the client's own cost)")
     print(f"{'':42} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9} {'target':>7}")
