@@ -387,12 +387,6 @@ async def test_malformed_response_is_a_protocol_error_and_drops_the_connection(r
         await pool.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_start_body checks Content-Length with str.isdigit(), true for '²' (latin-1 \\xb2), and then"
-    " int() raises ValueError inside data_received: asyncio kills the transport and the caller gets"
-    " HTTPConnectError instead of HTTPProtocolError",
-)
 async def test_content_length_with_a_superscript_digit_is_a_protocol_error() -> None:
     async def handler(conn: ServerConn) -> None:
         await conn.read_request()
@@ -406,11 +400,6 @@ async def test_content_length_with_a_superscript_digit_is_a_protocol_error() -> 
         await pool.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_parse_chunks parses the chunk size with int(text, 16), which also accepts '0x3', '+3' and"
-    " '0_3' (RFC 9112: chunk-size = 1*HEXDIG)",
-)
 @pytest.mark.parametrize(
     "body",
     [b"0x3\r\nabc\r\n0\r\n\r\n", b"+3\r\nabc\r\n0\r\n\r\n", b"0_3\r\nabc\r\n0\r\n\r\n"],
@@ -424,11 +413,6 @@ async def test_non_hex_chunk_sizes_are_protocol_errors(body: bytes) -> None:
         await pool.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 64 KiB head limit is only checked while the head end has not arrived: a 70 KB head"
-    " whose terminator is already buffered is accepted",
-)
 async def test_a_head_over_64KiB_is_refused_even_when_it_ends() -> None:
     head = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 70_000 + b"\r\nContent-Length: 2\r\n\r\nok"
 
@@ -557,13 +541,6 @@ async def test_waiting_for_a_free_connection_times_out_as_pool_phase() -> None:
         await pool.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_acquire waits with asyncio.wait_for and drops the hand-off when the woken waiter is"
-    " cancelled before it runs: on Python 3.11 wait_for swallows that cancellation (the cancelled request"
-    " is sent and returns normally); on 3.12+ the cancel wins but nobody else is woken, so the next"
-    " waiter times out (phase 'pool') while a connection sits idle",
-)
 async def test_cancel_of_a_woken_waiter_passes_the_connection_on() -> None:
     gate = asyncio.Event()
 

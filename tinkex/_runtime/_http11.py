@@ -34,6 +34,7 @@ __all__ = [
 # A response head longer than this is not an API answer: fail instead of buffering without end.
 _MAX_HEAD = 64 * 1024
 _HEAD_END = b"\r\n\r\n"
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 class HTTPTransportError(Exception):
@@ -108,6 +109,9 @@ class _Connection(asyncio.Protocol):
         except HTTPProtocolError as exc:
             fut.set_exception(exc)
             self.close()
+        except Exception as exc:  # a parser slip must fail this request, not the event loop
+            fut.set_exception(HTTPProtocolError(f"could not parse the response: {exc!r}"))
+            self.close()
 
     def eof_received(self) -> bool:
         self._lost(None)
@@ -180,9 +184,9 @@ class _Connection(asyncio.Protocol):
         while not fut.done():
             if self._state == _HEAD:
                 end = buf.find(_HEAD_END)
+                if end > _MAX_HEAD or (end < 0 and len(buf) > _MAX_HEAD):
+                    raise HTTPProtocolError(f"response head longer than {_MAX_HEAD} bytes")
                 if end < 0:
-                    if len(buf) > _MAX_HEAD:
-                        raise HTTPProtocolError(f"response head longer than {_MAX_HEAD} bytes")
                     return
                 head = bytes(buf[:end])
                 del buf[: end + 4]
@@ -237,7 +241,7 @@ class _Connection(asyncio.Protocol):
             self._state, self._chunks, self._remaining = _CHUNKED, [], -1
         elif "content-length" in headers:
             length = headers["content-length"]
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 raise HTTPProtocolError(f"invalid Content-Length {length[:40]!r}")
             self._state, self._remaining = _LENGTH, int(length)
             if self._remaining == 0:
@@ -257,10 +261,9 @@ class _Connection(asyncio.Protocol):
                         raise HTTPProtocolError("chunk size line too long")
                     return False
                 size_text = bytes(buf[:eol]).split(b";", 1)[0].strip()
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise HTTPProtocolError(f"invalid chunk size {size_text[:40]!r}") from None
+                if not size_text or size_text.strip(_HEX_DIGITS):  # int() would also take 0x3, +3, 0_3
+                    raise HTTPProtocolError(f"invalid chunk size {size_text[:40]!r}")
+                size = int(size_text, 16)
                 if size == 0:
                     # The last chunk: optional trailer lines (ignored), then an empty line.
                     rest = eol + 2
@@ -410,32 +413,34 @@ class ConnectionPool:
                     raise
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.append(waiter)
-            remaining = deadline - loop.time()
             try:
-                if remaining <= 0:
-                    raise TimeoutError
-                await asyncio.wait_for(waiter, remaining)
-            except TimeoutError:
-                raise HTTPTimeout("pool", pool_timeout) from None
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+            except BaseException as exc:
+                if waiter.done() and not waiter.cancelled():
+                    # Woken with a free connection, but leaving (timeout, cancellation): hand the
+                    # wake-up on, or the next waiter sleeps while a connection sits idle.
+                    self._wake_one()
+                if isinstance(exc, TimeoutError):
+                    raise HTTPTimeout("pool", pool_timeout) from None
+                raise
             finally:
-                if not waiter.done():
-                    waiter.cancel()
                 with contextlib.suppress(ValueError):  # already popped by _wake_one
                     self._waiters.remove(waiter)
 
     async def _connect(self, connect_timeout: float) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            _, conn = await asyncio.wait_for(
-                loop.create_connection(
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races
+            # the connection's completion, and the cancelled request would go out anyway.
+            async with asyncio.timeout(connect_timeout):
+                _, conn = await loop.create_connection(
                     lambda: _Connection(loop),
                     self.host,
                     self.port,
                     ssl=self._ssl,
                     server_hostname=self.host if self._ssl is not None else None,
-                ),
-                connect_timeout,
-            )
+                )
         except TimeoutError:
             raise HTTPTimeout("connect", connect_timeout) from None
         except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
