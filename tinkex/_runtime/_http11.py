@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import ssl
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "ConnectionPool",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -151,8 +150,11 @@ def _lean_origin(base_url: str) -> tuple[str, str, int, str] | None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    proxies = urllib.request.getproxies()
-    if (proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(parts.hostname):
+    # ~10 ms of imports (http.client, email): paid when a client starts, not by `import tinkex`.
+    from urllib.request import getproxies, proxy_bypass
+
+    proxies = getproxies()
+    if (proxies.get(parts.scheme) or proxies.get("all")) and not proxy_bypass(parts.hostname):
         return None  # httpx honours HTTP(S)_PROXY / ALL_PROXY (trust_env); the lean client does not
     return parts.scheme, parts.hostname, port, parts.path.rstrip("/")
 
