@@ -204,13 +204,8 @@ class Transport:
         import_httpx()  # the first import skips httpx's CLI (see _httpx)
         import httpx
 
-        cfg = self.config
-        if read is None:
-            read = {
-                "futures": cfg.retrieve_future_timeout,
-                "telemetry": cfg.telemetry_timeout,
-            }.get(purpose, cfg.request_timeout)
-        return httpx.Timeout(read, connect=min(cfg.connect_timeout, read))
+        read = self._read_timeout(purpose, read)
+        return httpx.Timeout(read, connect=min(self.config.connect_timeout, read))
 
     def _new_client(self, purpose: str, size: int) -> httpx.AsyncClient:
         import_httpx()  # the first import skips httpx's CLI (see _httpx)
@@ -318,6 +313,7 @@ class Transport:
         )
 
     def _read_timeout(self, purpose: str, read: float | None) -> float:
+        """The read deadline of one request: the caller's, else the purpose's configured default."""
         if read is not None:
             return read
         cfg = self.config
