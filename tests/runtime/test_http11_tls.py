@@ -355,15 +355,6 @@ async def test_transport_over_https_verifies_with_its_default_context(
 
 
 # -- g. closing does not wait on the peer's TLS shutdown -------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="_Connection.close() calls transport.close(), which on an SSL transport starts a graceful "
-    "TLS shutdown: the socket closes only once the peer's close_notify arrives (or after asyncio's "
-    "30 s SSL shutdown timeout). ConnectionPool.aclose() then returns with the sockets still open, "
-    "and a loop closed right after (ServiceClient.close()) leaks them: ResourceWarning 'unclosed "
-    "transport' at GC. Same for a connection dropped after a read timeout. Fix: transport.abort() "
-    "for connections the pool discards (HTTP/1.1 framing needs no close_notify; httpcore sends none).",
-)
 @pytest.mark.parametrize("when", ["pool-aclose", "after-read-timeout"])
 async def test_closed_connections_release_their_socket_without_waiting_for_the_peer(
     certs: Certs, when: str

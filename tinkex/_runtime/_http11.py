@@ -160,8 +160,11 @@ class _Connection(asyncio.Protocol):
     def close(self) -> None:
         self.closed = True
         self.reusable = False
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        if self.transport is not None:
+            # abort(), not close(): on TLS, close() sends close_notify and keeps the socket open until
+            # the peer answers (up to asyncio's 30 s SSL shutdown timeout), past the pool's accounting
+            # and the client's close(). A connection dropped here is never reused, so nothing is lost.
+            self.transport.abort()
 
     def _lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -307,13 +310,15 @@ def _decode_content(headers: dict[str, str], body: bytes) -> bytes:
         return body
     try:
         if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(body, wbits=16 + zlib.MAX_WBITS)
+            import gzip  # handles bodies of several gzip members, which a single zlib call truncates
+
+            return gzip.decompress(body)
         if encoding == "deflate":
             try:
                 return zlib.decompress(body)
             except zlib.error:  # raw deflate, without the zlib wrapper
                 return zlib.decompress(body, wbits=-zlib.MAX_WBITS)
-    except zlib.error as exc:
+    except (zlib.error, OSError, EOFError) as exc:  # gzip raises BadGzipFile (OSError), EOFError
         raise HTTPProtocolError(f"could not decode the {encoding} response body: {exc}") from exc
     raise HTTPProtocolError(f"unsupported Content-Encoding {encoding!r}")
 
@@ -366,7 +371,9 @@ class ConnectionPool:
                 self._release(conn, reusable=False)
                 if attempt == 0 and reused and not exc.got_bytes:
                     # The server closed an idle keep-alive connection just as it was reused: nothing
-                    # was answered on it, so the request goes once more on a fresh connection.
+                    # was answered on it, so the request goes once more on a fresh connection. (Had a
+                    # server taken the request and died silently, the resend carries the same
+                    # idempotency key and seq_id, which the server deduplicates.)
                     continue
                 raise
             except BaseException:  # timeout, protocol error, cancellation: the state is unknown
