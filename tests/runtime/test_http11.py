@@ -18,13 +18,14 @@ import pytest
 
 import tinkex
 from tinkex._config import ClientConfig
+from tinkex._runtime import _http11 as http11
 from tinkex._runtime._http11 import (
     ConnectionPool,
     HTTPConnectError,
     HTTPProtocolError,
     HTTPTimeout,
 )
-from tinkex._runtime._transport import RawResponse, Transport
+from tinkex._runtime._transport import RawResponse, Transport, _lean_origin
 
 KEY = "tml-FAKE-KEY-must-never-leak-7f3a9c"
 
@@ -772,3 +773,64 @@ def test_transport_leaves_proxied_base_urls_to_httpx(monkeypatch: pytest.MonkeyP
     assert _transport(8123)._lean is not None
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     assert _transport(8123)._lean is None
+
+
+# -- review fixes ----------------------------------------------------------------------------------
+async def test_idle_connection_past_the_keepalive_expiry_is_not_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A NAT may drop an idle flow without a FIN; reusing it would cost a whole read timeout.
+    monkeypatch.setattr(http11, "KEEPALIVE_EXPIRY", 0.05)
+    async with scripted_server(answer_all) as (port, conns):
+        pool = make_pool(port)
+        await get(pool)
+        await get(pool)  # within the expiry: the same connection
+        assert len(conns) == 1
+        await asyncio.sleep(0.1)
+        await get(pool)
+        assert len(conns) == 2
+        await asyncio.wait_for(conns[0].eof.wait(), 2)  # the expired one was closed, not leaked
+        await pool.aclose()
+
+
+async def test_caller_headers_merge_case_insensitively_and_the_length_is_ours() -> None:
+    async with scripted_server(answer_all) as (port, conns):
+        pool = make_pool(port)
+        headers = {"host": "api.example", "Content-Length": "999", "X-A": "1", "x-a": "2"}
+        await pool.request("POST", "/p", headers, b"abc", connect_timeout=2, read_timeout=2)
+        await pool.aclose()
+    head = conns[0].requests[0].split(b"\r\n\r\n")[0].lower()
+    assert head.count(b"\r\nhost:") == 1
+    assert b"\r\nhost: api.example" in head
+    assert re.findall(rb"\r\ncontent-length: *(\d+)", head) == [b"3"]
+    assert re.findall(rb"\r\nx-a: *(\S+)", head) == [b"2"]
+
+
+async def test_transport_keeps_a_callers_accept_encoding() -> None:
+    async with scripted_server(answer_all) as (port, conns):
+        transport = _transport(port)
+        await transport.send(
+            "session",
+            "healthz",
+            "GET",
+            "/api/v1/healthz",
+            headers={"accept-encoding": "identity"},
+            read_timeout=2,
+        )
+        await transport.aclose()
+    head = conns[0].requests[0].lower()
+    assert re.findall(rb"\r\naccept-encoding: *([^\r]+)", head) == [b"identity"]
+
+
+async def test_a_host_name_the_resolver_refuses_is_a_connect_error() -> None:
+    pool = ConnectionPool("http", "a..example", 80, ssl_context=None, max_connections=1)
+    with pytest.raises(HTTPConnectError):
+        await get(pool)
+    assert pool.stats["open"] == 0
+    await pool.aclose()
+
+
+@pytest.mark.parametrize("url", ["http://user@127.0.0.1:8123", "http://:pw@127.0.0.1:8123"])
+def test_credentials_in_the_base_url_go_to_httpx(url: str) -> None:
+    assert _lean_origin(url) is None
+    assert _lean_origin("http://127.0.0.1:8123/prefix/") == ("http", "127.0.0.1", 8123, "/prefix")

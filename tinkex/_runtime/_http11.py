@@ -35,6 +35,12 @@ __all__ = [
 
 # A response head longer than this is not an API answer: fail instead of buffering without end.
 _MAX_HEAD = 64 * 1024
+# An idle connection older than this is closed rather than reused (httpx's default too): NATs and load
+# balancers drop idle flows without a FIN, and a request sent on such a flow waits out its read timeout.
+KEEPALIVE_EXPIRY = 5.0
+# Try the next resolved address after this long (RFC 8305), so a broken IPv6 route costs 250 ms, not
+# the whole connect timeout.
+_HAPPY_EYEBALLS_DELAY = 0.25
 _HEAD_END = b"\r\n\r\n"
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 
@@ -80,6 +86,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = False
+        self.idle_since = 0.0
         self._buf = bytearray()
         self._response: asyncio.Future[Response] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -384,9 +391,14 @@ class ConnectionPool:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _encode(self, method: str, target: str, headers: dict[str, str], body: bytes | None) -> bytes:
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
-        for name, value in headers.items():
-            lines.append(f"{name}: {value}")
+        # Header names are case-insensitive: the last of the same name wins (as httpx merges them), a
+        # caller's Host replaces ours, and the body's length is always ours.
+        merged = {name.lower(): (name, value) for name, value in headers.items()}
+        merged.pop("content-length", None)
+        merged.pop("transfer-encoding", None)
+        host = merged.pop("host", ("Host", self._host_header))
+        lines = [f"{method} {target} HTTP/1.1", f"{host[0]}: {host[1]}"]
+        lines.extend(f"{name}: {value}" for name, value in merged.values())
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body) if body is not None else 0}")
         for line in lines:
@@ -409,9 +421,15 @@ class ConnectionPool:
                 raise HTTPConnectError("the connection pool is closed")
             while self._idle:
                 conn = self._idle.pop()
-                if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
+                if (
+                    not conn.closed
+                    and conn.transport is not None
+                    and not conn.transport.is_closing()
+                    and loop.time() - conn.idle_since <= KEEPALIVE_EXPIRY
+                ):
                     return conn, True
-                self._total -= 1  # closed by the server while idle
+                conn.close()  # closed by the server while idle, or idle for too long
+                self._total -= 1
             if self._total < self._max:
                 self._total += 1
                 try:
@@ -449,15 +467,20 @@ class ConnectionPool:
                     self.port,
                     ssl=self._ssl,
                     server_hostname=self.host if self._ssl is not None else None,
+                    happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
+                    interleave=1,
                 )
         except TimeoutError:
             raise HTTPTimeout("connect", connect_timeout) from None
-        except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
+        except (OSError, UnicodeError) as exc:
+            # Refused, unreachable, DNS, TLS (ssl.SSLError is an OSError); UnicodeError: a host name
+            # the resolver's IDNA codec refuses (an empty or over-long label).
             raise HTTPConnectError(f"could not connect to {self._host_header}: {exc}") from exc
         return conn
 
     def _release(self, conn: _Connection, *, reusable: bool) -> None:
         if reusable and not conn.closed and not self._closed:
+            conn.idle_since = conn.loop.time()
             self._idle.append(conn)
         else:
             conn.close()

@@ -142,8 +142,10 @@ def _otel_module() -> Any:
 def _lean_origin(base_url: str) -> tuple[str, str, int, str] | None:
     """(scheme, host, port, path prefix) when the lean client can serve `base_url`, else None."""
     parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         return None
+    if parts.username is not None or parts.password is not None:
+        return None  # credentials in the URL: httpx turns them into Basic auth
     if not parts.hostname.isascii():
         return None  # an internationalised host name: httpx does the IDNA encoding
     try:
@@ -358,7 +360,8 @@ class Transport:
             )
         read = self._read_timeout(purpose, read_timeout)
         headers["x-stainless-read-timeout"] = f"{read:g}"
-        headers.setdefault("Accept-Encoding", "gzip, deflate")  # as httpx asks (decoded by _http11)
+        if not any(name.lower() == "accept-encoding" for name in headers):
+            headers["Accept-Encoding"] = "gzip, deflate"  # as httpx asks (decoded by _http11)
         target = urllib.parse.quote(prefix + path, safe=_TARGET_SAFE)
         query = _query(params) if params else ""
         if query:
