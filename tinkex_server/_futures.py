@@ -132,7 +132,12 @@ class FutureStore:
     def resolve(self, entry: FutureEntry, result: dict[str, Any]) -> None:
         # Backends may hand numpy arrays (the null backend does): orjson writes them without a detour
         # through Python floats.
-        entry.payload = orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
+        try:
+            entry.payload = orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
+        except (orjson.JSONEncodeError, TypeError) as exc:  # a backend bug must not leave it pending
+            log.error("the result of %s could not be encoded", entry.request_id, exc_info=exc)
+            self.fail(entry, f"internal server error: the result could not be encoded ({exc})", "server")
+            return
         entry.done_at = self._clock()
         entry.event.set()
 

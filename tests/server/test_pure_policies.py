@@ -186,6 +186,19 @@ def test_pending_reply_styles() -> None:
     )
 
 
+async def test_a_result_that_cannot_be_encoded_fails_the_future_instead_of_leaving_it_pending() -> None:
+    import numpy as np
+
+    store = FutureStore(clock=lambda: 100.0)
+    entry = store.create("u", None)
+    store.resolve(entry, {"big": 2**64, "ok": np.arange(3, dtype=np.float32)})
+    assert entry.done
+    assert entry.event.is_set()
+    body = entry.body()
+    assert body["category"] == "server"
+    assert "could not be encoded" in body["error"]
+
+
 async def test_future_store_expires_results_after_the_ttl() -> None:
     now = [100.0]
     store = FutureStore(clock=lambda: now[0], ttl_s=10)
