@@ -330,6 +330,13 @@ class Transport:
             request=None,
         )
 
+    def _scrubbed(self, exc: BaseException) -> BaseException:
+        """`exc` to chain as the cause, unless its text quotes a secret (a server echoing the API key
+        in a malformed line): then a plain copy of its redacted text, so no traceback shows the key."""
+        text = str(exc)
+        clean = redact(text, self.config.secrets())
+        return exc if clean == text else HTTPTransportError(f"{type(exc).__name__}: {clean}")
+
     def _connection_error(self, method: str, path: str, exc: BaseException) -> APIConnectionError:
         detail = redact(str(exc) or type(exc).__name__, self.config.secrets())
         return APIConnectionError(
@@ -378,7 +385,7 @@ class Transport:
         except HTTPTimeout as exc:
             raise self._timeout_error(method, path, f"{exc.phase} timeout") from exc
         except HTTPTransportError as exc:
-            raise self._connection_error(method, path, exc) from exc
+            raise self._connection_error(method, path, exc) from self._scrubbed(exc)
 
     async def _send_httpx(
         self,
@@ -419,7 +426,7 @@ class Transport:
             except httpx.TimeoutException as exc:
                 raise self._timeout_error(method, path, type(exc).__name__) from exc
             except httpx.HTTPError as exc:
-                raise self._connection_error(method, path, exc) from exc
+                raise self._connection_error(method, path, exc) from self._scrubbed(exc)
             return response.status_code, dict(response.headers.multi_items()), response.content
         finally:
             # A shard counts as busy only while its requests are in flight (see _acquire).
