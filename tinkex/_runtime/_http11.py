@@ -99,6 +99,11 @@ class _Connection(asyncio.Protocol):
         self._remaining = 0
         self._chunks: list[bytes] = []
 
+    @property
+    def open(self) -> bool:
+        """Neither side has closed it (a server may close an idle keep-alive connection any time)."""
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
     # -- asyncio.Protocol --------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -135,7 +140,7 @@ class _Connection(asyncio.Protocol):
 
     # -- exchange ----------------------------------------------------------------------------------
     async def exchange(self, request: bytes, read_timeout: float, *, head_only: bool) -> Response:
-        if self.closed or self.transport is None or self.transport.is_closing():
+        if not self.open:
             raise _ConnectionLost("connection closed before the request was sent", got_bytes=False)
         fut: asyncio.Future[Response] = self.loop.create_future()
         self._response, self._head_only, self._got_bytes = fut, head_only, False
@@ -144,6 +149,7 @@ class _Connection(asyncio.Protocol):
         self._timer = self.loop.call_at(
             self._last_activity + read_timeout, self._check_deadline, read_timeout
         )
+        assert self.transport is not None  # open
         try:
             self.transport.write(request)
             return await fut
@@ -421,12 +427,7 @@ class ConnectionPool:
                 raise HTTPConnectError("the connection pool is closed")
             while self._idle:
                 conn = self._idle.pop()
-                if (
-                    not conn.closed
-                    and conn.transport is not None
-                    and not conn.transport.is_closing()
-                    and loop.time() - conn.idle_since <= KEEPALIVE_EXPIRY
-                ):
+                if conn.open and loop.time() - conn.idle_since <= KEEPALIVE_EXPIRY:
                     return conn, True
                 conn.close()  # closed by the server while idle, or idle for too long
                 self._total -= 1
@@ -502,9 +503,7 @@ class ConnectionPool:
             conn.close()
             self._total -= 1
         while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the woken acquirer sees the pool closed
+            self._wake_one()  # every woken acquirer sees the pool closed
         await asyncio.sleep(0)  # let the transports run their close callbacks
 
     @property
