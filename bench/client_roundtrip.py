@@ -150,17 +150,9 @@ def main() -> None:
         finally:
             for load in loads.values():
                 load.close()
-    rows = {
-        name: {
-            "fb": statistics.median(t[0] for t in ts["fb"]),
-            "fb_cpu": statistics.median(t[1] for t in ts["fb"]),
-            "samples": statistics.median(t[0] for t in ts["samples"]),
-            "samples_cpu": statistics.median(t[1] for t in ts["samples"]),
-        }
-        for name, ts in timings.items()
-    }
 
-    ours, official = rows["tinkex"], rows["tinker 0.7.0"]
+    def median(name: str, kind: str, index: int) -> float:
+        return statistics.median(t[index] for t in timings[name][kind])
 
     def paired(kind: str, index: int) -> float:
         # Each round's two calls ran back to back, so their ratio cancels the machine's drift.
@@ -172,15 +164,16 @@ def main() -> None:
     print("client CPU = this process's CPU time during the call (the client's own cost);")
     print("paired = median over rounds of (official / tinkex) within the round")
     print(f"{'':42} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9} {'paired':>7} {'target':>7}")
-    for label, key, kind, index, target in [
-        ("forward_backward 32x8192, wall (ms)", "fb", "fb", 0, ">= 5x"),
-        ("forward_backward 32x8192, client CPU (ms)", "fb_cpu", "fb", 1, ""),
-        (f"{CONCURRENT_SAMPLES} concurrent samples, wall (ms)", "samples", "samples", 0, ">= 2x"),
-        (f"{CONCURRENT_SAMPLES} concurrent samples, client CPU (ms)", "samples_cpu", "samples", 1, ""),
+    for label, kind, index, target in [
+        ("forward_backward 32x8192, wall (ms)", "fb", 0, ">= 5x"),
+        ("forward_backward 32x8192, client CPU (ms)", "fb", 1, ""),
+        (f"{CONCURRENT_SAMPLES} concurrent samples, wall (ms)", "samples", 0, ">= 2x"),
+        (f"{CONCURRENT_SAMPLES} concurrent samples, client CPU (ms)", "samples", 1, ""),
     ]:
+        ours, official = median("tinkex", kind, index), median("tinker 0.7.0", kind, index)
         print(
-            f"{label:42} {ours[key] * 1e3:10.1f} {official[key] * 1e3:13.1f}"
-            f" {official[key] / ours[key]:8.1f}x {paired(kind, index):6.1f}x {target:>7}"
+            f"{label:42} {ours * 1e3:10.1f} {official * 1e3:13.1f}"
+            f" {official / ours:8.1f}x {paired(kind, index):6.1f}x {target:>7}"
         )
 
 
