@@ -115,10 +115,14 @@ class Requester:
             # One key per logical call, identical on every retry, so the server can deduplicate.
             base_headers.setdefault("X-Idempotency-Key", f"tinkex-retry-{uuid.uuid4()}")
         attempt = 0
-        last_error: BaseException | None = None
+        last_error: BaseException | RawResponse | None = None
         while True:
             verdict = self._breaker(purpose, "admit")
             if verdict is not None and not verdict.allowed:
+                if isinstance(last_error, RawResponse):  # chain the last answer as a status error
+                    last_error = status_error_for(
+                        last_error.status, f"{method} {path}", body=last_error.body, headers=last_error.headers
+                    )
                 state = self.breakers[purpose]
                 raise CircuitOpenError(purpose, verdict.retry_after or 0.0, state.failures) from last_error
             probe = verdict is not None and verdict.probe
@@ -194,7 +198,7 @@ class Requester:
                     headers=response.headers,
                     conflict_retryable=operation in CONFLICT_RETRYABLE,
                 )
-            last_error = None
+            last_error = response
             await self._wait(operation, attempt, decision.server_delay, decision.reason, status=status)
             attempt += 1
 
