@@ -27,7 +27,7 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
-from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
+from tinkex._runtime._tokenizer import decode_tokens, encode_text, load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
 
@@ -443,3 +443,21 @@ class SamplingClient:
             else:
                 self._tokenizer = load_tokenizer(self._rt.run(self._tokenizer_id()))
         return self._tokenizer
+
+    def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
+        """Token ids of `text` with this sampler's tokenizer (see `get_tokenizer`; loaded once).
+
+        Example::
+
+            prompt = tinkex.types.ModelInput.from_ints(sc.encode("1+2="))
+        """
+        return encode_text(self.get_tokenizer(), text, add_special_tokens=add_special_tokens)
+
+    def decode(self, tokens: Any, *, skip_special_tokens: bool = False) -> str:
+        """Text of `tokens` (ints, a ModelInput or a SampledSequence) with this sampler's tokenizer.
+
+        Example::
+
+            print(sc.decode(result.sequences[0]))
+        """
+        return decode_tokens(self.get_tokenizer(), tokens, skip_special_tokens=skip_special_tokens)
