@@ -59,7 +59,9 @@ def null_server(faults: str) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def one_round(sdk: ModuleType, base_url: str, samples: int, **client_kwargs: Any) -> tuple[float, list[float]]:
+def one_round(
+    sdk: ModuleType, base_url: str, samples: int, **client_kwargs: Any
+) -> tuple[float, list[float]]:
     """(wall seconds of the burst, per-sample latencies) for one fresh client."""
     service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY, **client_kwargs)
     try:
@@ -87,17 +89,23 @@ def one_round(sdk: ModuleType, base_url: str, samples: int, **client_kwargs: Any
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--samples", type=int, default=256)
-    parser.add_argument("--faults", default="429=0.05", help="the server's --faults (a seed is added per round)")
+    parser.add_argument(
+        "--faults", default="429=0.05", help="the server's --faults (a seed is added per round)"
+    )
     parser.add_argument("--no-official", action="store_true", help="skip tinker==0.7.0 even if installed")
     args = parser.parse_args()
     os.environ.setdefault("TINKER_TELEMETRY", "0")
 
     tinkex = importlib.import_module("tinkex")
     configs: dict[str, Callable[[str], tuple[float, list[float]]]] = {
-        "tinkex pause (before)": lambda url: one_round(tinkex, url, args.samples, sampling_backpressure="pause"),
+        "tinkex pause (before)": lambda url: one_round(
+            tinkex, url, args.samples, sampling_backpressure="pause"
+        ),
         "tinkex throttle (after)": lambda url: one_round(tinkex, url, args.samples),
     }
     if not args.no_official:

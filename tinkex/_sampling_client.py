@@ -28,8 +28,14 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
+from tinkex._runtime._tokenizer import (
+    decode_tokens,
+    encode_text,
+    load_tokenizer,
+    tokenizer_id_for,
+    tokenizer_id_from_capabilities,
+)
 from tinkex._runtime._transport import RawResponse
-from tinkex._runtime._tokenizer import decode_tokens, encode_text, load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
 
@@ -195,7 +201,7 @@ class SamplingClient:
         reason = queue_state_reason or _QUEUE_REASONS.get(queue_state, "unknown")
         logger.warning("Sampling is paused for sampler %s. Reason: %s", self._sampling_session_id, reason)
 
-    async def _send_asample(self, wire: dict[str, Any]) -> Any:
+    async def _send_asample(self, wire: dict[str, Any]) -> RawResponse:
         try:
             return await self._rt.requester.call(
                 "asample",
@@ -219,7 +225,8 @@ class SamplingClient:
         async with rt.sample_semaphore:
             if throttle:
                 while True:
-                    async with rt.sample_throttle.slot() as factor:
+                    # The byte cost depends on the slot's factor, so the holds cannot be one `with`.
+                    async with rt.sample_throttle.slot() as factor:  # noqa: SIM117
                         async with rt.sample_bytes.hold(int(prompt_bytes * factor)):
                             result = await self._send_once(body)
                     if isinstance(result, tuple):
@@ -245,7 +252,12 @@ class SamplingClient:
                     )
 
     async def _after_429(
-        self, response: RawResponse, prompt_bytes: int, retry_after: float | None, deadline: float, reason: str
+        self,
+        response: RawResponse,
+        prompt_bytes: int,
+        retry_after: float | None,
+        deadline: float,
+        reason: str,
     ) -> None:
         """The 429'd request's own wait before it is resent (nobody else waits for it)."""
         if time.monotonic() > deadline:

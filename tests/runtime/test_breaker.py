@@ -29,7 +29,9 @@ def _with_breaker(make_client: Callable[..., ServiceClient], **cfg: object) -> t
     return client, clock
 
 
-def test_breaker_opens_fails_fast_then_probes(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+def test_breaker_opens_fails_fast_then_probes(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
     client, clock = _with_breaker(make_client, failure_threshold=3, reset_timeout=30.0)
     server.script("get_server_capabilities", *[json_response(503, {"detail": "down"})] * 3)
     with pytest.raises(tinkex.CircuitOpenError) as info:
@@ -37,9 +39,12 @@ def test_breaker_opens_fails_fast_then_probes(server: FakeTinker, make_client: C
     err = info.value
     # Three attempts went out, the fourth was refused by the breaker, not sent.
     assert len(server.ops("get_server_capabilities")) == 3
-    assert err.purpose == "session" and err.retryable and err.retry_after == pytest.approx(30.0)
+    assert err.purpose == "session"
+    assert err.retryable
+    assert err.retry_after == pytest.approx(30.0)
     assert isinstance(err.__cause__, tinkex.InternalServerError)
-    assert "session" in str(err) and "30.0 s" in str(err)
+    assert "session" in str(err)
+    assert "30.0 s" in str(err)
 
     # While open: nothing is sent; retry_after counts down.
     clock.now += 10

@@ -18,7 +18,9 @@ def _word_tokenizer(path: Any) -> None:
     tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
     tok.decoder = tokenizers.decoders.WordPiece()
-    tok.post_processor = tokenizers.processors.TemplateProcessing(single="[BOS] $A", special_tokens=[("[BOS]", 1)])
+    tok.post_processor = tokenizers.processors.TemplateProcessing(
+        single="[BOS] $A", special_tokens=[("[BOS]", 1)]
+    )
     transformers.PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="[UNK]", bos_token="[BOS]"
     ).save_pretrained(path)

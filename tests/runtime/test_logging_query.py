@@ -26,8 +26,15 @@ def _restore_logger() -> Iterator[None]:
 
 @pytest.mark.parametrize(
     ("value", "level"),
-    [("debug", logging.DEBUG), ("INFO", logging.INFO), (" warning ", logging.WARNING), ("warn", logging.WARNING),
-     ("error", logging.ERROR), ("", None), ("loud", None)],
+    [
+        ("debug", logging.DEBUG),
+        ("INFO", logging.INFO),
+        (" warning ", logging.WARNING),
+        ("warn", logging.WARNING),
+        ("error", logging.ERROR),
+        ("", None),
+        ("loud", None),
+    ],
 )
 def test_tinker_log_levels(value: str, level: int | None) -> None:
     before = logger.level
@@ -56,7 +63,8 @@ def test_tinker_log_debug_logs_each_exchange_without_the_key(
     assert len(exchanges) == 2  # one per HTTP exchange: the 503 and its retry
     assert exchanges[0].startswith("GET /api/v1/get_server_capabilities -> 503 in ")
     assert "request_id=req-7" in exchanges[0]
-    assert "-> 200" in exchanges[1] and "retry=1" in exchanges[1]
+    assert "-> 200" in exchanges[1]
+    assert "retry=1" in exchanges[1]
     assert all(KEY not in m and KEY[4:] not in m for m in caplog.text.splitlines())
 
 
@@ -69,7 +77,9 @@ def test_without_tinker_log_nothing_is_configured(
     assert (logger.level, list(logger.handlers)) == before
 
 
-def test_default_query_reaches_every_request(server: FakeTinker, make_client: Callable[..., ServiceClient]) -> None:
+def test_default_query_reaches_every_request(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
     client = make_client(default_query={"region": "eu", "trace": True, "skip": None})
     client.create_sampling_client(base_model="tiny-model")
     client.create_rest_client().list_training_runs(limit=5).result()

@@ -22,8 +22,20 @@ PROBE = BreakerVerdict(probe=True)
         # the threshold-th failure in a row opens it, at that moment.
         (BreakerState("closed", 3), "failure", 5.0, BreakerState("open", 4, 5.0), ALLOW),
         # open: refused with the remaining cool-down.
-        (BreakerState("open", 4, 5.0), "admit", 5.0, BreakerState("open", 4, 5.0), BreakerVerdict(False, False, 30.0)),
-        (BreakerState("open", 4, 5.0), "admit", 25.0, BreakerState("open", 4, 5.0), BreakerVerdict(False, False, 10.0)),
+        (
+            BreakerState("open", 4, 5.0),
+            "admit",
+            5.0,
+            BreakerState("open", 4, 5.0),
+            BreakerVerdict(False, False, 30.0),
+        ),
+        (
+            BreakerState("open", 4, 5.0),
+            "admit",
+            25.0,
+            BreakerState("open", 4, 5.0),
+            BreakerVerdict(False, False, 10.0),
+        ),
         # late outcomes of calls admitted before it opened change nothing.
         (BreakerState("open", 4, 5.0), "failure", 9.0, BreakerState("open", 4, 5.0), ALLOW),
         (BreakerState("open", 4, 5.0), "success", 9.0, BreakerState("open", 4, 5.0), ALLOW),
@@ -31,7 +43,13 @@ PROBE = BreakerVerdict(probe=True)
         # cool-down over: the next call is the probe.
         (BreakerState("open", 4, 5.0), "admit", 35.0, BreakerState("half_open", 4, 5.0, 1), PROBE),
         # half-open: everyone else is refused while the probe is out.
-        (BreakerState("half_open", 4, 5.0, 1), "admit", 36.0, BreakerState("half_open", 4, 5.0, 1), BreakerVerdict(False, False, 1.0)),
+        (
+            BreakerState("half_open", 4, 5.0, 1),
+            "admit",
+            36.0,
+            BreakerState("half_open", 4, 5.0, 1),
+            BreakerVerdict(False, False, 1.0),
+        ),
         # the probe decides.
         (BreakerState("half_open", 4, 5.0, 1), "success", 36.0, CLOSED, ALLOW),
         (BreakerState("half_open", 4, 5.0, 1), "failure", 36.0, BreakerState("open", 5, 36.0), ALLOW),
@@ -52,7 +70,9 @@ def test_half_open_admits_up_to_the_configured_probes() -> None:
     state = BreakerState("open", 1, 0.0)
     verdicts = []
     for _ in range(4):
-        state, v = breaker_step(state, "admit", 100.0, failure_threshold=1, reset_timeout=1.0, half_open_max_calls=3)
+        state, v = breaker_step(
+            state, "admit", 100.0, failure_threshold=1, reset_timeout=1.0, half_open_max_calls=3
+        )
         verdicts.append(v.allowed)
     assert verdicts == [True, True, True, False]
 
@@ -66,7 +86,17 @@ def test_a_short_cool_down_caps_the_half_open_retry_after() -> None:
 
 @pytest.mark.parametrize(
     ("status", "failure"),
-    [(None, True), (500, True), (503, True), (529, True), (429, False), (408, False), (404, False), (400, False), (200, False)],
+    [
+        (None, True),
+        (500, True),
+        (503, True),
+        (529, True),
+        (429, False),
+        (408, False),
+        (404, False),
+        (400, False),
+        (200, False),
+    ],
 )
 def test_what_counts_as_a_failure(status: int | None, failure: bool) -> None:
     assert counts_as_failure(status) is failure

@@ -31,7 +31,11 @@ from tinkex._policy._sampling import (
     ],
 )
 def test_window_after_429(
-    window: ThrottleWindow | None, now: float, prompt_bytes: int, retry_after: float | None, expected: ThrottleWindow
+    window: ThrottleWindow | None,
+    now: float,
+    prompt_bytes: int,
+    retry_after: float | None,
+    expected: ThrottleWindow,
 ) -> None:
     assert throttle_after_429(window, now, prompt_bytes, retry_after) == expected
 
@@ -69,5 +73,7 @@ def test_recovery_never_goes_backwards() -> None:
     points = [throttle_limits(W, 9.0 + i * 0.1, concurrency=400) for i in range(120)]
     conc = [p.concurrency for p in points]
     factors = [p.byte_factor for p in points]
-    assert conc == sorted(conc) and factors == sorted(factors, reverse=True)
-    assert conc[0] == 10 and conc[-1] == 400
+    assert conc == sorted(conc)
+    assert factors == sorted(factors, reverse=True)
+    assert conc[0] == 10
+    assert conc[-1] == 400

@@ -11,7 +11,14 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["BreakerEvent", "BreakerPhase", "BreakerState", "BreakerVerdict", "breaker_step", "counts_as_failure"]
+__all__ = [
+    "BreakerEvent",
+    "BreakerPhase",
+    "BreakerState",
+    "BreakerVerdict",
+    "breaker_step",
+    "counts_as_failure",
+]
 
 BreakerPhase = Literal["closed", "open", "half_open"]
 # admit: a call wants to go out; success / failure: an admitted call's outcome; abandon: an admitted

@@ -64,6 +64,7 @@ def configure_logging_from_env(env: Mapping[str, str] | None = None) -> int | No
         logger.addHandler(handler)
     return level
 
+
 EventKind = Literal["request", "retry", "queue_state", "future_done", "heartbeat", "session"]
 EVENT_KINDS: frozenset[str] = frozenset(
     {"request", "retry", "queue_state", "future_done", "heartbeat", "session"}

@@ -14,7 +14,13 @@ from typing import Any
 
 from tinkex._config import RetryConfig
 from tinkex._exceptions import APIConnectionError, CircuitOpenError, redact, status_error_for
-from tinkex._policy._breaker import BreakerEvent, BreakerState, BreakerVerdict, breaker_step, counts_as_failure
+from tinkex._policy._breaker import (
+    BreakerEvent,
+    BreakerState,
+    BreakerVerdict,
+    breaker_step,
+    counts_as_failure,
+)
 from tinkex._policy._retry import backoff_delay, retry_decision
 from tinkex._runtime import _waits
 from tinkex._runtime._endpoints import CONFLICT_RETRYABLE, build_path
@@ -81,7 +87,8 @@ class Requester:
         rid = f" request_id={request_id}" if request_id else ""
         retry = f" retry={attempt}" if attempt else ""
         logger.debug(
-            "%s", redact(f"{method} {path} -> {status} in {duration * 1000:.1f} ms{rid}{retry}", self._secrets)
+            "%s",
+            redact(f"{method} {path} -> {status} in {duration * 1000:.1f} ms{rid}{retry}", self._secrets),
         )
 
     async def call(
@@ -121,7 +128,10 @@ class Requester:
             if verdict is not None and not verdict.allowed:
                 if isinstance(last_error, RawResponse):  # chain the last answer as a status error
                     last_error = status_error_for(
-                        last_error.status, f"{method} {path}", body=last_error.body, headers=last_error.headers
+                        last_error.status,
+                        f"{method} {path}",
+                        body=last_error.body,
+                        headers=last_error.headers,
                     )
                 state = self.breakers[purpose]
                 raise CircuitOpenError(purpose, verdict.retry_after or 0.0, state.failures) from last_error

@@ -10,7 +10,13 @@ from typing import Any
 
 from tinkex._exceptions import TinkexError
 
-__all__ = ["decode_tokens", "encode_text", "load_tokenizer", "tokenizer_id_for", "tokenizer_id_from_capabilities"]
+__all__ = [
+    "decode_tokens",
+    "encode_text",
+    "load_tokenizer",
+    "tokenizer_id_for",
+    "tokenizer_id_from_capabilities",
+]
 
 # Llama 3 repos are gated on the Hub; the official client points at an ungated copy of the tokenizer.
 _LLAMA3_TOKENIZER = "thinkingmachineslabinc/meta-llama-3-tokenizer"
@@ -118,8 +124,12 @@ def encode_text(tokenizer: Any, text: str, *, add_special_tokens: bool = True) -
     if not isinstance(text, str):
         from tinkex._exceptions import TinkexValidationError
 
-        raise TinkexValidationError("encode(text)", f"must be a str, got {type(text).__name__}", "pass the text")
-    tokens = tokenizer.encode(text) if add_special_tokens else tokenizer.encode(text, add_special_tokens=False)
+        raise TinkexValidationError(
+            "encode(text)", f"must be a str, got {type(text).__name__}", "pass the text"
+        )
+    tokens = (
+        tokenizer.encode(text) if add_special_tokens else tokenizer.encode(text, add_special_tokens=False)
+    )
     return [int(t) for t in tokens]
 
 

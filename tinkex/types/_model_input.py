@@ -225,7 +225,9 @@ class ModelInput(WireModel):
         """
         if not isinstance(text, str):
             raise TinkexValidationError(
-                "ModelInput.from_text(text)", f"must be a str, got {type(text).__name__}", "pass the prompt text"
+                "ModelInput.from_text(text)",
+                f"must be a str, got {type(text).__name__}",
+                "pass the prompt text",
             )
         encode = getattr(tokenizer, "encode", None)
         if not callable(encode):
