@@ -512,8 +512,9 @@ def resolve_client_config(
     `TINKER_TAGS` (comma list, de-duplicated keeping order), `TINKER_TELEMETRY` (on when
     1/true/yes/on, the default; anything else turns it off), `CLOUDFLARE_ACCESS_CLIENT_ID` /
     `_SECRET`. `env` defaults to `os.environ`; pass a dict to keep the call pure. `timeout` and
-    `max_retries` are the official ServiceClient keyword names; `overrides` sets any other
-    ClientConfig field. A missing API key raises `TinkexValidationError` saying how to set it.
+    `max_retries` are the official ServiceClient keyword names, as is `default_query` (query
+    parameters added to every API request); `overrides` sets any other ClientConfig field (e.g.
+    `circuit_breaker=CircuitBreakerConfig()`, `sampling_backpressure="pause"`). A missing API key raises `TinkexValidationError` saying how to set it.
 
     Keys: any non-empty key without whitespace is accepted (the local server's dev key is
     `tml-local-dev-key`); one that starts with neither `tml-` (0.7.0 requires it) nor `eyJ` (JWTs,

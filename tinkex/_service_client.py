@@ -50,7 +50,9 @@ class ServiceClient:
     Configuration: explicit arguments > environment (TINKER_API_KEY, TINKER_BASE_URL, TINKER_TAGS,
     TINKER_TELEMETRY, CLOUDFLARE_ACCESS_CLIENT_ID/_SECRET) > defaults. The server session is created
     on first use. Use as a (sync or async) context manager, or call close(), to stop the background
-    thread and heartbeat.
+    thread and heartbeat. Any other ClientConfig field may be passed by keyword, e.g.
+    `circuit_breaker=tinkex.CircuitBreakerConfig()` (opt-in fail-fast per connection purpose) or
+    `default_query={...}` (added to every request). TINKER_LOG=debug|info|warning turns on logging.
 
     Example::
 
