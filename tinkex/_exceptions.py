@@ -712,8 +712,10 @@ class CircuitOpenError(TinkexError):
 
     purpose: str
     remaining: float
+    # Attempts of this call that went out before the breaker refused the next one (0: nothing sent).
+    attempts: int
 
-    def __init__(self, purpose: str, remaining: float, failures: int = 0) -> None:
+    def __init__(self, purpose: str, remaining: float, failures: int = 0, *, attempts: int = 0) -> None:
         after = f" after {failures} failures in a row" if failures else ""
         super().__init__(
             f"the circuit breaker of the '{purpose}' connections is open{after}; calls fail fast for "
@@ -721,6 +723,7 @@ class CircuitOpenError(TinkexError):
         )
         self.purpose = purpose
         self.remaining = remaining
+        self.attempts = attempts
 
     def _traits(self) -> ErrorTraits:
         from tinkex._policy._retry import error_traits

@@ -10,7 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
+from tinkex._exceptions import (
+    APIResponseValidationError,
+    APIStatusError,
+    CircuitOpenError,
+    TinkexError,
+    TinkexValidationError,
+)
 from tinkex._policy._chunking import chunk_data
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
@@ -138,6 +144,12 @@ class TrainingClient:
                             # the server may hold it, so that seq_id stays used.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise (rt.session.lost_error_for(exc) or exc) from exc
+                    except CircuitOpenError as exc:
+                        if exc.attempts == 0:
+                            # The breaker refused before anything was sent: the seq_id was never
+                            # seen, and a gap would park every later request of the model.
+                            self._sequencer.unuse_seq_id(seq_id)
+                        raise
                     request_id = _request_id_of(response.body, operation)
                     note(request_id)
                 finally:

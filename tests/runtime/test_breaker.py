@@ -107,3 +107,25 @@ def test_a_bad_breaker_config_names_the_fix() -> None:
         ServiceClient(api_key="tml-x-123456", base_url="http://127.0.0.1:9", circuit_breaker={"n": 1}).close()
     with pytest.raises(tinkex.TinkexValidationError, match="purposes"):
         CircuitBreakerConfig(purposes={"downloads"})
+
+
+def test_a_training_call_refused_before_sending_leaves_no_seq_id_gap(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    client, clock = _with_breaker(make_client, failure_threshold=2, reset_timeout=30.0, purposes={"training"})
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    datum = tinkex.types.Datum(
+        model_input=tinkex.types.ModelInput.from_ints([1, 2]),
+        loss_fn_inputs={"target_tokens": [2, 3], "weights": [1.0, 1.0]},
+    )
+    server.script("forward_backward", json_response(503), json_response(503))
+    with pytest.raises(tinkex.CircuitOpenError) as info:
+        tc.forward_backward([datum], "cross_entropy").result(timeout=10)
+    assert info.value.attempts == 2  # sent twice: the server may hold that seq_id, so it stays used
+    with pytest.raises(tinkex.CircuitOpenError) as info:
+        tc.forward_backward([datum], "cross_entropy").result(timeout=10)
+    assert info.value.attempts == 0
+    clock.now += 31
+    assert tc.forward_backward([datum], "cross_entropy").result(timeout=10).metrics
+    sent = [c.body["seq_id"] for c in server.ops("forward_backward")]
+    assert sent == [1, 1, 2]  # the refused call's seq_id went to the next request

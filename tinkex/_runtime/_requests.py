@@ -134,7 +134,9 @@ class Requester:
                         headers=last_error.headers,
                     )
                 state = self.breakers[purpose]
-                raise CircuitOpenError(purpose, verdict.retry_after or 0.0, state.failures) from last_error
+                raise CircuitOpenError(
+                    purpose, verdict.retry_after or 0.0, state.failures, attempts=attempt
+                ) from last_error
             probe = verdict is not None and verdict.probe
             attempt_headers = dict(base_headers)
             attempt_headers["x-stainless-retry-count"] = str(attempt)
