@@ -8,6 +8,10 @@ with "pause" every sample of the session waits out each 1 s Retry-After; with "t
 against its own fresh server with the same fault seed, interleaved over rounds (order flipped each
 round), so each sees the same machine state and the same fault sequence.
 
+The null server's asample answers in about a millisecond and its 429s are random, not a sign of
+load, which is the case least favourable to throttling (fewer dispatches in flight buy nothing). Add
+latency to see the case it is built for, e.g. ``--faults 429=0.05,delay=1@150ms``.
+
     .venv/bin/python bench/sample_429.py [--repeats 5] [--samples 256] [--faults 429=0.05]
 """
 
