@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from tinkex import types
     from tinkex._archive import UnsafeArchiveError, extract_archive
-    from tinkex._config import ClientConfig, PoolSizes, RetryConfig
+    from tinkex._config import CircuitBreakerConfig, ClientConfig, PoolSizes, RetryConfig
     from tinkex._download import (
         CheckpointDownload,
         DownloadIntegrityError,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
+        CircuitOpenError,
         ClientClosedError,
         ConflictError,
         FutureTimeoutError,
@@ -95,7 +96,7 @@ __title__ = "tinkex"
 # code that only needs the types never loads the HTTP runtime. Name -> defining module.
 _EXCEPTIONS = (
     "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
-    "AuthenticationError BadRequestError ClientClosedError ConflictError FutureTimeoutError GoneError InternalServerError "
+    "AuthenticationError BadRequestError CircuitOpenError ClientClosedError ConflictError FutureTimeoutError GoneError InternalServerError "
     "NotFoundError PermissionDeniedError RateLimitError RequestFailedError RequestTimeoutError "
     "SessionLostError TinkerError TinkexError TinkexValidationError UnprocessableEntityError"
 )
@@ -107,7 +108,7 @@ _TYPES = (
 _LAZY: dict[str, str] = {
     **dict.fromkeys(_EXCEPTIONS.split(), "tinkex._exceptions"),
     **dict.fromkeys(_TYPES.split(), "tinkex.types"),
-    **dict.fromkeys(("ClientConfig", "PoolSizes", "RetryConfig"), "tinkex._config"),
+    **dict.fromkeys(("CircuitBreakerConfig", "ClientConfig", "PoolSizes", "RetryConfig"), "tinkex._config"),
     **dict.fromkeys(
         ("APIFuture", "as_completed", "as_completed_async", "gather_async", "wait_all"),
         "tinkex._runtime._futures",
@@ -184,6 +185,8 @@ __all__ = [
     "Checkpoint",
     "CheckpointDownload",
     "CheckpointType",
+    "CircuitBreakerConfig",
+    "CircuitOpenError",
     "ClientClosedError",
     "ClientConfig",
     "ConflictError",

@@ -18,6 +18,7 @@ from tinkex._exceptions import APIConnectionError, TinkexValidationError
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "CircuitBreakerConfig",
     "ClientConfig",
     "PoolSizes",
     "RetryConfig",
@@ -67,6 +68,18 @@ DEFAULT_POOL_SAMPLING = 400
 DEFAULT_POOL_FUTURES = 512
 DEFAULT_POOL_TELEMETRY = 2
 DEFAULT_POOL_DOWNLOADS = 8
+
+# Circuit breaker (opt-in): the Elixir SDK's defaults (5 failures in a row, 30 s cool-down, one probe).
+DEFAULT_BREAKER_FAILURE_THRESHOLD = 5
+DEFAULT_BREAKER_RESET_TIMEOUT = 30.0
+DEFAULT_BREAKER_HALF_OPEN_MAX_CALLS = 1
+BREAKER_PURPOSES = frozenset({"session", "training", "sampling", "futures", "telemetry"})
+
+# What a 429 on asample does to the session's sampling: "throttle" (a throttled window: fewer
+# requests and a smaller byte budget for a while, recovering gradually; see _policy._sampling) or
+# "pause" (0.7.0: every sample call of the session waits out a 1 s / 5 s pause).
+SAMPLING_BACKPRESSURE_MODES = ("throttle", "pause")
+DEFAULT_SAMPLING_BACKPRESSURE = "throttle"
 
 # Environment variables (names as in the official SDK).
 ENV_API_KEY = "TINKER_API_KEY"
@@ -205,6 +218,63 @@ class PoolSizes:
     downloads: int = attrs.field(default=DEFAULT_POOL_DOWNLOADS, validator=_positive_int)
 
 
+# --- CircuitBreakerConfig ----------------------------------------------------------------------------
+
+
+def _to_purposes(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        value = (value,)
+    return frozenset(value)
+
+
+def _check_purposes(inst: Any, att: attrs.Attribute[Any], value: frozenset[str]) -> None:
+    unknown = value - BREAKER_PURPOSES
+    if unknown or not value:
+        _bad(inst, att, sorted(value), f"must be a non-empty subset of {sorted(BREAKER_PURPOSES)}")
+
+
+@attrs.frozen(kw_only=True)
+class CircuitBreakerConfig:
+    """An opt-in circuit breaker per connection purpose (session, training, sampling, futures, telemetry).
+
+    After `failure_threshold` failures in a row on a purpose (no HTTP answer, a timeout, or a 5xx;
+    4xx and 429 answers show the server is alive and do not count), calls on that purpose raise
+    `CircuitOpenError` at once for `reset_timeout` seconds; then up to `half_open_max_calls` probe
+    requests go out, and the first answer decides: a success closes the breaker, a failure opens it
+    for another cool-down. Pass it as ``ServiceClient(circuit_breaker=CircuitBreakerConfig())``.
+
+    Example::
+
+        >>> CircuitBreakerConfig(failure_threshold=3).reset_timeout
+        30.0
+        >>> sorted(CircuitBreakerConfig(purposes={"sampling"}).purposes)
+        ['sampling']
+    """
+
+    failure_threshold: int = attrs.field(default=DEFAULT_BREAKER_FAILURE_THRESHOLD, validator=_positive_int)
+    reset_timeout: float = attrs.field(default=DEFAULT_BREAKER_RESET_TIMEOUT, validator=_positive)
+    half_open_max_calls: int = attrs.field(
+        default=DEFAULT_BREAKER_HALF_OPEN_MAX_CALLS, validator=_positive_int
+    )
+    purposes: frozenset[str] = attrs.field(
+        default=BREAKER_PURPOSES, converter=_to_purposes, validator=_check_purposes
+    )
+
+
+def _check_breaker(inst: Any, att: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, CircuitBreakerConfig):
+        raise TinkexValidationError(
+            "circuit_breaker",
+            f"must be a tinkex.CircuitBreakerConfig or None, got {type(value).__name__}",
+            "pass circuit_breaker=tinkex.CircuitBreakerConfig(failure_threshold=5)",
+        )
+
+
+def _check_backpressure(inst: Any, att: attrs.Attribute[Any], value: object) -> None:
+    if value not in SAMPLING_BACKPRESSURE_MODES:
+        _bad(inst, att, value, f"must be one of {SAMPLING_BACKPRESSURE_MODES}")
+
+
 # --- ClientConfig ------------------------------------------------------------------------------------
 
 
@@ -276,6 +346,29 @@ def _to_headers(value: Mapping[str, str]) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _to_query(value: Mapping[str, object] | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TinkexValidationError(
+            "default_query",
+            f"must be a mapping of parameter name to value, got {type(value).__name__}",
+            "pass e.g. default_query={'region': 'us'}",
+        )
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if v is None:
+            continue  # as for a call's own parameters: None means "not sent"
+        if isinstance(v, Mapping | list | tuple | set):
+            raise TinkexValidationError(
+                f"default_query[{k!r}]",
+                f"must be a scalar (str, int, float, bool), got {type(v).__name__}",
+                "pass one value per parameter name",
+            )
+        out[str(k)] = ("true" if v else "false") if isinstance(v, bool) else str(v)
+    return out
+
+
 def _header_names(headers: Mapping[str, str]) -> str:
     # Header values may hold credentials: show names only.
     return repr(sorted(headers))
@@ -312,6 +405,11 @@ class ClientConfig:
     default_headers: dict[str, str] = attrs.field(
         factory=dict, converter=_to_headers, hash=False, repr=_header_names
     )
+    # Query parameters added to every API request (the official `default_query=`); a call's own
+    # parameter of the same name wins. Not sent to signed archive URLs. repr shows names only.
+    default_query: dict[str, str] = attrs.field(
+        factory=dict, converter=_to_query, hash=False, repr=_header_names
+    )
 
     # Timeouts, seconds.
     request_timeout: float = attrs.field(default=DEFAULT_REQUEST_TIMEOUT, validator=_positive)
@@ -337,6 +435,12 @@ class ClientConfig:
     sampling_max_bytes: int = attrs.field(default=DEFAULT_SAMPLING_MAX_BYTES, validator=_positive_int)
     chunk_max_datums: int = attrs.field(default=DEFAULT_CHUNK_MAX_DATUMS, validator=_positive_int)
     chunk_max_bytes: int = attrs.field(default=DEFAULT_CHUNK_MAX_BYTES, validator=_positive_int)
+    # "throttle" or "pause" (0.7.0); see SAMPLING_BACKPRESSURE_MODES.
+    sampling_backpressure: str = attrs.field(
+        default=DEFAULT_SAMPLING_BACKPRESSURE, validator=_check_backpressure
+    )
+    # Off (None) by default; see CircuitBreakerConfig.
+    circuit_breaker: CircuitBreakerConfig | None = attrs.field(default=None, validator=_check_breaker)
 
     def evolve(self, **changes: Any) -> ClientConfig:
         """A copy with `changes` applied (validated again); the per-call override mechanism.
@@ -398,6 +502,7 @@ def resolve_client_config(
     timeout: float | None = None,
     max_retries: int | None = None,
     default_headers: Mapping[str, str] | None = None,
+    default_query: Mapping[str, object] | None = None,
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> ClientConfig:
@@ -407,8 +512,9 @@ def resolve_client_config(
     `TINKER_TAGS` (comma list, de-duplicated keeping order), `TINKER_TELEMETRY` (on when
     1/true/yes/on, the default; anything else turns it off), `CLOUDFLARE_ACCESS_CLIENT_ID` /
     `_SECRET`. `env` defaults to `os.environ`; pass a dict to keep the call pure. `timeout` and
-    `max_retries` are the official ServiceClient keyword names; `overrides` sets any other
-    ClientConfig field. A missing API key raises `TinkexValidationError` saying how to set it.
+    `max_retries` are the official ServiceClient keyword names, as is `default_query` (query
+    parameters added to every API request); `overrides` sets any other ClientConfig field (e.g.
+    `circuit_breaker=CircuitBreakerConfig()`, `sampling_backpressure="pause"`). A missing API key raises `TinkexValidationError` saying how to set it.
 
     Keys: any non-empty key without whitespace is accepted (the local server's dev key is
     `tml-local-dev-key`); one that starts with neither `tml-` (0.7.0 requires it) nor `eyJ` (JWTs,
@@ -473,6 +579,7 @@ def resolve_client_config(
         cloudflare_access_client_id=cf_id,
         cloudflare_access_client_secret=cf_secret,
         default_headers=dict(default_headers) if default_headers else {},
+        default_query=default_query,
         retry=retry,
         **overrides,
     )

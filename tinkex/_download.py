@@ -43,7 +43,7 @@ from tinkex._exceptions import (
     TinkexValidationError,
     status_error_for,
 )
-from tinkex._policy._retry import backoff_delay, parse_retry_after
+from tinkex._policy._retry import ErrorTraits, backoff_delay, error_traits, parse_retry_after
 from tinkex._tinker_path import parse_tinker_path
 from tinkex._version import __version__
 
@@ -110,6 +110,10 @@ class DownloadIntegrityError(APIResponseValidationError):
         except tinkex.DownloadIntegrityError as e:
             print(e)
     """
+
+    def _traits(self) -> ErrorTraits:
+        # Bytes damaged in transit: downloading again can succeed.
+        return error_traits(transient=True)
 
 
 @attrs.frozen

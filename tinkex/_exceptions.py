@@ -1,6 +1,19 @@
 """The one exception hierarchy of tinkex, the status-code -> class mapping, and secret redaction.
 
-Everything the SDK raises on purpose derives from `TinkexError` (alias `TinkerError`)::
+Everything the SDK raises on purpose derives from `TinkexError` (alias `TinkerError`), and every
+such error answers three questions (derived in one place, `tinkex._policy._retry.error_traits`, from
+the same rules the retry policy follows):
+
+- `retryable`: can sending the same request again succeed? True for connection errors and timeouts,
+  408, 410, 429, 5xx, a 409 on an idempotent operation, `x-should-retry: true`, a failed future of
+  category `server`, a deadline the user set, an open circuit breaker. The SDK has already retried
+  what it could before raising; this says whether trying again later is worth it.
+- `retry_after`: seconds the server asked to wait (`retry-after-ms` / `retry-after`), or the
+  circuit breaker's remaining cool-down; None when nobody asked.
+- `is_user_error`: the request itself was at fault (other 4xx, category `user`, local validation),
+  so only changing it can help.
+
+The tree::
 
     TinkexError (alias TinkerError)
     ├── APIError
@@ -18,7 +31,8 @@ Everything the SDK raises on purpose derives from `TinkexError` (alias `TinkerEr
     │   │   ├── RateLimitError 429
     │   │   └── InternalServerError >=500
     │   ├── APIResponseValidationError           (.request_id when known)
-    │   └── RequestFailedError                   (.request_id, .category, .is_user_error)
+    │   └── RequestFailedError                   (.request_id, .category)
+    ├── CircuitOpenError                         (a purpose's circuit breaker is open; .purpose)
     ├── ClientClosedError                        (the client was closed while a call waited)
     ├── FutureTimeoutError                       (also builtin TimeoutError)
     ├── SessionLostError
@@ -36,6 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import httpx
 
+    from tinkex._policy._retry import ErrorTraits
     from tinkex.types import RequestErrorCategory
 
 __all__ = [
@@ -46,6 +61,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CircuitOpenError",
     "ClientClosedError",
     "ConflictError",
     "FutureTimeoutError",
@@ -161,6 +177,34 @@ class TinkexError(Exception):
         super().__init__(message)
         self.message = message
 
+    def _traits(self) -> ErrorTraits:
+        """The facts this class knows, turned into traits by the one policy (subclasses override)."""
+        from tinkex._policy._retry import error_traits
+
+        return error_traits()
+
+    @property
+    def retryable(self) -> bool:
+        """True when sending the same request again (after `retry_after`, if set) can succeed.
+
+        Example::
+
+            except tinkex.TinkexError as e:
+                if e.retryable:
+                    time.sleep(e.retry_after or 5.0)
+        """
+        return self._traits().retryable
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the server (or the circuit breaker) asked to wait before trying again, or None."""
+        return self._traits().retry_after
+
+    @property
+    def is_user_error(self) -> bool:
+        """True when the request itself was at fault: resending it unchanged cannot succeed."""
+        return self._traits().is_user_error
+
     def __reduce__(self) -> tuple[Any, ...]:
         # httpx requests/responses do not survive pickling across processes; the facts that
         # matter (status, body, request id) are plain attributes and do.
@@ -226,6 +270,11 @@ class APIConnectionError(APIError):
     @staticmethod
     def _default_message() -> str:
         return _CONNECTION_MESSAGE
+
+    def _traits(self) -> ErrorTraits:
+        from tinkex._policy._retry import error_traits
+
+        return error_traits(connection_error=True)
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
@@ -323,6 +372,7 @@ class APIStatusError(APIError):
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         request: httpx.Request | None = None,
+        conflict_retryable: bool = False,
     ) -> None:
         # `response` and `body` may be positional, as in the official (message, response, body).
         if response is not None:
@@ -335,11 +385,17 @@ class APIStatusError(APIError):
         self.request_id = request_id
         self.headers = dict(headers) if headers else {}
         self.response = response
+        # A 409 on an idempotent operation means "the same request is still in flight".
+        self.conflict_retryable = conflict_retryable
 
-    @property
-    def is_user_error(self) -> bool:
-        """True for a 4xx other than 408 and 429: resending the same request cannot succeed."""
-        return 400 <= self.status_code < 500 and self.status_code not in (408, 429)
+    def _traits(self) -> ErrorTraits:
+        from tinkex._policy._retry import error_traits
+
+        return error_traits(
+            status=self.status_code,
+            headers=self.headers,
+            conflict_retryable=getattr(self, "conflict_retryable", False),
+        )
 
 
 class BadRequestError(APIStatusError):
@@ -504,12 +560,13 @@ def status_error_for(
     headers: Mapping[str, str] | None = None,
     response: httpx.Response | None = None,
     request: httpx.Request | None = None,
+    conflict_retryable: bool = False,
 ) -> APIStatusError:
     """Build the right `APIStatusError` subclass for `status`, with a redacted, actionable message.
 
     `message` (e.g. "POST /api/v1/forward_backward") leads the text; the body's detail and a hint
     on what to do next follow. 3xx and unknown 4xx give a bare `APIStatusError`; every 5xx gives
-    `InternalServerError`.
+    `InternalServerError`. `conflict_retryable` marks a 409 of an idempotent operation as retryable.
 
     Example::
 
@@ -540,6 +597,7 @@ def status_error_for(
         headers=headers,
         response=response,
         request=request,
+        conflict_retryable=conflict_retryable,
     )
 
 
@@ -594,10 +652,10 @@ class RequestFailedError(APIError):
         except ValueError:
             self.category = RequestErrorCategory.Unknown
 
-    @property
-    def is_user_error(self) -> bool:
-        """True when the server blamed the request's input (category `user`)."""
-        return bool(self.category == "user")
+    def _traits(self) -> ErrorTraits:
+        from tinkex._policy._retry import error_traits
+
+        return error_traits(category=str(self.category).lower())
 
 
 class FutureTimeoutError(TinkexError, TimeoutError):
@@ -629,6 +687,48 @@ class FutureTimeoutError(TinkexError, TimeoutError):
         super().__init__(message)
         self.request_id = request_id
         self.timeout = timeout
+
+    def _traits(self) -> ErrorTraits:
+        # Waiting again can still see the result: the request may finish on the server.
+        from tinkex._policy._retry import error_traits
+
+        return error_traits(transient=True)
+
+
+class CircuitOpenError(TinkexError):
+    """Calls of one connection purpose fail fast: its circuit breaker saw too many failures in a row.
+
+    Raised without sending anything while the breaker's cool-down runs (`retry_after` is what is
+    left of it); then one probe request decides whether calls flow again. Only raised when the
+    ServiceClient was given a `CircuitBreakerConfig`.
+
+    Example::
+
+        try:
+            fut.result()
+        except tinkex.CircuitOpenError as e:
+            time.sleep(e.retry_after or 1.0)  # the server is struggling; give it the cool-down
+    """
+
+    purpose: str
+    remaining: float
+    # Attempts of this call that went out before the breaker refused the next one (0: nothing sent).
+    attempts: int
+
+    def __init__(self, purpose: str, remaining: float, failures: int = 0, *, attempts: int = 0) -> None:
+        after = f" after {failures} failures in a row" if failures else ""
+        super().__init__(
+            f"the circuit breaker of the '{purpose}' connections is open{after}; calls fail fast for "
+            f"another {remaining:.1f} s, then one probe request decides - wait, or check the server"
+        )
+        self.purpose = purpose
+        self.remaining = remaining
+        self.attempts = attempts
+
+    def _traits(self) -> ErrorTraits:
+        from tinkex._policy._retry import error_traits
+
+        return error_traits(transient=True, retry_after=self.remaining)
 
 
 class ClientClosedError(TinkexError):
@@ -701,3 +801,8 @@ class TinkexValidationError(TinkexError, ValueError):
         self.field = field
         self.problem = problem
         self.fix = fix
+
+    def _traits(self) -> ErrorTraits:
+        from tinkex._policy._retry import error_traits
+
+        return error_traits(local_input=True)

@@ -1,5 +1,5 @@
 """`SamplingClient`: sample and compute_logprobs against a sampling session, with the session-wide
-concurrency cap, in-flight byte budget and 429 back-pressure pause; picklable."""
+concurrency cap, in-flight byte budget and 429 back-pressure (a throttled window); picklable."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tinkex._exceptions import (
     GoneError,
     InternalServerError,
     TinkexValidationError,
+    status_error_for,
 )
 from tinkex._policy._chunking import estimate_chunk_bytes
 from tinkex._policy._polling import QueueStateThrottle
@@ -27,7 +28,14 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
-from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
+from tinkex._runtime._tokenizer import (
+    decode_tokens,
+    encode_text,
+    load_tokenizer,
+    tokenizer_id_for,
+    tokenizer_id_from_capabilities,
+)
+from tinkex._runtime._transport import RawResponse
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
 
@@ -85,6 +93,13 @@ async def create_sampling_session(
     )
 
 
+def _rate_limited(response: RawResponse) -> APIStatusError:
+    """The RateLimitError raised when 429s outlast RetryConfig.progress_timeout."""
+    return status_error_for(
+        429, f"{response.method} {response.path}", body=response.body, headers=response.headers
+    )
+
+
 def _prompt_bytes(prompt: ModelInput) -> int:
     return sum(estimate_chunk_bytes(c) for c in prompt.chunks)
 
@@ -93,7 +108,9 @@ class SamplingClient:
     """Generates from a base model or saved weights; safe to share across threads and to pickle.
 
     `sample` / `compute_logprobs` return futures (`.result()` or `await`); the `_async` twins return
-    the value. A 429 pauses this ServiceClient's sampling briefly and resubmits; a 410 (expired
+    the value. A 429 makes that request wait and resubmit while the ServiceClient's other samples go
+    on through a throttled window (fewer in flight, a smaller byte budget, recovering over ~20 s;
+    `ClientConfig.sampling_backpressure="pause"` restores 0.7.0's session-wide pause); a 410 (expired
     result) resubmits; a failed request raises RequestFailedError.
 
     Example::
@@ -184,7 +201,7 @@ class SamplingClient:
         reason = queue_state_reason or _QUEUE_REASONS.get(queue_state, "unknown")
         logger.warning("Sampling is paused for sampler %s. Reason: %s", self._sampling_session_id, reason)
 
-    async def _send_asample(self, wire: dict[str, Any]) -> Any:
+    async def _send_asample(self, wire: dict[str, Any]) -> RawResponse:
         try:
             return await self._rt.requester.call(
                 "asample",
@@ -198,38 +215,71 @@ class SamplingClient:
             raise (self._rt.session.lost_error_for(exc) or exc) from exc
 
     async def _dispatch(self, body: dict[str, Any], prompt_bytes: int) -> tuple[str, float]:
-        """Send asample under the cap and byte budget; pause and resend on 429. -> (request_id, t0)."""
+        """Send asample under the session's caps; on 429 wait and resend. -> (request_id, t0).
+
+        "throttle" (default): the 429'd request alone waits; the session's other samples go on
+        through a throttled window (see _policy._sampling). "pause": 0.7.0's session-wide pause."""
         rt = self._rt
         deadline = time.monotonic() + self._retry.progress_timeout
-        async with rt.sample_semaphore, rt.sample_bytes.hold(prompt_bytes):
-            while True:
-                pause = rt.sample_pause_until - time.monotonic()
-                if pause > 0 and not _waits.is_zeroed():
-                    await _waits.sleep(pause)
-                    continue
-                wire = dict(body)
-                wire["seq_id"] = self._seq_id
-                self._seq_id += 1
-                started = time.time()
-                response = await self._send_asample(wire)
-                if response.status == 429:
+        throttle = rt.config.sampling_backpressure == "throttle"
+        async with rt.sample_semaphore:
+            if throttle:
+                while True:
+                    # The byte cost depends on the slot's factor, so the holds cannot be one `with`.
+                    async with rt.sample_throttle.slot() as factor:  # noqa: SIM117
+                        async with rt.sample_bytes.hold(int(prompt_bytes * factor)):
+                            result = await self._send_once(body)
+                    if isinstance(result, tuple):
+                        return result
+                    retry_after = parse_retry_after(result.headers)
+                    rt.sample_throttle.on_429(prompt_bytes, retry_after)
+                    await self._after_429(result, prompt_bytes, retry_after, deadline, "sampling throttled")
+            async with rt.sample_bytes.hold(prompt_bytes):
+                while True:
+                    pause = rt.sample_pause_until - time.monotonic()
+                    if pause > 0 and not _waits.is_zeroed():
+                        await _waits.sleep(pause)
+                        continue
+                    result = await self._send_once(body)
+                    if isinstance(result, tuple):
+                        return result
+                    pause_s = sample_backoff_seconds(prompt_bytes, parse_retry_after(result.headers))
                     if time.monotonic() > deadline:
-                        from tinkex._exceptions import status_error_for
-
-                        raise status_error_for(
-                            429, "POST /api/v1/asample", body=response.body, headers=response.headers
-                        )
-                    pause_s = sample_backoff_seconds(prompt_bytes, parse_retry_after(response.headers))
+                        raise _rate_limited(result)
                     rt.sample_pause_until = max(rt.sample_pause_until, time.monotonic() + pause_s)
                     rt.observer.emit(
                         "retry", "asample", status=429, delay_s=pause_s, reason="sampling back-pressure"
                     )
-                    continue
-                data = response.body
-                rid = data.get("request_id") if isinstance(data, Mapping) else None
-                if not isinstance(rid, str) or not rid:
-                    raise APIResponseValidationError("asample answered without a request_id", body=data)
-                return rid, started
+
+    async def _after_429(
+        self,
+        response: RawResponse,
+        prompt_bytes: int,
+        retry_after: float | None,
+        deadline: float,
+        reason: str,
+    ) -> None:
+        """The 429'd request's own wait before it is resent (nobody else waits for it)."""
+        if time.monotonic() > deadline:
+            raise _rate_limited(response)
+        wait = sample_backoff_seconds(prompt_bytes, retry_after)
+        self._rt.observer.emit("retry", "asample", status=429, delay_s=wait, reason=reason)
+        await _waits.sleep(wait)
+
+    async def _send_once(self, body: dict[str, Any]) -> tuple[str, float] | RawResponse:
+        """One asample: (request_id, t0) when accepted, the 429 response when throttled."""
+        wire = dict(body)
+        wire["seq_id"] = self._seq_id
+        self._seq_id += 1
+        started = time.time()
+        response = await self._send_asample(wire)
+        if response.status == 429:
+            return response
+        data = response.body
+        rid = data.get("request_id") if isinstance(data, Mapping) else None
+        if not isinstance(rid, str) or not rid:
+            raise APIResponseValidationError("asample answered without a request_id", body=data)
+        return rid, started
 
     async def _sample(
         self,
@@ -443,3 +493,21 @@ class SamplingClient:
             else:
                 self._tokenizer = load_tokenizer(self._rt.run(self._tokenizer_id()))
         return self._tokenizer
+
+    def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
+        """Token ids of `text` with this sampler's tokenizer (see `get_tokenizer`; loaded once).
+
+        Example::
+
+            prompt = tinkex.types.ModelInput.from_ints(sc.encode("1+2="))
+        """
+        return encode_text(self.get_tokenizer(), text, add_special_tokens=add_special_tokens)
+
+    def decode(self, tokens: Any, *, skip_special_tokens: bool = False) -> str:
+        """Text of `tokens` (ints, a ModelInput or a SampledSequence) with this sampler's tokenizer.
+
+        Example::
+
+            print(sc.decode(result.sequences[0]))
+        """
+        return decode_tokens(self.get_tokenizer(), tokens, skip_special_tokens=skip_special_tokens)

@@ -14,7 +14,7 @@ from tinkex._exceptions import APIResponseValidationError, APIStatusError, Tinke
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
-from tinkex._runtime._observe import EventHook, logger
+from tinkex._runtime._observe import EventHook, configure_logging_from_env, logger
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._transport import HttpClientFactory
 from tinkex._sampling_client import SamplingClient, create_sampling_session
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 __all__ = ["ServiceClient"]
 
 # Keyword arguments of the official ServiceClient that have no meaning here (they configure its
-# generated Stainless client); accepted so official code runs unchanged.
-_IGNORED_OFFICIAL_KWARGS = frozenset({"http_client", "default_query", "_strict_response_validation"})
+# generated Stainless client); accepted so official code runs unchanged. (`default_query` is
+# honoured: ClientConfig.default_query.)
+_IGNORED_OFFICIAL_KWARGS = frozenset({"http_client", "_strict_response_validation"})
 
 
 def _factory_for(transport: httpx.AsyncBaseTransport) -> HttpClientFactory:
@@ -49,7 +50,9 @@ class ServiceClient:
     Configuration: explicit arguments > environment (TINKER_API_KEY, TINKER_BASE_URL, TINKER_TAGS,
     TINKER_TELEMETRY, CLOUDFLARE_ACCESS_CLIENT_ID/_SECRET) > defaults. The server session is created
     on first use. Use as a (sync or async) context manager, or call close(), to stop the background
-    thread and heartbeat.
+    thread and heartbeat. Any other ClientConfig field may be passed by keyword, e.g.
+    `circuit_breaker=tinkex.CircuitBreakerConfig()` (opt-in fail-fast per connection purpose) or
+    `default_query={...}` (added to every request). TINKER_LOG=debug|info|warning turns on logging.
 
     Example::
 
@@ -74,6 +77,7 @@ class ServiceClient:
         _transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> None:
+        configure_logging_from_env()
         if isinstance(api_key, Mapping) and user_metadata is None:
             # The official signature is ServiceClient(user_metadata=None, **kwargs): accept it positionally.
             api_key, user_metadata = None, api_key

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from tinkex._exceptions import redact
+from tinkex._exceptions import TinkexError, redact
 
 __all__ = [
     "DEFAULT_FLUSH_INTERVAL",
@@ -105,9 +105,9 @@ def make_event(kind: str, index: int, now: float, severity: str = "INFO", **fiel
 
 
 def is_user_error(exc: BaseException) -> bool:
-    """True when the user's input caused `exc` (or an exception it was raised from): a failed
-    request of category `user`, or an HTTP status 4xx other than 408 (a server-side timeout) and
-    429 (rate limiting; not the request's fault).
+    """True when the user's input caused `exc` (or an exception it was raised from): a tinkex error
+    whose `is_user_error` says so (a failed request of category `user`, a 4xx other than 408, 410 and
+    429, local validation), or a foreign exception carrying category `user`.
 
     Example::
 
@@ -122,10 +122,11 @@ def is_user_error(exc: BaseException) -> bool:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if str(getattr(e, "category", "")).lower().endswith("user"):
-            return True
-        status = getattr(e, "status_code", None)
-        if isinstance(status, int) and 400 <= status < 500 and status not in (408, 429):
+        if isinstance(e, TinkexError):
+            # The one rule every tinkex error reports (tinkex._policy._retry.error_traits).
+            if e.is_user_error:
+                return True
+        elif str(getattr(e, "category", "")).lower().endswith("user"):
             return True
         stack += [e.__cause__, e.__context__]
     return False

@@ -10,7 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
+from tinkex._exceptions import (
+    APIResponseValidationError,
+    APIStatusError,
+    CircuitOpenError,
+    TinkexError,
+    TinkexValidationError,
+)
 from tinkex._policy._chunking import chunk_data
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
@@ -19,7 +25,7 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
-from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
+from tinkex._runtime._tokenizer import decode_tokens, encode_text, load_tokenizer, tokenizer_id_for
 from tinkex.types import (
     AdamParams,
     Datum,
@@ -138,6 +144,12 @@ class TrainingClient:
                             # the server may hold it, so that seq_id stays used.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise (rt.session.lost_error_for(exc) or exc) from exc
+                    except CircuitOpenError as exc:
+                        if exc.attempts == 0:
+                            # The breaker refused before anything was sent: the seq_id was never
+                            # seen, and a gap would park every later request of the model.
+                            self._sequencer.unuse_seq_id(seq_id)
+                        raise
                     request_id = _request_id_of(response.body, operation)
                     note(request_id)
                 finally:
@@ -520,6 +532,25 @@ class TrainingClient:
             )
             self._tokenizer = load_tokenizer(tid)
         return self._tokenizer
+
+    def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
+        """Token ids of `text` with this model's tokenizer (see `get_tokenizer`; loaded once).
+
+        Example::
+
+            ids = tc.encode("1+2=")
+            prompt = tinkex.types.ModelInput.from_ints(ids)
+        """
+        return encode_text(self.get_tokenizer(), text, add_special_tokens=add_special_tokens)
+
+    def decode(self, tokens: Any, *, skip_special_tokens: bool = False) -> str:
+        """Text of `tokens` (ints, a ModelInput or a SampledSequence) with this model's tokenizer.
+
+        Example::
+
+            print(tc.decode(result.sequences[0].tokens))
+        """
+        return decode_tokens(self.get_tokenizer(), tokens, skip_special_tokens=skip_special_tokens)
 
 
 _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)

@@ -122,8 +122,22 @@ def exceptions() -> None:
     except tinker.ClientClosedError as e:
         tinkex_error: tinkex.TinkexError = e
         del tinkex_error
-    except tinker.TinkerError:
-        pass
+    except tinker.CircuitOpenError as e:
+        assert_type(e.purpose, str)
+    except tinker.TinkerError as e:
+        assert_type(e.retryable, bool)
+        assert_type(e.retry_after, float | None)
+        assert_type(e.is_user_error, bool)
+
+
+def issue13_helpers(tc: tinker.TrainingClient, sampler: tinker.SamplingClient) -> None:
+    sc = tinker.ServiceClient(
+        circuit_breaker=tinker.CircuitBreakerConfig(failure_threshold=3), default_query={"team": "rl"}
+    )
+    sc.close()
+    assert_type(tc.encode("hi"), list[int])
+    assert_type(sampler.decode([1, 2]), str)
+    assert_type(types.ModelInput.from_text("hi", tc.get_tokenizer()), types.ModelInput)
 
 
 def downloads_and_metrics(rest: tinker.RestClient) -> None:

@@ -1,7 +1,8 @@
-"""Whether to retry an HTTP attempt, how long to wait first, and how to read Retry-After.
+"""Whether to retry an HTTP attempt, how long to wait first, how to read Retry-After, and what an
+error tells its catcher (`error_traits`: retryable, retry_after, is_user_error).
 
 One policy for every caller (requests, polls, sampling): the official SDK spreads these rules over
-three layers; here they are written once.
+three layers; here they are written once, and the exceptions read their traits from the same rules.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import attrs
 
 __all__ = [
     "MAX_RETRY_AFTER",
+    "ErrorTraits",
     "RetryDecision",
     "backoff_delay",
+    "error_traits",
     "parse_retry_after",
     "retry_decision",
 ]
@@ -154,3 +157,67 @@ def backoff_delay(
     nominal = min(base * (2.0 ** min(attempt, 62)), max_delay)
     factor = 1.0 + jitter * (2.0 * rand() - 1.0)
     return max(0.0, min(nominal * factor, max_delay))
+
+
+@attrs.frozen
+class ErrorTraits:
+    """What an error tells the code that catches it (see `error_traits`)."""
+
+    # Can sending the same request again (now, or after retry_after) succeed?
+    retryable: bool
+    # Seconds the server (or the circuit breaker) asked to wait; None when nobody asked.
+    retry_after: float | None
+    # Was the request itself at fault, so that only changing it can help?
+    is_user_error: bool
+
+
+def error_traits(
+    *,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    connection_error: bool = False,
+    category: str | None = None,
+    conflict_retryable: bool = False,
+    local_input: bool = False,
+    transient: bool = False,
+    retry_after: float | None = None,
+) -> ErrorTraits:
+    """The traits of an error, from the facts it carries; every tinkex exception asks this function.
+
+    Rules, first match wins:
+
+    - `local_input` (bad arguments caught before sending): user error, not retryable.
+    - `connection_error` (no HTTP answer, including timeouts): retryable.
+    - `status`: retryable exactly when `retry_decision` would retry a first attempt (408, 429, 5xx,
+      409 on an idempotent operation, `x-should-retry: true`), plus 410 (an expired result: submit
+      the request again). User error: any other 4xx, unless the server said `x-should-retry: true`.
+      `retry_after` comes from `retry-after-ms` / `retry-after` (see `parse_retry_after`).
+    - `category` (a failed future): `user` is a user error; `server` is retryable (the request was
+      not applied, so submitting it again may succeed); `unknown` is neither.
+    - `transient` (a condition that passes on its own: a user deadline, an open circuit breaker):
+      retryable, after `retry_after` if given.
+    - anything else (closed client, lost session, a malformed response): neither.
+
+    >>> error_traits(status=429, headers={"Retry-After": "2"})
+    ErrorTraits(retryable=True, retry_after=2.0, is_user_error=False)
+    >>> error_traits(status=404)
+    ErrorTraits(retryable=False, retry_after=None, is_user_error=True)
+    >>> error_traits(category="server")
+    ErrorTraits(retryable=True, retry_after=None, is_user_error=False)
+    """
+    if local_input:
+        return ErrorTraits(False, None, True)
+    if connection_error:
+        return ErrorTraits(True, retry_after, False)
+    if status is not None:
+        decision = retry_decision(
+            status=status, headers=headers, attempt=0, max_retries=1, conflict_retryable=conflict_retryable
+        )
+        retryable = (decision.retry or status == 410) and not 200 <= status < 300
+        user = 400 <= status < 500 and status not in (408, 410, 429) and not retryable
+        return ErrorTraits(retryable, parse_retry_after(headers) if retryable else None, user)
+    if category is not None:
+        return ErrorTraits(category == "server", None, category == "user")
+    if transient:
+        return ErrorTraits(True, retry_after, False)
+    return ErrorTraits(False, None, False)

@@ -9,11 +9,13 @@ import concurrent.futures
 import contextlib
 import random
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from tinkex._config import ClientConfig
 from tinkex._exceptions import TinkexError
+from tinkex._policy._sampling import ThrottleLimits, ThrottleWindow, throttle_after_429, throttle_limits
 from tinkex._runtime._futures import APIFuture, spawn
 from tinkex._runtime._loop import LoopThread
 from tinkex._runtime._observe import EventHook, Observer
@@ -21,7 +23,7 @@ from tinkex._runtime._requests import Requester
 from tinkex._runtime._session import SessionManager
 from tinkex._runtime._transport import HttpClientFactory, Transport
 
-__all__ = ["BytesBudget", "Runtime", "TurnSequencer", "set_default_http_client_factory"]
+__all__ = ["BytesBudget", "Runtime", "SampleThrottle", "TurnSequencer", "set_default_http_client_factory"]
 
 T = TypeVar("T")
 
@@ -81,6 +83,62 @@ class BytesBudget:
         finally:
             self.used -= n
             self._admit_waiters()
+
+
+class SampleThrottle:
+    """The throttled window after a sampling 429 (the limits come from _policy._sampling): while it
+    runs, a dispatch waits for a slot when `concurrency` are already in flight, and learns the factor
+    its byte cost is multiplied by. Outside a window it admits at once (the session semaphore caps).
+    Loop thread only. A release wakes waiters in arrival order up to the limit of that moment."""
+
+    def __init__(self, concurrency: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.concurrency = concurrency
+        self.clock = clock  # tests move it
+        self.window: ThrottleWindow | None = None
+        self.inflight = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def limits(self) -> ThrottleLimits:
+        limits = throttle_limits(self.window, self.clock(), concurrency=self.concurrency)
+        if not limits.active:
+            self.window = None
+        return limits
+
+    def on_429(self, prompt_bytes: int, retry_after: float | None) -> None:
+        self.window = throttle_after_429(self.window, self.clock(), prompt_bytes, retry_after)
+
+    def _wake(self) -> None:
+        free = self.limits().concurrency - self.inflight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[float]:
+        """Hold one dispatch slot; yields the byte-cost factor to apply while holding it."""
+        limits = self.limits()
+        if self._waiters or self.inflight >= limits.concurrency:
+            while True:
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                try:
+                    await waiter
+                except BaseException:
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(waiter)
+                    self._wake()  # a wake-up this cancelled waiter received passes on
+                    raise
+                limits = self.limits()
+                if self.inflight < limits.concurrency:
+                    break
+        self.inflight += 1
+        try:
+            yield limits.byte_factor
+        finally:
+            self.inflight -= 1
+            self._wake()
 
 
 class TurnSequencer:
@@ -165,7 +223,8 @@ class Runtime:
         # Sampling throttles shared by every SamplingClient of this ServiceClient (0.7.0 values).
         self.sample_semaphore = asyncio.Semaphore(config.sampling_max_concurrency)
         self.sample_bytes = BytesBudget(config.sampling_max_bytes)
-        self.sample_pause_until = 0.0
+        self.sample_pause_until = 0.0  # sampling_backpressure="pause" (0.7.0)
+        self.sample_throttle = SampleThrottle(config.sampling_max_concurrency)  # "throttle"
         self._telemetry: Any = None
         self._start_telemetry = start_telemetry and config.telemetry_enabled
 

@@ -1,8 +1,11 @@
 """Send one logical API call with the retry policy: the idempotency key stays fixed across its
-retries, waits come from the pure backoff policy, and non-2xx answers become status errors."""
+retries, waits come from the pure backoff policy, non-2xx answers become status errors, the opt-in
+circuit breaker of the call's purpose admits (or refuses) every attempt, and each HTTP exchange is
+logged as one line on the `tinkex` logger (DEBUG)."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -10,11 +13,18 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIConnectionError, status_error_for
+from tinkex._exceptions import APIConnectionError, CircuitOpenError, redact, status_error_for
+from tinkex._policy._breaker import (
+    BreakerEvent,
+    BreakerState,
+    BreakerVerdict,
+    breaker_step,
+    counts_as_failure,
+)
 from tinkex._policy._retry import backoff_delay, retry_decision
 from tinkex._runtime import _waits
 from tinkex._runtime._endpoints import CONFLICT_RETRYABLE, build_path
-from tinkex._runtime._observe import Observer
+from tinkex._runtime._observe import Observer, logger
 from tinkex._runtime._transport import RawResponse, Transport, encode_json
 
 __all__ = ["Requester"]
@@ -37,6 +47,49 @@ class Requester:
         self.retry = retry
         self.observer = observer
         self._rand = rand
+        # Circuit breakers per purpose (opt-in); touched on the SDK loop only, so no lock.
+        self.breaker = transport.config.circuit_breaker
+        self.breakers: dict[str, BreakerState] = {}
+        self.clock: Callable[[], float] = time.monotonic  # tests move the breaker's clock
+        self._secrets = transport.config.secrets()
+
+    def _breaker(self, purpose: str, event: BreakerEvent) -> BreakerVerdict | None:
+        """Feed `event` to the purpose's breaker; None when no breaker guards the purpose."""
+        cfg = self.breaker
+        if cfg is None or purpose not in cfg.purposes:
+            return None
+        before = self.breakers.get(purpose, BreakerState())
+        after, verdict = breaker_step(
+            before,
+            event,
+            self.clock(),
+            failure_threshold=cfg.failure_threshold,
+            reset_timeout=cfg.reset_timeout,
+            half_open_max_calls=cfg.half_open_max_calls,
+        )
+        self.breakers[purpose] = after
+        if after.phase != before.phase:
+            if after.phase == "open":
+                logger.warning(
+                    "circuit breaker of the %r connections opened after %d failures in a row; their calls "
+                    "fail fast for %g s, then one probe decides",
+                    purpose,
+                    after.failures,
+                    cfg.reset_timeout,
+                )
+            elif after.phase == "closed":
+                logger.info("circuit breaker of the %r connections closed again", purpose)
+        return verdict
+
+    def _log_exchange(
+        self, method: str, path: str, status: int | str, duration: float, request_id: str | None, attempt: int
+    ) -> None:
+        rid = f" request_id={request_id}" if request_id else ""
+        retry = f" retry={attempt}" if attempt else ""
+        logger.debug(
+            "%s",
+            redact(f"{method} {path} -> {status} in {duration * 1000:.1f} ms{rid}{retry}", self._secrets),
+        )
 
     async def call(
         self,
@@ -69,7 +122,22 @@ class Requester:
             # One key per logical call, identical on every retry, so the server can deduplicate.
             base_headers.setdefault("X-Idempotency-Key", f"tinkex-retry-{uuid.uuid4()}")
         attempt = 0
+        last_error: BaseException | RawResponse | None = None
         while True:
+            verdict = self._breaker(purpose, "admit")
+            if verdict is not None and not verdict.allowed:
+                if isinstance(last_error, RawResponse):  # chain the last answer as a status error
+                    last_error = status_error_for(
+                        last_error.status,
+                        f"{method} {path}",
+                        body=last_error.body,
+                        headers=last_error.headers,
+                    )
+                state = self.breakers[purpose]
+                raise CircuitOpenError(
+                    purpose, verdict.retry_after or 0.0, state.failures, attempts=attempt
+                ) from last_error
+            probe = verdict is not None and verdict.probe
             attempt_headers = dict(base_headers)
             attempt_headers["x-stainless-retry-count"] = str(attempt)
             started = time.monotonic()
@@ -85,7 +153,11 @@ class Requester:
                     read_timeout=read_timeout,
                 )
             except APIConnectionError as exc:
+                last_error = exc
+                self._breaker(purpose, "failure")
                 duration = time.monotonic() - started
+                if logger.isEnabledFor(logging.DEBUG):
+                    self._log_exchange(method, path, type(exc).__name__, duration, None, attempt)
                 self.observer.emit(
                     "request",
                     operation,
@@ -102,8 +174,15 @@ class Requester:
                 await self._wait(operation, attempt, decision.server_delay, decision.reason)
                 attempt += 1
                 continue
+            except BaseException:
+                if probe:  # cancelled or closed mid-probe: give the probe slot back
+                    self._breaker(purpose, "abandon")
+                raise
             duration = time.monotonic() - started
             status = response.status
+            self._breaker(purpose, "failure" if counts_as_failure(status) else "success")
+            if logger.isEnabledFor(logging.DEBUG):
+                self._log_exchange(method, path, status, duration, response.request_id, attempt)
             self.observer.emit(
                 "request",
                 operation,
@@ -129,7 +208,9 @@ class Requester:
                     f"{method} {path}",
                     body=response.body,
                     headers=response.headers,
+                    conflict_retryable=operation in CONFLICT_RETRYABLE,
                 )
+            last_error = response
             await self._wait(operation, attempt, decision.server_delay, decision.reason, status=status)
             attempt += 1
 

@@ -8,7 +8,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from tinkex._exceptions import APIError, APIStatusError, SessionLostError
+from tinkex._exceptions import APIError, APIStatusError, CircuitOpenError, SessionLostError
 from tinkex._policy._heartbeat import HeartbeatLease
 from tinkex._runtime._observe import logger
 from tinkex._version import __version__
@@ -110,7 +110,7 @@ class SessionManager:
                     raise_status=False,
                 )
                 status, body = response.status, response.body
-            except APIError as exc:
+            except (APIError, CircuitOpenError) as exc:  # an open session breaker costs this beat
                 error = type(exc).__name__
             except Exception as exc:
                 # Anything unmapped (a bug, an unexpected transport error) costs this beat only: a

@@ -10,7 +10,13 @@ from typing import Any
 
 from tinkex._exceptions import TinkexError
 
-__all__ = ["load_tokenizer", "tokenizer_id_for", "tokenizer_id_from_capabilities"]
+__all__ = [
+    "decode_tokens",
+    "encode_text",
+    "load_tokenizer",
+    "tokenizer_id_for",
+    "tokenizer_id_from_capabilities",
+]
 
 # Llama 3 repos are gated on the Hub; the official client points at an ungated copy of the tokenizer.
 _LLAMA3_TOKENIZER = "thinkingmachineslabinc/meta-llama-3-tokenizer"
@@ -110,3 +116,30 @@ def load_tokenizer(tokenizer_id: str) -> Any:
             f"hub failed: {type(exc).__name__}: {exc}); check the network or HF_TOKEN, or load the "
             "tokenizer yourself with transformers.AutoTokenizer.from_pretrained(<local path>)"
         ) from exc
+
+
+def encode_text(tokenizer: Any, text: str, *, add_special_tokens: bool = True) -> list[int]:
+    """`tokenizer.encode(text)` as a list of ints (the clients' `encode`); HuggingFace's default
+    add_special_tokens=True is passed only when turned off, so tokenizers without it work too."""
+    if not isinstance(text, str):
+        from tinkex._exceptions import TinkexValidationError
+
+        raise TinkexValidationError(
+            "encode(text)", f"must be a str, got {type(text).__name__}", "pass the text"
+        )
+    tokens = (
+        tokenizer.encode(text) if add_special_tokens else tokenizer.encode(text, add_special_tokens=False)
+    )
+    return [int(t) for t in tokens]
+
+
+def decode_tokens(tokenizer: Any, tokens: Any, *, skip_special_tokens: bool = False) -> str:
+    """`tokenizer.decode(tokens)` (the clients' `decode`); `tokens` may be a list of ints, a numpy
+    array, a `ModelInput` or a `SampledSequence` (anything with `to_ints()` or `.tokens`)."""
+    if hasattr(tokens, "to_ints"):
+        tokens = tokens.to_ints()
+    elif hasattr(tokens, "tokens"):
+        tokens = tokens.tokens
+    ids = [int(t) for t in tokens]
+    text = tokenizer.decode(ids, skip_special_tokens=True) if skip_special_tokens else tokenizer.decode(ids)
+    return str(text)

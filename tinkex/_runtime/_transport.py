@@ -197,6 +197,7 @@ class Transport:
             "User-Agent": f"tinkex/{__version__}",
             **config.auth_headers(),
         }
+        self.default_query: Mapping[str, Any] = dict(config.default_query)
 
     def _pool_size(self, purpose: str) -> int:
         sizes = self.config.pool_sizes
@@ -293,6 +294,9 @@ class Transport:
             all_headers.update(headers)
         if self._otel is not None:
             self._otel.inject_trace_context(all_headers)
+        if self.default_query:
+            # The official `default_query`: on every API request; the call's own parameters win.
+            params = {**self.default_query, **params} if params else self.default_query
         if self._closed:
             # A retry racing close() must not open a fresh pool that nobody will close.
             raise ClientClosedError(f"{method} {path} was not sent: the tinkex client is closed")

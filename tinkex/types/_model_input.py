@@ -213,6 +213,33 @@ class ModelInput(WireModel):
         """One text chunk holding a snapshot of `tokens`."""
         return cls(chunks=[EncodedTextChunk(tokens=tokens)])
 
+    @classmethod
+    def from_text(cls, text: str, tokenizer: Any, *, add_special_tokens: bool = True) -> ModelInput:
+        """One text chunk holding `tokenizer.encode(text)` (any object with an `encode` method, e.g.
+        a HuggingFace tokenizer or `client.get_tokenizer()`); `add_special_tokens=False` leaves out
+        the BOS/EOS a HuggingFace tokenizer would add.
+
+        Example::
+
+            prompt = ModelInput.from_text("1+2=", training_client.get_tokenizer())
+        """
+        if not isinstance(text, str):
+            raise TinkexValidationError(
+                "ModelInput.from_text(text)",
+                f"must be a str, got {type(text).__name__}",
+                "pass the prompt text",
+            )
+        encode = getattr(tokenizer, "encode", None)
+        if not callable(encode):
+            raise TinkexValidationError(
+                "ModelInput.from_text(tokenizer)",
+                f"has no encode() method ({type(tokenizer).__name__})",
+                "pass a tokenizer, e.g. training_client.get_tokenizer()",
+            )
+        # Only pass the keyword when it differs from HuggingFace's default, so tokenizers without it work.
+        tokens = encode(text) if add_special_tokens else encode(text, add_special_tokens=False)
+        return cls.from_ints(list(tokens))
+
     def to_ints(self) -> list[int]:
         """All token ids; raises `TinkexValidationError` if an image chunk is present."""
         texts: list[EncodedTextChunk] = []
