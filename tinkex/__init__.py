@@ -58,6 +58,8 @@ if TYPE_CHECKING:
         TinkexValidationError,
         UnprocessableEntityError,
     )
+    from tinkex._policy._recovery import TrainingRunCorruptedError
+    from tinkex._recovery import RecoveryExhaustedError, RecoveryPolicy, RecoveryResult, run_with_recovery
     from tinkex._rest_client import RestClient
     from tinkex._runtime._futures import APIFuture, as_completed, as_completed_async, gather_async, wait_all
     from tinkex._runtime._observe import SDKEvent
@@ -126,6 +128,11 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(("UnsafeArchiveError", "extract_archive"), "tinkex._archive"),
     **dict.fromkeys(("LocalMetrics", "MetricsSnapshot", "OperationStats"), "tinkex._telemetry"),
+    **dict.fromkeys(
+        ("RecoveryExhaustedError", "RecoveryPolicy", "RecoveryResult", "run_with_recovery"),
+        "tinkex._recovery",
+    ),
+    "TrainingRunCorruptedError": "tinkex._policy._recovery",
     "RestClient": "tinkex._rest_client",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
@@ -209,6 +216,9 @@ __all__ = [
     "PermissionDeniedError",
     "PoolSizes",
     "RateLimitError",
+    "RecoveryExhaustedError",
+    "RecoveryPolicy",
+    "RecoveryResult",
     "RequestFailedError",
     "RequestOptions",
     "RequestTimeoutError",
@@ -231,6 +241,7 @@ __all__ = [
     "TinkexValidationError",
     "TrainingClient",
     "TrainingRun",
+    "TrainingRunCorruptedError",
     "UnprocessableEntityError",
     "UnsafeArchiveError",
     "__title__",
@@ -243,6 +254,7 @@ __all__ = [
     "download_checkpoint_async",
     "extract_archive",
     "gather_async",
+    "run_with_recovery",
     "types",
     "wait_all",
 ]
