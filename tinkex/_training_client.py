@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tinkex._config import RetryConfig
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
 from tinkex._policy._chunking import chunk_data
+from tinkex._policy._loss_check import check_loss_request
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._runtime._core import Runtime, TurnSequencer
@@ -191,6 +192,8 @@ class TrainingClient:
         loss_fn_config: Mapping[str, float] | None,
     ) -> APIFuture[ForwardBackwardOutput]:
         data = list(data)
+        # Before anything is sent (a server may answer these mistakes with 5xx that get retried).
+        check_loss_request(data, loss_fn, loss_fn_config)
         if not data:
             return completed(ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={}))
         cfg = self._rt.config
