@@ -60,6 +60,15 @@ if TYPE_CHECKING:
     )
     from tinkex._policy._recovery import TrainingRunCorruptedError
     from tinkex._recovery import RecoveryExhaustedError, RecoveryPolicy, RecoveryResult, run_with_recovery
+    from tinkex._regularizers import (
+        CustomLossOutput,
+        RegularizerOutput,
+        RegularizerSpec,
+        entropy_regularizer,
+        kl_regularizer,
+        l1_regularizer,
+        l2_regularizer,
+    )
     from tinkex._rest_client import RestClient
     from tinkex._runtime._futures import APIFuture, as_completed, as_completed_async, gather_async, wait_all
     from tinkex._runtime._observe import SDKEvent
@@ -133,6 +142,18 @@ _LAZY: dict[str, str] = {
         "tinkex._recovery",
     ),
     "TrainingRunCorruptedError": "tinkex._policy._recovery",
+    **dict.fromkeys(
+        (
+            "CustomLossOutput",
+            "RegularizerOutput",
+            "RegularizerSpec",
+            "entropy_regularizer",
+            "kl_regularizer",
+            "l1_regularizer",
+            "l2_regularizer",
+        ),
+        "tinkex._regularizers",
+    ),
     "RestClient": "tinkex._rest_client",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
@@ -194,6 +215,7 @@ __all__ = [
     "ClientClosedError",
     "ClientConfig",
     "ConflictError",
+    "CustomLossOutput",
     "Datum",
     "DownloadIntegrityError",
     "DownloadResult",
@@ -219,6 +241,8 @@ __all__ = [
     "RecoveryExhaustedError",
     "RecoveryPolicy",
     "RecoveryResult",
+    "RegularizerOutput",
+    "RegularizerSpec",
     "RequestFailedError",
     "RequestOptions",
     "RequestTimeoutError",
@@ -252,8 +276,12 @@ __all__ = [
     "download_archive_async",
     "download_checkpoint",
     "download_checkpoint_async",
+    "entropy_regularizer",
     "extract_archive",
     "gather_async",
+    "kl_regularizer",
+    "l1_regularizer",
+    "l2_regularizer",
     "run_with_recovery",
     "types",
     "wait_all",
