@@ -91,7 +91,7 @@ def _batch(step: int) -> list[Datum]:
 
 
 def _run(
-    server: _Server, kill_at: int | None
+    server: _Server, kill_at: int | None, max_retries: int | None = None, restart_after: float = 0.5
 ) -> tuple[tinkex.RecoveryResult, list[tuple[int, float]], list[Any]]:
     applied: list[tuple[int, float]] = []  # (step, the server's optimizer step counter after it)
     events: list[Any] = []
@@ -104,7 +104,7 @@ def _run(
             server.kill()
             # Restarted while the client retries: the loop sees a connection loss, then a server
             # that no longer has the model.
-            threading.Timer(0.5, server.start).start()
+            threading.Timer(restart_after, server.start).start()
         opt = tc.optim_step(AdamParams(learning_rate=1e-3)).result(timeout=120)
         assert opt.metrics is not None
         applied.append((step, opt.metrics["step:max"]))
@@ -113,6 +113,7 @@ def _run(
         api_key=DEFAULT_DEV_API_KEY,
         base_url=server.base_url,
         telemetry=False,
+        max_retries=max_retries,
         event_hooks=[lambda e: events.append(e) if e.kind == "recovery" else None],
     )
     try:
@@ -147,8 +148,19 @@ def test_uninterrupted_run_applies_every_step_once(server: _Server) -> None:
     assert [e.attributes["step"] for e in events if e.operation == "checkpoint"] == [0, 3, 6, 9, 10]
 
 
-def test_kill_9_and_restart_mid_run_loses_and_repeats_no_step(server: _Server) -> None:
-    result, applied, events = _run(server, kill_at=KILL_AT)
+@pytest.mark.parametrize(
+    ("max_retries", "kind"),
+    [
+        # The SDK's own retries outlast the restart: the step fails on a server without the model.
+        (None, "model_lost"),
+        # No retries: the step fails on the refused connection, and the recovery waits for the server.
+        (0, "connection"),
+    ],
+)
+def test_kill_9_and_restart_mid_run_loses_and_repeats_no_step(
+    server: _Server, max_retries: int | None, kind: str
+) -> None:
+    result, applied, events = _run(server, kill_at=KILL_AT, max_retries=max_retries, restart_after=1.5)
     assert result.steps_completed == NUM_STEPS
     assert result.recoveries == 1
     # Steps 0-4 ran, step 5 died with the server, the run resumed from the step-3 checkpoint with its
@@ -162,6 +174,8 @@ def test_kill_9_and_restart_mid_run_loses_and_repeats_no_step(server: _Server) -
     ops = [e.operation for e in events]
     assert "recovery_started" in ops
     assert "recovery_completed" in ops
+    started = next(e for e in events if e.operation == "recovery_started")
+    assert started.attributes["failure_kind"] == kind
     completed = next(e for e in events if e.operation == "recovery_completed")
     assert completed.attributes["step"] == 3
     assert completed.attributes["path"].endswith("recovery-step-00000003")
