@@ -59,7 +59,13 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
     )
     from tinkex._policy._recovery import TrainingRunCorruptedError
-    from tinkex._recovery import RecoveryExhaustedError, RecoveryPolicy, RecoveryResult, run_with_recovery
+    from tinkex._recovery import (
+        RecoveryExhaustedError,
+        RecoveryPolicy,
+        RecoveryResult,
+        run_with_recovery,
+        run_with_recovery_async,
+    )
     from tinkex._regularizers import (
         CustomLossOutput,
         RegularizerOutput,
@@ -138,7 +144,13 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("UnsafeArchiveError", "extract_archive"), "tinkex._archive"),
     **dict.fromkeys(("LocalMetrics", "MetricsSnapshot", "OperationStats"), "tinkex._telemetry"),
     **dict.fromkeys(
-        ("RecoveryExhaustedError", "RecoveryPolicy", "RecoveryResult", "run_with_recovery"),
+        (
+            "RecoveryExhaustedError",
+            "RecoveryPolicy",
+            "RecoveryResult",
+            "run_with_recovery",
+            "run_with_recovery_async",
+        ),
         "tinkex._recovery",
     ),
     "TrainingRunCorruptedError": "tinkex._policy._recovery",
@@ -283,6 +295,7 @@ __all__ = [
     "l1_regularizer",
     "l2_regularizer",
     "run_with_recovery",
+    "run_with_recovery_async",
     "types",
     "wait_all",
 ]

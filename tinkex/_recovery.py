@@ -6,7 +6,7 @@ that checkpoint was taken. The decisions live in `tinkex._policy._recovery`; thi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +21,7 @@ from tinkex._policy._recovery import (
     should_checkpoint,
     step_of_checkpoint,
 )
+from tinkex._runtime import _waits
 from tinkex._runtime._observe import logger
 from tinkex._runtime._waits import is_zeroed
 
@@ -28,9 +29,16 @@ if TYPE_CHECKING:
     from tinkex._service_client import ServiceClient
     from tinkex._training_client import TrainingClient
 
-__all__ = ["RecoveryExhaustedError", "RecoveryPolicy", "RecoveryResult", "run_with_recovery"]
+__all__ = [
+    "RecoveryExhaustedError",
+    "RecoveryPolicy",
+    "RecoveryResult",
+    "run_with_recovery",
+    "run_with_recovery_async",
+]
 
 TrainStep = Callable[["TrainingClient", int], object]
+AsyncTrainStep = Callable[["TrainingClient", int], Awaitable[object]]
 
 
 def _positive_or_none(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -171,7 +179,8 @@ class _Checkpoint:
 
 
 class _Runner:
-    """One run's mutable state; every decision is delegated to the pure functions."""
+    """One run's mutable state and bookkeeping; every decision is delegated to the pure functions.
+    The I/O comes in sync and async twins (`save` / `save_async` ...) used by the two drivers."""
 
     def __init__(
         self,
@@ -189,50 +198,84 @@ class _Runner:
     def emit(self, operation: str, **attributes: Any) -> None:
         self.sc._rt.observer.emit("recovery", operation, **attributes)
 
-    def check_corrupted(self, tc: TrainingClient) -> None:
-        run = self.sc.create_rest_client().get_training_run(tc.model_id).result()
-        if run.corrupted:
-            raise TrainingRunCorruptedError(tc.model_id)
+    def delay(self, attempt: int) -> float:
+        return recovery_delay(attempt, base=self.policy.backoff_base_s, cap=self.policy.backoff_max_s)
 
-    def save(self, tc: TrainingClient, step: int) -> None:
-        if self.policy.check_corrupted:
-            self.check_corrupted(tc)
-        name = checkpoint_name(self.policy.checkpoint_prefix, step)
-        path = tc.save_state(name).result().path
+    # -- bookkeeping shared by both drivers ---------------------------------------------------------
+
+    def due(self, step: int, num_steps: int) -> bool:
+        ckpt = self.checkpoint
+        return should_checkpoint(
+            step,
+            num_steps=num_steps,
+            last_checkpoint_step=ckpt.step if ckpt else None,
+            seconds_since_checkpoint=time.monotonic() - ckpt.taken_at if ckpt else 0.0,
+            every_steps=self.policy.checkpoint_every_steps,
+            every_seconds=self.policy.checkpoint_every_seconds,
+            at_end=self.policy.checkpoint_at_end,
+        )
+
+    def saved(self, tc: TrainingClient, step: int, path: str) -> None:
         self.checkpoint = _Checkpoint(path, step, time.monotonic())
         self.emit("checkpoint", step=step, path=path, model_id=tc.model_id)
 
-    def restore(self, path: str) -> TrainingClient:
-        """A training client on `path` through a fresh ServiceClient, waiting for a server that is
-        down (restarting) up to `server_wait_s`."""
-        deadline = time.monotonic() + self.policy.server_wait_s
-        tries = 0
-        while True:
-            old = self.sc
-            self.sc = self.new_service_client(old)
-            if old is not self.user_sc:
-                old.close()
-            try:
-                if self.policy.restore_optimizer:
-                    return self.sc.create_training_client_from_state_with_optimizer(path)
-                return self.sc.create_training_client_from_state(path)
-            except APIConnectionError:
-                tries += 1
-                if time.monotonic() >= deadline:
-                    raise
-                _sleep(recovery_delay(tries, base=self.policy.backoff_base_s, cap=self.policy.backoff_max_s))
+    def swap_service_client(self) -> ServiceClient | None:
+        """Move to a fresh ServiceClient; returns the old one when the runner made it (to close)."""
+        old = self.sc
+        self.sc = self.new_service_client(old)
+        return old if old is not self.user_sc else None
 
-    def classify(self, exc: BaseException, tc: TrainingClient) -> FailureKind | None:
-        kind = classify_failure(exc)
-        if kind == "server_error" and self.policy.check_corrupted:
-            # A failing server may be failing because the run went bad: say so if it did.
-            try:
-                self.check_corrupted(tc)
-            except TrainingRunCorruptedError:
-                return "corrupted"
-            except Exception:  # the check is best effort; the failure is recovered from either way
-                logger.debug("corruption check after a server error failed", exc_info=True)
-        return kind
+    def begin_attempt(
+        self, exc: BaseException, kind: FailureKind | None, tc: TrainingClient, attempts: int
+    ) -> tuple[_Checkpoint, int]:
+        """Start recovery attempt `attempts + 1` from `exc`, or raise (unrecoverable / exhausted)."""
+        if kind is None:
+            raise exc
+        ckpt = self.checkpoint
+        if ckpt is None:
+            raise self.give_up(f"cannot recover from {type(exc).__name__} ({kind})", attempts, kind) from exc
+        attempts += 1
+        if attempts > self.policy.max_attempts:
+            raise self.give_up(
+                f"gave up after {attempts - 1} recovery attempt(s) in a row; last failure: "
+                f"{type(exc).__name__} ({kind})",
+                attempts - 1,
+                kind,
+            ) from exc
+        logger.warning(
+            "Training failed (%s: %s); recovering from %s, attempt %d of %d",
+            kind,
+            type(exc).__name__,
+            ckpt.path,
+            attempts,
+            self.policy.max_attempts,
+        )
+        self.emit(
+            "recovery_started",
+            failure_kind=kind,
+            error_type=type(exc).__name__,
+            attempt=attempts,
+            path=ckpt.path,
+            step=ckpt.step,
+            model_id=tc.model_id,
+        )
+        return ckpt, attempts
+
+    def attempt_failed(self, kind: FailureKind, again: BaseException, attempts: int) -> None:
+        self.emit("recovery_failed", failure_kind=kind, error_type=type(again).__name__, attempt=attempts)
+
+    def completed(self, kind: FailureKind, attempts: int, ckpt: _Checkpoint, new_tc: TrainingClient) -> None:
+        self.recoveries += 1
+        # The checkpoint we restored from stays the latest: its step is where we resume.
+        self.checkpoint = _Checkpoint(ckpt.path, ckpt.step, time.monotonic())
+        self.emit(
+            "recovery_completed",
+            failure_kind=kind,
+            attempt=attempts,
+            path=ckpt.path,
+            step=ckpt.step,
+            model_id=new_tc.model_id,
+        )
 
     def give_up(self, message: str, attempts: int, kind: str | None) -> RecoveryExhaustedError:
         ckpt = self.checkpoint
@@ -257,65 +300,168 @@ class _Runner:
             resume_step=ckpt.step if ckpt else None,
         )
 
+    def result(self, tc: TrainingClient, step: int) -> RecoveryResult:
+        ckpt = self.checkpoint
+        return RecoveryResult(
+            training_client=tc,
+            service_client=self.sc,
+            steps_completed=step,
+            recoveries=self.recoveries,
+            last_checkpoint=ckpt.path if ckpt else None,
+            owns_service_client=self.sc is not self.user_sc,
+        )
+
+    # -- sync I/O -------------------------------------------------------------------------------------
+
+    def check_corrupted(self, tc: TrainingClient) -> None:
+        run = self.sc.create_rest_client().get_training_run(tc.model_id).result()
+        if run.corrupted:
+            raise TrainingRunCorruptedError(tc.model_id)
+
+    def save(self, tc: TrainingClient, step: int) -> None:
+        if self.policy.check_corrupted:
+            self.check_corrupted(tc)
+        self.saved(
+            tc, step, tc.save_state(checkpoint_name(self.policy.checkpoint_prefix, step)).result().path
+        )
+
+    def restore(self, path: str) -> TrainingClient:
+        """A training client on `path` through a fresh ServiceClient, waiting for a server that is
+        down (restarting) up to `server_wait_s`."""
+        deadline = time.monotonic() + self.policy.server_wait_s
+        tries = 0
+        while True:
+            old = self.swap_service_client()
+            if old is not None:
+                old.close()
+            try:
+                if self.policy.restore_optimizer:
+                    return self.sc.create_training_client_from_state_with_optimizer(path)
+                return self.sc.create_training_client_from_state(path)
+            except APIConnectionError:
+                tries += 1
+                if time.monotonic() >= deadline:
+                    raise
+                _sleep(self.delay(tries))
+
+    def classify(self, exc: BaseException, tc: TrainingClient) -> FailureKind | None:
+        kind = classify_failure(exc)
+        if kind == "server_error" and self.policy.check_corrupted:
+            # A failing server may be failing because the run went bad: say so if it did.
+            try:
+                self.check_corrupted(tc)
+            except TrainingRunCorruptedError:
+                return "corrupted"
+            except Exception:  # the check is best effort; the failure is recovered from either way
+                logger.debug("corruption check after a server error failed", exc_info=True)
+        return kind
+
     def recover(
         self, exc: BaseException, tc: TrainingClient, attempts: int
     ) -> tuple[TrainingClient, int, int]:
         """Recover from `exc`: (new training client, step to resume at, attempts used), or raise."""
         while True:
             kind = self.classify(exc, tc)
-            if kind is None:
-                raise exc
-            ckpt = self.checkpoint
-            if ckpt is None:
-                raise self.give_up(
-                    f"cannot recover from {type(exc).__name__} ({kind})", attempts, kind
-                ) from exc
-            attempts += 1
-            if attempts > self.policy.max_attempts:
-                raise self.give_up(
-                    f"gave up after {attempts - 1} recovery attempt(s) in a row; last failure: "
-                    f"{type(exc).__name__} ({kind})",
-                    attempts - 1,
-                    kind,
-                ) from exc
-            logger.warning(
-                "Training failed (%s: %s); recovering from %s, attempt %d of %d",
-                kind,
-                type(exc).__name__,
-                ckpt.path,
-                attempts,
-                self.policy.max_attempts,
-            )
-            self.emit(
-                "recovery_started",
-                failure_kind=kind,
-                error_type=type(exc).__name__,
-                attempt=attempts,
-                path=ckpt.path,
-                step=ckpt.step,
-                model_id=tc.model_id,
-            )
-            _sleep(recovery_delay(attempts, base=self.policy.backoff_base_s, cap=self.policy.backoff_max_s))
+            ckpt, attempts = self.begin_attempt(exc, kind, tc, attempts)
+            assert kind is not None
+            _sleep(self.delay(attempts))
             try:
                 new_tc = self.restore(ckpt.path)
             except Exception as again:
-                self.emit(
-                    "recovery_failed", failure_kind=kind, error_type=type(again).__name__, attempt=attempts
-                )
+                self.attempt_failed(kind, again, attempts)
                 exc = again
                 continue
-            self.recoveries += 1
-            # The checkpoint we restored from stays the latest: its step is where we resume.
-            self.checkpoint = _Checkpoint(ckpt.path, ckpt.step, time.monotonic())
-            self.emit(
-                "recovery_completed",
-                failure_kind=kind,
-                attempt=attempts,
-                path=ckpt.path,
-                step=ckpt.step,
-                model_id=new_tc.model_id,
-            )
+            self.completed(kind, attempts, ckpt, new_tc)
             return new_tc, ckpt.step, attempts
+
+    # -- async I/O (the same steps, awaited) ------------------------------------------------------------
+
+    async def check_corrupted_async(self, tc: TrainingClient) -> None:
+        run = await self.sc.create_rest_client().get_training_run_async(tc.model_id)
+        if run.corrupted:
+            raise TrainingRunCorruptedError(tc.model_id)
+
+    async def save_async(self, tc: TrainingClient, step: int) -> None:
+        if self.policy.check_corrupted:
+            await self.check_corrupted_async(tc)
+        fut = await tc.save_state_async(checkpoint_name(self.policy.checkpoint_prefix, step))
+        self.saved(tc, step, (await fut).path)
+
+    async def restore_async(self, path: str) -> TrainingClient:
+        deadline = time.monotonic() + self.policy.server_wait_s
+        tries = 0
+        while True:
+            old = self.swap_service_client()
+            if old is not None:
+                await old.aclose()
+            try:
+                if self.policy.restore_optimizer:
+                    return await self.sc.create_training_client_from_state_with_optimizer_async(path)
+                return await self.sc.create_training_client_from_state_async(path)
+            except APIConnectionError:
+                tries += 1
+                if time.monotonic() >= deadline:
+                    raise
+                await _waits.sleep(self.delay(tries))
+
+    async def classify_async(self, exc: BaseException, tc: TrainingClient) -> FailureKind | None:
+        kind = classify_failure(exc)
+        if kind == "server_error" and self.policy.check_corrupted:
+            try:
+                await self.check_corrupted_async(tc)
+            except TrainingRunCorruptedError:
+                return "corrupted"
+            except Exception:
+                logger.debug("corruption check after a server error failed", exc_info=True)
+        return kind
+
+    async def recover_async(
+        self, exc: BaseException, tc: TrainingClient, attempts: int
+    ) -> tuple[TrainingClient, int, int]:
+        while True:
+            kind = await self.classify_async(exc, tc)
+            ckpt, attempts = self.begin_attempt(exc, kind, tc, attempts)
+            assert kind is not None
+            await _waits.sleep(self.delay(attempts))
+            try:
+                new_tc = await self.restore_async(ckpt.path)
+            except Exception as again:
+                self.attempt_failed(kind, again, attempts)
+                exc = again
+                continue
+            self.completed(kind, attempts, ckpt, new_tc)
+            return new_tc, ckpt.step, attempts
+
+
+def _start_step(
+    num_steps: int, training_client: TrainingClient | None, resume_from: str | None, start_step: int | None
+) -> int:
+    """Check the arguments of run_with_recovery(_async); the step the run starts at."""
+    if (training_client is None) == (resume_from is None):
+        raise TinkexValidationError(
+            "run_with_recovery",
+            "needs exactly one of training_client and resume_from",
+            "pass the TrainingClient to train, or the tinker:// checkpoint path to resume from",
+        )
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 0:
+        raise TinkexValidationError("num_steps", f"must be an int >= 0, got {num_steps!r}", "pass e.g. 100")
+    if start_step is not None:
+        step: int | None = start_step
+    elif resume_from is not None:
+        step = step_of_checkpoint(resume_from)
+        if step is None:
+            raise TinkexValidationError(
+                "resume_from",
+                f"{resume_from!r} does not say which step it was taken at",
+                "pass start_step=<steps done at that checkpoint>, or a '<prefix>-step-<N>' checkpoint",
+            )
+    else:
+        step = 0
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= num_steps:
+        raise TinkexValidationError(
+            "start_step", f"must be in 0..num_steps ({num_steps}), got {step}", "pass a step within the run"
+        )
+    return step
 
 
 def run_with_recovery(
@@ -358,60 +504,68 @@ def run_with_recovery(
         print(result.last_checkpoint, result.recoveries)
     """
     policy = policy if policy is not None else RecoveryPolicy()
-    if (training_client is None) == (resume_from is None):
-        raise TinkexValidationError(
-            "run_with_recovery",
-            "needs exactly one of training_client and resume_from",
-            "pass the TrainingClient to train, or the tinker:// checkpoint path to resume from",
-        )
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 0:
-        raise TinkexValidationError("num_steps", f"must be an int >= 0, got {num_steps!r}", "pass e.g. 100")
+    step = _start_step(num_steps, training_client, resume_from, start_step)
     runner = _Runner(service_client, policy, _new_service_client)
     if resume_from is not None:
-        step = start_step if start_step is not None else step_of_checkpoint(resume_from)
-        if step is None:
-            raise TinkexValidationError(
-                "resume_from",
-                f"{resume_from!r} does not say which step it was taken at",
-                "pass start_step=<steps done at that checkpoint>, or a '<prefix>-step-<N>' checkpoint",
-            )
         tc = runner.restore(resume_from)
         runner.checkpoint = _Checkpoint(resume_from, step, time.monotonic())
     else:
         assert training_client is not None
         tc = training_client
-        step = start_step if start_step is not None else 0
-    if step < 0 or step > num_steps:
-        raise TinkexValidationError(
-            "start_step", f"must be in 0..num_steps ({num_steps}), got {step}", "pass a step within the run"
-        )
     attempts = 0
     while True:
         try:
-            ckpt = runner.checkpoint
-            if should_checkpoint(
-                step,
-                num_steps=num_steps,
-                last_checkpoint_step=ckpt.step if ckpt else None,
-                seconds_since_checkpoint=time.monotonic() - ckpt.taken_at if ckpt else 0.0,
-                every_steps=policy.checkpoint_every_steps,
-                every_seconds=policy.checkpoint_every_seconds,
-                at_end=policy.checkpoint_at_end,
-            ):
+            if runner.due(step, num_steps):
                 runner.save(tc, step)
             if step >= num_steps:
-                break
+                return runner.result(tc, step)
             train_step(tc, step)
             step += 1
             attempts = 0
         except Exception as exc:
             tc, step, attempts = runner.recover(exc, tc, attempts)
-    ckpt = runner.checkpoint
-    return RecoveryResult(
-        training_client=tc,
-        service_client=runner.sc,
-        steps_completed=step,
-        recoveries=runner.recoveries,
-        last_checkpoint=ckpt.path if ckpt else None,
-        owns_service_client=runner.sc is not runner.user_sc,
-    )
+
+
+async def run_with_recovery_async(
+    service_client: ServiceClient,
+    train_step: AsyncTrainStep,
+    *,
+    num_steps: int,
+    training_client: TrainingClient | None = None,
+    resume_from: str | None = None,
+    start_step: int | None = None,
+    policy: RecoveryPolicy | None = None,
+    _new_service_client: Callable[[ServiceClient], ServiceClient] = _clone_service_client,
+) -> RecoveryResult:
+    """Async twin of `run_with_recovery`: `train_step(training_client, step)` is a coroutine function.
+
+    Example::
+
+        async def step(tc, i):
+            fb = await tc.forward_backward_async(batches[i], "cross_entropy")
+            opt = await tc.optim_step_async(tinkex.AdamParams(learning_rate=1e-4))
+            await fb; await opt
+
+        result = await tinkex.run_with_recovery_async(sc, step, num_steps=100, training_client=tc)
+    """
+    policy = policy if policy is not None else RecoveryPolicy()
+    step = _start_step(num_steps, training_client, resume_from, start_step)
+    runner = _Runner(service_client, policy, _new_service_client)
+    if resume_from is not None:
+        tc = await runner.restore_async(resume_from)
+        runner.checkpoint = _Checkpoint(resume_from, step, time.monotonic())
+    else:
+        assert training_client is not None
+        tc = training_client
+    attempts = 0
+    while True:
+        try:
+            if runner.due(step, num_steps):
+                await runner.save_async(tc, step)
+            if step >= num_steps:
+                return runner.result(tc, step)
+            await train_step(tc, step)
+            step += 1
+            attempts = 0
+        except Exception as exc:
+            tc, step, attempts = await runner.recover_async(exc, tc, attempts)

@@ -5,6 +5,7 @@ an uninterrupted run: no step lost, none applied twice."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -179,3 +180,38 @@ def test_kill_9_and_restart_mid_run_loses_and_repeats_no_step(
     completed = next(e for e in events if e.operation == "recovery_completed")
     assert completed.attributes["step"] == 3
     assert completed.attributes["path"].endswith("recovery-step-00000003")
+
+
+def test_the_async_runner_survives_kill_9_the_same_way(server: _Server) -> None:
+    applied: list[tuple[int, float]] = []
+    killed = threading.Event()
+
+    async def train_step(tc: tinkex.TrainingClient, step: int) -> None:
+        await (await tc.forward_backward_async(_batch(step), "cross_entropy"))
+        if step == KILL_AT and not killed.is_set():
+            killed.set()
+            server.kill()
+            threading.Timer(1.0, server.start).start()
+        opt = await (await tc.optim_step_async(AdamParams(learning_rate=1e-3)))
+        assert opt.metrics is not None
+        applied.append((step, opt.metrics["step:max"]))
+
+    async def main() -> tinkex.RecoveryResult:
+        async with tinkex.ServiceClient(
+            api_key=DEFAULT_DEV_API_KEY, base_url=server.base_url, telemetry=False
+        ) as sc:
+            caps = await sc.get_server_capabilities_async()
+            tc = await sc.create_lora_training_client_async(caps.supported_models[0].model_name, rank=4)
+            policy = tinkex.RecoveryPolicy(checkpoint_every_steps=EVERY, backoff_base_s=0.1, server_wait_s=60)
+            result = await tinkex.run_with_recovery_async(
+                sc, train_step, num_steps=NUM_STEPS, training_client=tc, policy=policy
+            )
+            await asyncio.to_thread(result.close)
+            return result
+
+    result = asyncio.run(main())
+    assert result.recoveries == 1
+    assert [s for s, _ in applied] == [0, 1, 2, 3, 4, *range(3, NUM_STEPS)]
+    assert all(counter == s + 1 for s, counter in applied)
+    assert result.last_checkpoint is not None
+    assert _persisted_step(server.data_dir, result.last_checkpoint) == NUM_STEPS
