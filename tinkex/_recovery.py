@@ -325,15 +325,16 @@ class _Runner:
             tc, step, tc.save_state(checkpoint_name(self.policy.checkpoint_prefix, step)).result().path
         )
 
-    def restore(self, path: str) -> TrainingClient:
-        """A training client on `path` through a fresh ServiceClient, waiting for a server that is
-        down (restarting) up to `server_wait_s`."""
+    def restore(self, path: str, *, fresh: bool = True) -> TrainingClient:
+        """A training client on `path` through a fresh ServiceClient (the current one first when not
+        `fresh`), waiting for a server that is down (restarting) up to `server_wait_s`."""
         deadline = time.monotonic() + self.policy.server_wait_s
         tries = 0
         while True:
-            old = self.swap_service_client()
-            if old is not None:
-                old.close()
+            if fresh or tries:
+                old = self.swap_service_client()
+                if old is not None:
+                    old.close()
             try:
                 if self.policy.restore_optimizer:
                     return self.sc.create_training_client_from_state_with_optimizer(path)
@@ -387,13 +388,14 @@ class _Runner:
         fut = await tc.save_state_async(checkpoint_name(self.policy.checkpoint_prefix, step))
         self.saved(tc, step, (await fut).path)
 
-    async def restore_async(self, path: str) -> TrainingClient:
+    async def restore_async(self, path: str, *, fresh: bool = True) -> TrainingClient:
         deadline = time.monotonic() + self.policy.server_wait_s
         tries = 0
         while True:
-            old = self.swap_service_client()
-            if old is not None:
-                await old.aclose()
+            if fresh or tries:
+                old = self.swap_service_client()
+                if old is not None:
+                    await old.aclose()
             try:
                 if self.policy.restore_optimizer:
                     return await self.sc.create_training_client_from_state_with_optimizer_async(path)
@@ -507,7 +509,7 @@ def run_with_recovery(
     step = _start_step(num_steps, training_client, resume_from, start_step)
     runner = _Runner(service_client, policy, _new_service_client)
     if resume_from is not None:
-        tc = runner.restore(resume_from)
+        tc = runner.restore(resume_from, fresh=False)
         runner.checkpoint = _Checkpoint(resume_from, step, time.monotonic())
     else:
         assert training_client is not None
@@ -552,7 +554,7 @@ async def run_with_recovery_async(
     step = _start_step(num_steps, training_client, resume_from, start_step)
     runner = _Runner(service_client, policy, _new_service_client)
     if resume_from is not None:
-        tc = await runner.restore_async(resume_from)
+        tc = await runner.restore_async(resume_from, fresh=False)
         runner.checkpoint = _Checkpoint(resume_from, step, time.monotonic())
     else:
         assert training_client is not None

@@ -49,6 +49,23 @@ def _status(cls: type[Any], status: int, body: object) -> BaseException:
         ),
         (_status(BadRequestError, 400, {"detail": "Unknown model id m-1"}), "model_lost"),
         (RequestFailedError("failed: model m-1 not found", "r-1", "user"), "model_lost"),
+        (
+            RequestFailedError(
+                "CreateModel request r-1 failed on the server: base weights not found", "r-1", "user"
+            ),
+            None,
+        ),
+        (RequestFailedError("x", "r-1", "user", body={"error": "Model m-1 is not loaded"}), "model_lost"),
+        # The SDK's prefix names the operation: "create_model ... not found" is about something else.
+        (
+            NotFoundError(
+                "POST /api/v1/create_model: HTTP 404 not found",
+                response=None,
+                body={"detail": "no such checkpoint"},
+                status_code=404,
+            ),
+            None,
+        ),
         (_status(GoneError, 410, {"detail": "future expired"}), "server_restarted"),
         (APIConnectionError(message="connection refused"), "connection"),
         (_status(InternalServerError, 503, {"detail": "overloaded"}), "server_error"),

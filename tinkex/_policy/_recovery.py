@@ -82,9 +82,7 @@ def classify_failure(exc: BaseException) -> FailureKind | None:
         return "session_lost"
     if isinstance(exc, (ClientClosedError, FutureTimeoutError, TinkexValidationError)):
         return None
-    if isinstance(exc, (APIStatusError, RequestFailedError)) and _MODEL_GONE.search(
-        f"{exc} {getattr(exc, 'body', '')}"
-    ):
+    if isinstance(exc, (APIStatusError, RequestFailedError)) and _MODEL_GONE.search(_server_text(exc)):
         return "model_lost"
     if isinstance(exc, GoneError):
         # retrieve_future's 410: the server no longer holds a submitted request's result (it
@@ -97,6 +95,16 @@ def classify_failure(exc: BaseException) -> FailureKind | None:
     if isinstance(exc, RequestFailedError):
         return None if exc.is_user_error else "server_error"
     return None
+
+
+def _server_text(exc: APIStatusError | RequestFailedError) -> str:
+    """What the server said, without the SDK's own prefix: that names the operation (e.g.
+    "create_model"), which must not read as a verdict about a model."""
+    body = exc.body
+    if body is not None:
+        return str(body)
+    text = str(exc)
+    return text.split("failed on the server: ", 1)[-1]
 
 
 _CHECKPOINT_STEP = re.compile(r"-step-(\d+)$")
