@@ -111,6 +111,11 @@ class RecoveryExhaustedError(TinkexError):
             print(e.attempts, e.last_checkpoint, e.resume_step, repr(e.__cause__))
     """
 
+    attempts: int
+    failure_kind: str | None
+    last_checkpoint: str | None
+    resume_step: int | None
+
     def __init__(
         self,
         message: str,
