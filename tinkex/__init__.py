@@ -59,6 +59,23 @@ if TYPE_CHECKING:
         TinkexValidationError,
         UnprocessableEntityError,
     )
+    from tinkex._policy._recovery import TrainingRunCorruptedError
+    from tinkex._recovery import (
+        RecoveryExhaustedError,
+        RecoveryPolicy,
+        RecoveryResult,
+        run_with_recovery,
+        run_with_recovery_async,
+    )
+    from tinkex._regularizers import (
+        CustomLossOutput,
+        RegularizerOutput,
+        RegularizerSpec,
+        entropy_regularizer,
+        kl_regularizer,
+        l1_regularizer,
+        l2_regularizer,
+    )
     from tinkex._rest_client import RestClient
     from tinkex._runtime._futures import APIFuture, as_completed, as_completed_async, gather_async, wait_all
     from tinkex._runtime._observe import SDKEvent
@@ -127,6 +144,29 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(("UnsafeArchiveError", "extract_archive"), "tinkex._archive"),
     **dict.fromkeys(("LocalMetrics", "MetricsSnapshot", "OperationStats"), "tinkex._telemetry"),
+    **dict.fromkeys(
+        (
+            "RecoveryExhaustedError",
+            "RecoveryPolicy",
+            "RecoveryResult",
+            "run_with_recovery",
+            "run_with_recovery_async",
+        ),
+        "tinkex._recovery",
+    ),
+    "TrainingRunCorruptedError": "tinkex._policy._recovery",
+    **dict.fromkeys(
+        (
+            "CustomLossOutput",
+            "RegularizerOutput",
+            "RegularizerSpec",
+            "entropy_regularizer",
+            "kl_regularizer",
+            "l1_regularizer",
+            "l2_regularizer",
+        ),
+        "tinkex._regularizers",
+    ),
     "RestClient": "tinkex._rest_client",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
@@ -190,6 +230,7 @@ __all__ = [
     "ClientClosedError",
     "ClientConfig",
     "ConflictError",
+    "CustomLossOutput",
     "Datum",
     "DownloadIntegrityError",
     "DownloadResult",
@@ -212,6 +253,11 @@ __all__ = [
     "PermissionDeniedError",
     "PoolSizes",
     "RateLimitError",
+    "RecoveryExhaustedError",
+    "RecoveryPolicy",
+    "RecoveryResult",
+    "RegularizerOutput",
+    "RegularizerSpec",
     "RequestFailedError",
     "RequestOptions",
     "RequestTimeoutError",
@@ -234,6 +280,7 @@ __all__ = [
     "TinkexValidationError",
     "TrainingClient",
     "TrainingRun",
+    "TrainingRunCorruptedError",
     "UnprocessableEntityError",
     "UnsafeArchiveError",
     "__title__",
@@ -244,8 +291,14 @@ __all__ = [
     "download_archive_async",
     "download_checkpoint",
     "download_checkpoint_async",
+    "entropy_regularizer",
     "extract_archive",
     "gather_async",
+    "kl_regularizer",
+    "l1_regularizer",
+    "l2_regularizer",
+    "run_with_recovery",
+    "run_with_recovery_async",
     "types",
     "wait_all",
 ]

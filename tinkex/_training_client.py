@@ -18,6 +18,7 @@ from tinkex._exceptions import (
     TinkexValidationError,
 )
 from tinkex._policy._chunking import chunk_data
+from tinkex._policy._loss_check import check_loss_request
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._runtime._core import Runtime, TurnSequencer
@@ -41,6 +42,7 @@ from tinkex.types import (
 )
 
 if TYPE_CHECKING:
+    from tinkex._regularizers import RegularizerSpec
     from tinkex._sampling_client import SamplingClient
 
 __all__ = ["CustomLossFn", "TrainingClient"]
@@ -203,6 +205,8 @@ class TrainingClient:
         loss_fn_config: Mapping[str, float] | None,
     ) -> APIFuture[ForwardBackwardOutput]:
         data = list(data)
+        # Before anything is sent (a server may answer these mistakes with 5xx that get retried).
+        check_loss_request(data, loss_fn, loss_fn_config)
         if not data:
             return completed(ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={}))
         cfg = self._rt.config
@@ -286,7 +290,12 @@ class TrainingClient:
 
     @sync_only
     def forward_backward_custom(
-        self, data: list[Datum], loss_fn: CustomLossFn
+        self,
+        data: list[Datum],
+        loss_fn: CustomLossFn,
+        *,
+        regularizers: Sequence[RegularizerSpec] = (),
+        track_grad_norms: bool = False,
     ) -> APIFuture[ForwardBackwardOutput]:
         """forward_backward with a loss computed here by torch autograd (torch must be installed).
 
@@ -301,19 +310,29 @@ class TrainingClient:
                 return loss, {"custom:sum": float(loss)}
 
             out = tc.forward_backward_custom(data, loss_fn).result()
+
+        `regularizers` (`RegularizerSpec`s, e.g. `tinkex.l2_regularizer(0.01)`) are added to the
+        loss, computed on the same logprobs in one backward pass; the result's metrics then carry
+        each term's value and contribution, and with `track_grad_norms` the gradient norms (see
+        `CustomLossOutput.from_metrics`).
         """
         self._rt.check_may_block()
         forward = self.forward(data, "cross_entropy")._wait()
-        linear, metrics = _linearize(data, forward, loss_fn)
+        linear, metrics = _linearize(data, forward, loss_fn, regularizers, track_grad_norms)
         backward = self.forward_backward(linear, "cross_entropy")
         return chain(backward, lambda out: _with_metrics(out, metrics))
 
     async def forward_backward_custom_async(
-        self, data: list[Datum], loss_fn: CustomLossFn
+        self,
+        data: list[Datum],
+        loss_fn: CustomLossFn,
+        *,
+        regularizers: Sequence[RegularizerSpec] = (),
+        track_grad_norms: bool = False,
     ) -> APIFuture[ForwardBackwardOutput]:
         """Async twin of `forward_backward_custom`; the loss runs in the caller's thread too."""
         forward = await self.forward(data, "cross_entropy").result_async()
-        linear, metrics = _linearize(data, forward, loss_fn)
+        linear, metrics = _linearize(data, forward, loss_fn, regularizers, track_grad_norms)
         backward = self.forward_backward(linear, "cross_entropy")
         return chain(backward, lambda out: _with_metrics(out, metrics))
 
@@ -589,7 +608,11 @@ def _with_metrics(out: ForwardBackwardOutput, metrics: Mapping[str, float]) -> F
 
 
 def _linearize(
-    data: Sequence[Datum], forward: ForwardBackwardOutput, loss_fn: CustomLossFn
+    data: Sequence[Datum],
+    forward: ForwardBackwardOutput,
+    loss_fn: CustomLossFn,
+    regularizers: Sequence[RegularizerSpec] = (),
+    track_grad_norms: bool = False,
 ) -> tuple[list[Datum], dict[str, float]]:
     """Run the user's loss on leaf logprob tensors and turn its gradient into cross_entropy weights."""
     try:
@@ -605,8 +628,16 @@ def _linearize(
         td = out["logprobs"]
         tensor = td.to_torch() if isinstance(td, TensorData) else torch.tensor(td)
         logprobs.append(tensor.detach().to(torch.float32).clone().requires_grad_(True))
-    loss, metrics = loss_fn(list(data), logprobs)
-    loss.backward()
+    if regularizers or track_grad_norms:
+        from tinkex._regularizers import run_custom_loss
+
+        figures, user_metrics = run_custom_loss(
+            data, logprobs, loss_fn, regularizers, track_grad_norms=track_grad_norms
+        )
+        metrics: Mapping[str, Any] = {**user_metrics, **figures.to_metrics()}
+    else:
+        loss, metrics = loss_fn(list(data), logprobs)
+        loss.backward()
     linear = []
     for datum, lp in zip(data, logprobs, strict=True):
         if lp.grad is None:

@@ -159,9 +159,13 @@ def test_heartbeats_keep_the_session_alive(tmp_path: Any) -> None:
         assert tc.optim_step(AdamParams()).result(timeout=30) is not None
 
 
-def test_a_request_the_server_rejects_leaves_no_seq_id_gap(server: LocalServer) -> None:
+def test_a_request_the_server_rejects_leaves_no_seq_id_gap(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The server runs a model's requests in seq_id order and parks one whose predecessor never
     # came (for minutes); a rejected request must not burn a seq_id, or every later call stalls.
+    # The local loss check would catch the unknown loss first: let it through to the server.
+    monkeypatch.setattr("tinkex._training_client.check_loss_request", lambda *args: None)
     with _client(server.base_url) as sc:
         model = sc.get_server_capabilities().supported_models[0].model_name
         tc = sc.create_lora_training_client(base_model=model, rank=4)

@@ -4,7 +4,7 @@ the drop-in API changes, type checking this file fails. Run by `make typecheck`.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import assert_type
+from typing import Any, assert_type
 
 import tinkex
 import tinkex as tinker
@@ -149,3 +149,29 @@ def downloads_and_metrics(rest: tinker.RestClient) -> None:
     sc = tinker.ServiceClient(event_hooks=[metrics])
     assert_type(metrics.snapshot(), tinker.MetricsSnapshot)
     sc.close()
+
+
+def recovery_and_regularizers(
+    sc: tinker.ServiceClient, tc: tinker.TrainingClient, data: list[types.Datum]
+) -> None:
+    def step(training: tinker.TrainingClient, i: int) -> None:
+        training.forward_backward(data, "cross_entropy").result()
+
+    policy = tinker.RecoveryPolicy(checkpoint_every_steps=5, max_attempts=2)
+    try:
+        result = tinker.run_with_recovery(sc, step, num_steps=10, training_client=tc, policy=policy)
+        assert_type(result.training_client, tinker.TrainingClient)
+        assert_type(result.last_checkpoint, str | None)
+        result.close()
+    except tinker.RecoveryExhaustedError as e:
+        assert_type(e.last_checkpoint, str | None)
+        assert_type(e.resume_step, int | None)
+
+    def loss(d: list[types.Datum], logprobs: list[Any]) -> tuple[Any, dict[str, float]]:
+        return sum(lp.sum() for lp in logprobs), {}
+
+    regs = [tinker.l2_regularizer(0.01), tinker.RegularizerSpec("mine", 0.5, lambda d, lp: lp[0].sum())]
+    out = tc.forward_backward_custom(data, loss, regularizers=regs, track_grad_norms=True).result()
+    figures = tinker.CustomLossOutput.from_metrics(out.metrics)
+    assert_type(figures.regularizers["l2"], tinker.RegularizerOutput)
+    assert_type(figures.total, float)

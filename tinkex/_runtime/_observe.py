@@ -65,9 +65,9 @@ def configure_logging_from_env(env: Mapping[str, str] | None = None) -> int | No
     return level
 
 
-EventKind = Literal["request", "retry", "queue_state", "future_done", "heartbeat", "session"]
+EventKind = Literal["request", "retry", "queue_state", "future_done", "heartbeat", "session", "recovery"]
 EVENT_KINDS: frozenset[str] = frozenset(
-    {"request", "retry", "queue_state", "future_done", "heartbeat", "session"}
+    {"request", "retry", "queue_state", "future_done", "heartbeat", "session", "recovery"}
 )
 
 
@@ -75,7 +75,7 @@ EVENT_KINDS: frozenset[str] = frozenset(
 class SDKEvent:
     """One thing the SDK did, as passed to event hooks.
 
-    `kind` is one of request, retry, queue_state, future_done, heartbeat, session; `operation` the
+    `kind` is one of request, retry, queue_state, future_done, heartbeat, session, recovery; `operation` the
     endpoint or client operation (e.g. "forward_backward"); `attributes` holds facts such as
     status, attempt, duration_s, delay_s, queue_state, request_id, error_type. Never any secret.
 
