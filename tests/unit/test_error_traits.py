@@ -24,7 +24,9 @@ from tinkex._exceptions import (
     TinkexValidationError,
     status_error_for,
 )
+from tinkex._policy._recovery import TrainingRunCorruptedError
 from tinkex._policy._retry import ErrorTraits, error_traits, retry_decision
+from tinkex._recovery import RecoveryExhaustedError
 
 
 @pytest.mark.parametrize(
@@ -114,6 +116,17 @@ CASES: list[tuple[str, TinkexError, bool, float | None, bool]] = [
     ("SessionLostError", SessionLostError(session_id="s"), False, None, False),
     ("UnsafeArchiveError", UnsafeArchiveError("../etc/passwd", "escapes the target"), False, None, False),
     ("TinkexValidationError", TinkexValidationError("f", "bad", "fix"), False, None, True),
+    # Recovery's own errors: resending the same request cannot help (restarting from a checkpoint can).
+    ("TrainingRunCorruptedError", TrainingRunCorruptedError("run-1"), False, None, False),
+    (
+        "RecoveryExhaustedError",
+        RecoveryExhaustedError(
+            "gave up", attempts=3, failure_kind="model_lost", last_checkpoint=None, resume_step=None
+        ),
+        False,
+        None,
+        False,
+    ),
 ]
 
 
