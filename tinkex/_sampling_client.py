@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import ClientConfig, RetryConfig
 from tinkex._exceptions import (
     APIConnectionError,
@@ -71,7 +73,7 @@ async def create_sampling_session(
     if model_path is not None:
         body["model_path"] = model_path
     try:
-        response = await rt.requester.call("create_sampling_session", purpose="session", body=body)
+        response = await rt.requester.call(ops.create_sampling_session, body=body)
     except APIStatusError as exc:
         raise (rt.session.lost_error_for(exc) or exc) from exc
     data = response.body
@@ -187,8 +189,7 @@ class SamplingClient:
     async def _send_asample(self, wire: dict[str, Any]) -> Any:
         try:
             return await self._rt.requester.call(
-                "asample",
-                purpose="sampling",
+                ops.asample,
                 body=wire,
                 headers={"X-Tinker-Sampling-Backpressure": "1"},
                 max_retries=self._retry.max_retries if self._retry.enable_retry_logic else 0,
@@ -268,7 +269,7 @@ class SamplingClient:
                 result = await poll_future(
                     rt,
                     request_id,
-                    "Sample",
+                    ops.asample,
                     started=started,
                     on_queue_state=self.on_queue_state_change,
                     throttle=self._throttle,
@@ -372,7 +373,7 @@ class SamplingClient:
 
     async def _get_sampler(self) -> GetSamplerResponse:
         response = await self._rt.requester.call(
-            "get_sampler", purpose="training", path_params={"sampler_id": self._sampling_session_id}
+            ops.get_sampler, path_params={"sampler_id": self._sampling_session_id}
         )
         return decode(GetSamplerResponse, response.body, what="get_sampler", request_id=response.request_id)
 
@@ -412,7 +413,7 @@ class SamplingClient:
             try:
                 run_id = parse_tinker_path(model_path, field="model_path").training_run_id
                 response = await rt.requester.call(
-                    "get_info", purpose="training", body={"model_id": run_id, "type": "get_info"}
+                    ops.get_info, body={"model_id": run_id, "type": "get_info"}
                 )
                 info = decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
             except (APIStatusError, APIResponseValidationError, TinkexValidationError) as exc:
@@ -422,7 +423,7 @@ class SamplingClient:
                 data = info.model_data
                 if data.tokenizer_id:
                     return tokenizer_id_for(data.tokenizer_id, None)
-        response = await rt.requester.call("get_server_capabilities", purpose="session")
+        response = await rt.requester.call(ops.get_server_capabilities)
         listed = tokenizer_id_from_capabilities(response.body, sampler.base_model)
         return tokenizer_id_for(listed, sampler.base_model)
 

@@ -9,6 +9,8 @@ from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
 from tinkex._runtime._core import Runtime
@@ -159,7 +161,7 @@ class ServiceClient:
     # -- capabilities -----------------------------------------------------------------------------------------
 
     async def _capabilities(self) -> GetServerCapabilitiesResponse:
-        response = await self._rt.requester.call("get_server_capabilities", purpose="session")
+        response = await self._rt.requester.call(ops.get_server_capabilities)
         return decode(
             GetServerCapabilitiesResponse,
             response.body,
@@ -204,14 +206,14 @@ class ServiceClient:
             body["user_metadata"] = dict(user_metadata)
         started = time.time()
         try:
-            response = await rt.requester.call("create_model", purpose="training", body=body)
+            response = await rt.requester.call(ops.create_model, body=body)
         except APIStatusError as exc:
             raise (rt.session.lost_error_for(exc) or exc) from exc
         data = response.body
         rid = data.get("request_id") if isinstance(data, Mapping) else None
         if not isinstance(rid, str) or not rid:
             raise APIResponseValidationError("create_model answered without a request_id", body=data)
-        result = await poll_future(rt, rid, "CreateModel", started=started)
+        result = await poll_future(rt, rid, ops.create_model, started=started)
         model_id = result.get("model_id")
         if not isinstance(model_id, str) or not model_id:
             raise APIResponseValidationError("create_model's result has no model_id", body=result)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import RetryConfig
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
 from tinkex._policy._chunking import chunk_data
@@ -35,6 +37,8 @@ from tinkex.types import (
 )
 
 if TYPE_CHECKING:
+    from _tinkex_lowlevel.operations import Operation
+
     from tinkex._sampling_client import SamplingClient
 
 __all__ = ["CustomLossFn", "TrainingClient"]
@@ -90,8 +94,7 @@ class TrainingClient:
 
     def _ordered(
         self,
-        operation: str,
-        request_type: str,
+        op: Operation,
         bodies: Sequence[dict[str, Any]],
     ) -> APIFuture[list[Mapping[str, Any]]]:
         """Take one ticket per body now (call order), dispatch each in turn, then poll all results."""
@@ -106,15 +109,14 @@ class TrainingClient:
             fut.request_id = request_id
 
         return self._rt.spawn(
-            self._dispatch_and_poll(operation, request_type, tickets, bodies, note),
+            self._dispatch_and_poll(op, tickets, bodies, note),
             cleanup=lambda: sequencer.release(tickets),
             future=fut,
         )
 
     async def _dispatch_and_poll(
         self,
-        operation: str,
-        request_type: str,
+        op: Operation,
         tickets: list[int],
         bodies: Sequence[dict[str, Any]],
         note: Callable[[str], None] = lambda request_id: None,
@@ -130,7 +132,7 @@ class TrainingClient:
                     wire = dict(body)
                     wire["seq_id"] = seq_id = self._sequencer.next_seq_id()
                     try:
-                        response = await rt.requester.call(operation, purpose="training", body=wire)
+                        response = await rt.requester.call(op, body=wire)
                     except APIStatusError as exc:
                         if exc.status_code < 500 and exc.status_code != 409:
                             # Answered 4xx (retries included): the server did not take this request.
@@ -138,7 +140,7 @@ class TrainingClient:
                             # the server may hold it, so that seq_id stays used.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise (rt.session.lost_error_for(exc) or exc) from exc
-                    request_id = _request_id_of(response.body, operation)
+                    request_id = _request_id_of(response.body, op.operation_id)
                     note(request_id)
                 finally:
                     # The turn passes on as soon as the request is accepted (or failed): dispatch is
@@ -149,7 +151,7 @@ class TrainingClient:
                         poll_future(
                             rt,
                             request_id,
-                            request_type,
+                            op,
                             started=started,
                             on_queue_state=self.on_queue_state_change,
                             throttle=self._throttle,
@@ -183,8 +185,7 @@ class TrainingClient:
 
     def _fwd(
         self,
-        operation: str,
-        request_type: str,
+        op: Operation,
         input_key: str,
         data: Sequence[Datum],
         loss_fn: str,
@@ -203,8 +204,8 @@ class TrainingClient:
             }
             for chunk in chunks
         ]
-        raw = self._ordered(operation, request_type, bodies)
-        what = f"{operation} result"
+        raw = self._ordered(op, bodies)
+        what = f"{op.operation_id} result"
 
         def combine(results: list[Mapping[str, Any]]) -> ForwardBackwardOutput:
             outputs = [
@@ -231,7 +232,7 @@ class TrainingClient:
             out = tc.forward(data, "cross_entropy").result()
             print(out.loss_fn_outputs[0]["logprobs"].tolist())
         """
-        return self._fwd("forward", "Forward", "forward_input", data, loss_fn, loss_fn_config)
+        return self._fwd(ops.forward, "forward_input", data, loss_fn, loss_fn_config)
 
     async def forward_async(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -253,9 +254,7 @@ class TrainingClient:
             fut = tc.forward_backward(data, "cross_entropy")
             print(fut.result().metrics["loss:sum"])
         """
-        return self._fwd(
-            "forward_backward", "ForwardBackward", "forward_backward_input", data, loss_fn, loss_fn_config
-        )
+        return self._fwd(ops.forward_backward, "forward_backward_input", data, loss_fn, loss_fn_config)
 
     async def forward_backward_async(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -315,7 +314,7 @@ class TrainingClient:
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
         body = {"adam_params": adam_params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
-        return _single(self._ordered("optim_step", "OptimStep", [body]), OptimStepResponse, "optim_step")
+        return _single(self._ordered(ops.optim_step, [body]), OptimStepResponse, "optim_step")
 
     async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
         """Async twin of `optim_step` (submitted when this returns)."""
@@ -330,9 +329,7 @@ class TrainingClient:
         """
         _require_name(name, "save_state")
         body = {"model_id": self.model_id, "path": name, "type": "save_weights"}
-        return _single(
-            self._ordered("save_weights", "SaveWeights", [body]), SaveWeightsResponse, "save_state"
-        )
+        return _single(self._ordered(ops.save_weights, [body]), SaveWeightsResponse, "save_state")
 
     async def save_state_async(self, name: str) -> APIFuture[SaveWeightsResponse]:
         """Async twin of `save_state`."""
@@ -341,9 +338,7 @@ class TrainingClient:
     def _load(self, path: str, optimizer: bool) -> APIFuture[LoadWeightsResponse]:
         _require_name(path, "load_state")
         body = {"model_id": self.model_id, "path": path, "optimizer": optimizer, "type": "load_weights"}
-        return _single(
-            self._ordered("load_weights", "LoadWeights", [body]), LoadWeightsResponse, "load_state"
-        )
+        return _single(self._ordered(ops.load_weights, [body]), LoadWeightsResponse, "load_state")
 
     def load_state(self, path: str) -> APIFuture[LoadWeightsResponse]:
         """Load weights (not optimizer state) from a tinker:// checkpoint path.
@@ -381,7 +376,7 @@ class TrainingClient:
         _require_name(name, "save_weights_for_sampler")
         body = {"model_id": self.model_id, "path": name, "type": "save_weights_for_sampler"}
 
-        raw = self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body])
+        raw = self._ordered(ops.save_weights_for_sampler, [body])
 
         def convert(results: list[Mapping[str, Any]]) -> SaveWeightsForSamplerResponse:
             what = "save_weights_for_sampler result"
@@ -412,7 +407,7 @@ class TrainingClient:
         body = {"model_id": self.model_id, "sampling_session_seq_id": seq, "type": "save_weights_for_sampler"}
         rt = self._rt
 
-        raw = self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body])
+        raw = self._ordered(ops.save_weights_for_sampler, [body])
 
         def convert(results: list[Mapping[str, Any]]) -> SamplingClient:
             what = "save_weights_for_sampler (ephemeral) result"
@@ -486,7 +481,7 @@ class TrainingClient:
 
     async def _get_info(self) -> GetInfoResponse:
         response = await self._rt.requester.call(
-            "get_info", purpose="training", body={"model_id": self.model_id, "type": "get_info"}
+            ops.get_info, body={"model_id": self.model_id, "type": "get_info"}
         )
         return decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
 

@@ -1,5 +1,8 @@
 """Send one logical API call with the retry policy: the idempotency key stays fixed across its
-retries, waits come from the pure backoff policy, and non-2xx answers become status errors."""
+retries, waits come from the pure backoff policy, and non-2xx answers become status errors.
+
+What is sent where comes from the operation's generated descriptor (`_tinkex_lowlevel.operations`):
+method, path, pool, retry class and whether it carries an idempotency key are spec facts."""
 
 from __future__ import annotations
 
@@ -7,15 +10,17 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinkex._config import RetryConfig
 from tinkex._exceptions import APIConnectionError, status_error_for
 from tinkex._policy._retry import backoff_delay, retry_decision
 from tinkex._runtime import _waits
-from tinkex._runtime._endpoints import CONFLICT_RETRYABLE, build_path
 from tinkex._runtime._observe import Observer
 from tinkex._runtime._transport import RawResponse, Transport, encode_json
+
+if TYPE_CHECKING:
+    from _tinkex_lowlevel.operations import Operation
 
 __all__ = ["Requester"]
 
@@ -40,9 +45,8 @@ class Requester:
 
     async def call(
         self,
-        operation: str,
+        op: Operation,
         *,
-        purpose: str,
         body: Any = _NO_BODY,
         path_params: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
@@ -52,20 +56,25 @@ class Requester:
         ok_statuses: Collection[int] = (),
         raise_status: bool = True,
     ) -> RawResponse:
-        """Send `operation`, retrying per policy; return the 2xx (or `ok_statuses`) response.
+        """Send `op`, retrying per policy; return the 2xx (or `ok_statuses`) response.
 
-        `max_retries=0` sends once (heartbeat, retrieve_future, asample); with `raise_status=False`
-        the final non-2xx response is returned instead of raised (the caller classifies it).
+        The operation's retry class decides how often (`none`: once; `conflict`: 409 retried too);
+        `max_retries` overrides the count. With `raise_status=False` the final non-2xx response is
+        returned instead of raised (the caller classifies it).
         """
-        method, path = build_path(operation, **(path_params or {}))
+        operation, method = op.operation_id, op.method
+        path = op.build_path(path_params) if path_params else op.path
         content = None if body is _NO_BODY else encode_json(body)
         if method != "GET" and content is None:
             content = b""
-        retries = self.retry.max_retries if max_retries is None else max_retries
+        if max_retries is not None:
+            retries = max_retries
+        else:
+            retries = 0 if op.retry == "none" else self.retry.max_retries
         if not self.retry.enable_retry_logic:
             retries = 0
         base_headers = dict(headers or {})
-        if method != "GET":
+        if op.idempotency_key:
             # One key per logical call, identical on every retry, so the server can deduplicate.
             base_headers.setdefault("X-Idempotency-Key", f"tinkex-retry-{uuid.uuid4()}")
         attempt = 0
@@ -75,7 +84,7 @@ class Requester:
             started = time.monotonic()
             try:
                 response = await self.transport.send(
-                    purpose,
+                    op.pool,
                     operation,
                     method,
                     path,
@@ -112,14 +121,14 @@ class Requester:
                 duration_s=duration,
                 request_id=response.request_id,
             )
-            if 200 <= status < 300 or status in ok_statuses:
+            if 200 <= status < 300 or status in op.success_statuses or status in ok_statuses:
                 return response
             decision = retry_decision(
                 status=status,
                 headers=response.headers,
                 attempt=attempt,
                 max_retries=retries,
-                conflict_retryable=operation in CONFLICT_RETRYABLE,
+                conflict_retryable=op.retry == "conflict",
             )
             if not decision.retry:
                 if not raise_status:

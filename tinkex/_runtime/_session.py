@@ -8,6 +8,8 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._exceptions import APIError, APIStatusError, SessionLostError
 from tinkex._policy._heartbeat import HeartbeatLease
 from tinkex._runtime._observe import logger
@@ -65,7 +67,7 @@ class SessionManager:
                     "sdk_version": __version__,
                     "type": "create_session",
                 }
-                response = await self._rt.requester.call("create_session", purpose="session", body=body)
+                response = await self._rt.requester.call(ops.create_session, body=body)
                 data = response.body if isinstance(response.body, dict) else {}
                 session_id = data.get("session_id")
                 if not isinstance(session_id, str) or not session_id:
@@ -102,11 +104,9 @@ class SessionManager:
             error: str | None = None
             try:
                 response = await self._rt.requester.call(
-                    "session_heartbeat",
-                    purpose="session",
+                    ops.session_heartbeat,
                     body={"session_id": session_id, "type": "session_heartbeat"},
                     read_timeout=cfg.heartbeat_timeout,
-                    max_retries=0,
                     raise_status=False,
                 )
                 status, body = response.status, response.body
