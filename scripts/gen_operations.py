@@ -140,7 +140,9 @@ def collect(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
             if body and req_ctype and req_schema is None:
                 raise SpecError(f"{where}: the request body schema must be a $ref to components/schemas")
             success = sorted(
-                (str(code), resp) for code, resp in (op.get("responses") or {}).items() if str(code)[0] in "23"
+                (str(code), resp)
+                for code, resp in (op.get("responses") or {}).items()
+                if str(code)[0] in "23"
             )
             if not success:
                 raise SpecError(f"{where}: no 2xx or 3xx response declared")
@@ -326,9 +328,7 @@ if TYPE_CHECKING:
 
 
 def render_lowlevel(ops: list[dict[str, Any]]) -> str:
-    models = sorted(
-        {t for op in ops for t in (op["request_model"], op["response_model"]) if t is not None}
-    )
+    models = sorted({t for op in ops for t in (op["request_model"], op["response_model"]) if t is not None})
     out = [_LOWLEVEL_HEAD]
     if models:
         out.append("    from .models import (\n")

@@ -6,21 +6,22 @@ the table cannot express is refused with a message naming the fix."""
 from __future__ import annotations
 
 import copy
-import sys
+import importlib.util
 from typing import Any
 
 import pytest
-
 from _tinkex_lowlevel import lowlevel, operations
 from _tinkex_lowlevel.operations import OPERATIONS
+
 from tinkex._config import PoolSizes
 
-from ._spec import ROOT, operations as spec_operations, spec
+from ._spec import ROOT, spec
+from ._spec import operations as spec_operations
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import gen_operations  # noqa: E402
-
-sys.path.pop(0)
+_loader = importlib.util.spec_from_file_location("gen_operations", ROOT / "scripts" / "gen_operations.py")
+assert _loader is not None and _loader.loader is not None
+gen_operations = importlib.util.module_from_spec(_loader)
+_loader.loader.exec_module(gen_operations)
 
 
 def test_every_spec_operation_is_in_the_table_with_its_method_and_path() -> None:
@@ -121,7 +122,8 @@ def test_descriptors_are_frozen() -> None:
 def test_lowlevel_has_a_sync_and_an_async_method_per_operation() -> None:
     cls = lowlevel.LowLevelOperations
     for op_id in OPERATIONS:
-        assert callable(getattr(cls, op_id)) and callable(getattr(cls, f"{op_id}_async")), op_id
+        assert callable(getattr(cls, op_id)), op_id
+        assert callable(getattr(cls, f"{op_id}_async")), op_id
 
 
 def _broken(mutate: Any) -> str:

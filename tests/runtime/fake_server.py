@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import orjson
-
 from _tinkex_lowlevel.operations import OPERATIONS
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
