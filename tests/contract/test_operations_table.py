@@ -19,7 +19,8 @@ from ._spec import ROOT, spec
 from ._spec import operations as spec_operations
 
 _loader = importlib.util.spec_from_file_location("gen_operations", ROOT / "scripts" / "gen_operations.py")
-assert _loader is not None and _loader.loader is not None
+assert _loader is not None
+assert _loader.loader is not None
 gen_operations = importlib.util.module_from_spec(_loader)
 _loader.loader.exec_module(gen_operations)
 
