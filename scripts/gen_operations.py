@@ -221,6 +221,8 @@ class Operation:
     header_params: tuple[str, ...]
     request_type: str | None
     """Component schema of the JSON body (None: no body)."""
+    request_model: str | None
+    """Class in the generated `models` for that body (None: a union or none; sent as given)."""
     request_content_type: str | None
     response_type: str | None
     """Component schema of the 2xx JSON answer (UntypedAPIFuture when `returns_future`)."""
@@ -287,6 +289,7 @@ def render_operations(ops: list[dict[str, Any]]) -> str:
             f"    query_params={_lit(tuple(q[0] for q in op['query_params']))},\n"
             f"    header_params={_lit(op['header_params'])},\n"
             f"    request_type={_lit(op['request_type'])},\n"
+            f"    request_model={_lit(op['request_model'])},\n"
             f"    request_content_type={_lit(op['request_content_type'])},\n"
             f"    response_type={_lit(op['response_type'])},\n"
             f"    response_model={_lit(op['response_model'])},\n"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
     # Imported where used: most programs never need the REST client's types at their first call.
+    from tinkex._lowlevel import LowLevel
     from tinkex._rest_client import RestClient
 
 __all__ = ["ServiceClient"]
@@ -97,6 +98,7 @@ class ServiceClient:
             http_client_factory = _factory_for(_transport)
         self._config = config
         self._rt = Runtime(config, event_hooks=event_hooks, http_client_factory=http_client_factory)
+        self._lowlevel: LowLevel | None = None
 
     @property
     def config(self) -> ClientConfig:
@@ -112,6 +114,29 @@ class ServiceClient:
     def session_id(self) -> str | None:
         """The server session id, once created (None before the first call that needs it)."""
         return self._rt.session.session_id
+
+    @property
+    def lowlevel(self) -> LowLevel:
+        """Every operation of the API as a method named by its operationId, sent through this client's
+        runtime (auth, retries, pooled connections, error mapping, event hooks, spans).
+
+        `lowlevel.<operation_id>(body, **path_and_query_params)` blocks and returns the parsed response
+        model; `await lowlevel.<operation_id>_async(...)` is its twin. The body is the generated request
+        model or a plain dict. Future-returning operations answer an `UntypedAPIFuture`: wait on it with
+        `lowlevel.wait(future, timeout=...)` (the raw result dict). For operations the high-level
+        clients do not wrap (yet).
+
+        Example::
+
+            info = sc.lowlevel.get_info({"model_id": tc.model_id})
+            page = sc.lowlevel.list_training_runs(limit=5)
+            result = sc.lowlevel.wait(sc.lowlevel.unload_model({"model_id": tc.model_id}), timeout=60)
+        """
+        if self._lowlevel is None:
+            from tinkex._lowlevel import LowLevel
+
+            self._lowlevel = LowLevel(self._rt)
+        return self._lowlevel
 
     def add_event_hook(self, hook: EventHook) -> None:
         """Register `hook(event: SDKEvent)`, called on the SDK thread for every request, retry,
