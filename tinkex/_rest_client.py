@@ -142,8 +142,18 @@ class RestClient:
         return await self.get_training_run_by_tinker_path(tinker_path)
 
     async def _weights_info(self, tinker_path: str) -> WeightsInfoResponse:
-        response = await self._rt.requester.call(ops.weights_info, body={"tinker_path": tinker_path})
-        return decode(WeightsInfoResponse, response.body, what="weights_info", request_id=response.request_id)
+        from _tinkex_lowlevel.models.weights_info_request import (
+            WeightsInfoRequest,  # a body without a public type
+        )
+
+        body = WeightsInfoRequest(tinker_path=tinker_path).to_dict()
+        response = await self._rt.requester.call(ops.weights_info, body=body)
+        return decode(
+            WeightsInfoResponse,
+            response.body,
+            what=ops.weights_info.operation_id,
+            request_id=response.request_id,
+        )
 
     def get_weights_info_by_tinker_path(self, tinker_path: str) -> APIFuture[WeightsInfoResponse]:
         """Base model and LoRA rank of a checkpoint, public ones included (future).

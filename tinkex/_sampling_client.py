@@ -31,9 +31,21 @@ from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
 from tinkex._tinker_path import parse_tinker_path
-from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
+from tinkex.types import (
+    CreateSamplingSessionRequest,
+    CreateSamplingSessionResponse,
+    GetInfoRequest,
+    GetInfoResponse,
+    GetSamplerResponse,
+    ModelInput,
+    SampleResponse,
+    SamplingParams,
+)
 
 __all__ = ["SamplingClient", "create_sampling_session"]
+
+_ASAMPLE_ID = ops.asample.operation_id
+_ASAMPLE = f"{ops.asample.method} {ops.asample.path}"  # as status errors name a request
 
 _QUEUE_REASONS = {
     "paused_rate_limit": "concurrent sampler weights limit hit",
@@ -63,24 +75,25 @@ async def create_sampling_session(
         )
     session_id = await rt.session.ensure()
     await rt.ensure_telemetry()
-    body: dict[str, Any] = {
-        "session_id": session_id,
-        "sampling_session_seq_id": rt.next_sampling_session_seq_id(),
-        "type": "create_sampling_session",
-    }
-    if base_model is not None:
-        body["base_model"] = base_model
-    if model_path is not None:
-        body["model_path"] = model_path
+    body = CreateSamplingSessionRequest(
+        session_id=session_id,
+        sampling_session_seq_id=rt.next_sampling_session_seq_id(),
+        base_model=base_model,
+        model_path=model_path,
+    ).to_dict()
     try:
         response = await rt.requester.call(ops.create_sampling_session, body=body)
     except APIStatusError as exc:
         raise (rt.session.lost_error_for(exc) or exc) from exc
-    data = response.body
-    sid = data.get("sampling_session_id") if isinstance(data, Mapping) else None
-    if not isinstance(sid, str) or not sid:
+    sid = decode(
+        CreateSamplingSessionResponse,
+        response.body,
+        what=ops.create_sampling_session.operation_id,
+        request_id=response.request_id,
+    ).sampling_session_id
+    if not sid:
         raise APIResponseValidationError(
-            "create_sampling_session answered without a sampling_session_id", body=data
+            "create_sampling_session answered without a sampling_session_id", body=response.body
         )
     return SamplingClient(
         rt, sampling_session_id=sid, retry_config=retry_config, base_model=base_model, model_path=model_path
@@ -217,13 +230,11 @@ class SamplingClient:
                     if time.monotonic() > deadline:
                         from tinkex._exceptions import status_error_for
 
-                        raise status_error_for(
-                            429, "POST /api/v1/asample", body=response.body, headers=response.headers
-                        )
+                        raise status_error_for(429, _ASAMPLE, body=response.body, headers=response.headers)
                     pause_s = sample_backoff_seconds(prompt_bytes, parse_retry_after(response.headers))
                     rt.sample_pause_until = max(rt.sample_pause_until, time.monotonic() + pause_s)
                     rt.observer.emit(
-                        "retry", "asample", status=429, delay_s=pause_s, reason="sampling back-pressure"
+                        "retry", _ASAMPLE_ID, status=429, delay_s=pause_s, reason="sampling back-pressure"
                     )
                     continue
                 data = response.body
@@ -289,7 +300,7 @@ class SamplingClient:
                 )
                 rt.observer.emit(
                     "retry",
-                    "asample",
+                    _ASAMPLE_ID,
                     attempt=attempt + 1,
                     delay_s=delay,
                     error_type=type(exc).__name__,
@@ -375,7 +386,12 @@ class SamplingClient:
         response = await self._rt.requester.call(
             ops.get_sampler, path_params={"sampler_id": self._sampling_session_id}
         )
-        return decode(GetSamplerResponse, response.body, what="get_sampler", request_id=response.request_id)
+        return decode(
+            GetSamplerResponse,
+            response.body,
+            what=ops.get_sampler.operation_id,
+            request_id=response.request_id,
+        )
 
     async def _base_model_async(self) -> str:
         if self._base_model is None:
@@ -413,9 +429,14 @@ class SamplingClient:
             try:
                 run_id = parse_tinker_path(model_path, field="model_path").training_run_id
                 response = await rt.requester.call(
-                    ops.get_info, body={"model_id": run_id, "type": "get_info"}
+                    ops.get_info, body=GetInfoRequest(model_id=run_id).to_dict()
                 )
-                info = decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
+                info = decode(
+                    GetInfoResponse,
+                    response.body,
+                    what=ops.get_info.operation_id,
+                    request_id=response.request_id,
+                )
             except (APIStatusError, APIResponseValidationError, TinkexValidationError) as exc:
                 # E.g. another user's public checkpoint (get_info is owner-only): keep looking.
                 logger.debug("get_info for sampler %s failed (%s)", self._sampling_session_id, exc)

@@ -27,11 +27,18 @@ from tinkex.types import (
     Datum,
     ForwardBackwardInput,
     ForwardBackwardOutput,
+    ForwardBackwardRequest,
+    ForwardRequest,
+    GetInfoRequest,
     GetInfoResponse,
+    LoadWeightsRequest,
     LoadWeightsResponse,
+    OptimStepRequest,
     OptimStepResponse,
+    SaveWeightsForSamplerRequest,
     SaveWeightsForSamplerResponse,
     SaveWeightsForSamplerResponseInternal,
+    SaveWeightsRequest,
     SaveWeightsResponse,
     TensorData,
 )
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     from _tinkex_lowlevel.operations import Operation
 
     from tinkex._sampling_client import SamplingClient
+    from tinkex.types._base import WireModel
 
 __all__ = ["CustomLossFn", "TrainingClient"]
 
@@ -186,7 +194,7 @@ class TrainingClient:
     def _fwd(
         self,
         op: Operation,
-        input_key: str,
+        request: Callable[[ForwardBackwardInput, str], WireModel],
         data: Sequence[Datum],
         loss_fn: str,
         loss_fn_config: Mapping[str, float] | None,
@@ -198,10 +206,10 @@ class TrainingClient:
         chunks = chunk_data(data, max_datums=cfg.chunk_max_datums, max_bytes=cfg.chunk_max_bytes)
         config = dict(loss_fn_config) if loss_fn_config is not None else None
         bodies = [
-            {
-                input_key: ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config).to_dict(),  # type: ignore[arg-type]
-                "model_id": self.model_id,
-            }
+            request(
+                ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config),  # type: ignore[arg-type]
+                self.model_id,
+            ).to_dict()
             for chunk in chunks
         ]
         raw = self._ordered(op, bodies)
@@ -232,7 +240,7 @@ class TrainingClient:
             out = tc.forward(data, "cross_entropy").result()
             print(out.loss_fn_outputs[0]["logprobs"].tolist())
         """
-        return self._fwd(ops.forward, "forward_input", data, loss_fn, loss_fn_config)
+        return self._fwd(ops.forward, _forward_request, data, loss_fn, loss_fn_config)
 
     async def forward_async(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -254,7 +262,7 @@ class TrainingClient:
             fut = tc.forward_backward(data, "cross_entropy")
             print(fut.result().metrics["loss:sum"])
         """
-        return self._fwd(ops.forward_backward, "forward_backward_input", data, loss_fn, loss_fn_config)
+        return self._fwd(ops.forward_backward, _forward_backward_request, data, loss_fn, loss_fn_config)
 
     async def forward_backward_async(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -313,8 +321,8 @@ class TrainingClient:
 
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
-        body = {"adam_params": adam_params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
-        return _single(self._ordered(ops.optim_step, [body]), OptimStepResponse, "optim_step")
+        body = OptimStepRequest(adam_params=adam_params, model_id=self.model_id).to_dict()
+        return _single(self._ordered(ops.optim_step, [body]), OptimStepResponse, ops.optim_step)
 
     async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
         """Async twin of `optim_step` (submitted when this returns)."""
@@ -328,8 +336,8 @@ class TrainingClient:
             path = tc.save_state("step-100").result().path   # tinker://<run>/weights/step-100
         """
         _require_name(name, "save_state")
-        body = {"model_id": self.model_id, "path": name, "type": "save_weights"}
-        return _single(self._ordered(ops.save_weights, [body]), SaveWeightsResponse, "save_state")
+        body = SaveWeightsRequest(model_id=self.model_id, path=name).to_dict()
+        return _single(self._ordered(ops.save_weights, [body]), SaveWeightsResponse, ops.save_weights)
 
     async def save_state_async(self, name: str) -> APIFuture[SaveWeightsResponse]:
         """Async twin of `save_state`."""
@@ -337,8 +345,8 @@ class TrainingClient:
 
     def _load(self, path: str, optimizer: bool) -> APIFuture[LoadWeightsResponse]:
         _require_name(path, "load_state")
-        body = {"model_id": self.model_id, "path": path, "optimizer": optimizer, "type": "load_weights"}
-        return _single(self._ordered(ops.load_weights, [body]), LoadWeightsResponse, "load_state")
+        body = LoadWeightsRequest(model_id=self.model_id, path=path, optimizer=optimizer).to_dict()
+        return _single(self._ordered(ops.load_weights, [body]), LoadWeightsResponse, ops.load_weights)
 
     def load_state(self, path: str) -> APIFuture[LoadWeightsResponse]:
         """Load weights (not optimizer state) from a tinker:// checkpoint path.
@@ -374,7 +382,7 @@ class TrainingClient:
             path = tc.save_weights_for_sampler("s1").result().path  # tinker://<run>/sampler_weights/s1
         """
         _require_name(name, "save_weights_for_sampler")
-        body = {"model_id": self.model_id, "path": name, "type": "save_weights_for_sampler"}
+        body = SaveWeightsForSamplerRequest(model_id=self.model_id, path=name).to_dict()
 
         raw = self._ordered(ops.save_weights_for_sampler, [body])
 
@@ -404,7 +412,7 @@ class TrainingClient:
         from tinkex._sampling_client import SamplingClient
 
         seq = self._rt.next_sampling_session_seq_id()
-        body = {"model_id": self.model_id, "sampling_session_seq_id": seq, "type": "save_weights_for_sampler"}
+        body = SaveWeightsForSamplerRequest(model_id=self.model_id, sampling_session_seq_id=seq).to_dict()
         rt = self._rt
 
         raw = self._ordered(ops.save_weights_for_sampler, [body])
@@ -481,9 +489,11 @@ class TrainingClient:
 
     async def _get_info(self) -> GetInfoResponse:
         response = await self._rt.requester.call(
-            ops.get_info, body={"model_id": self.model_id, "type": "get_info"}
+            ops.get_info, body=GetInfoRequest(model_id=self.model_id).to_dict()
         )
-        return decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
+        return decode(
+            GetInfoResponse, response.body, what=ops.get_info.operation_id, request_id=response.request_id
+        )
 
     @sync_only
     def get_info(self) -> GetInfoResponse:
@@ -520,9 +530,18 @@ class TrainingClient:
 _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
 
 
-def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], operation: str) -> APIFuture[_R]:
+def _forward_request(batch: ForwardBackwardInput, model_id: str) -> ForwardRequest:
+    return ForwardRequest(forward_input=batch, model_id=model_id)
+
+
+def _forward_backward_request(batch: ForwardBackwardInput, model_id: str) -> ForwardBackwardRequest:
+    return ForwardBackwardRequest(forward_backward_input=batch, model_id=model_id)
+
+
+def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], op: Operation) -> APIFuture[_R]:
     """The typed result of a one-request operation, decoded with the request id at hand."""
-    return chain(raw, lambda r: decode(cls, r[0], what=f"{operation} result", request_id=raw.request_id))
+    what = f"{op.operation_id} result"
+    return chain(raw, lambda r: decode(cls, r[0], what=what, request_id=raw.request_id))
 
 
 def _request_id_of(body: object, operation: str) -> str:
