@@ -103,7 +103,14 @@ class LowLevel(LowLevelOperations):
             if wire is not None:  # None: no body (the server names a missing required one)
                 kwargs["body"] = wire
         query = {name: params[name] for name in op.query_params if params.get(name) is not None}
-        path_params = {name: params[name] for name in op.path_params}
+        path_params = {name: params.get(name) for name in op.path_params}
+        for name, value in path_params.items():
+            if value is None or value == "":
+                raise TinkexValidationError(
+                    f"lowlevel.{op.operation_id}({name}=...)",
+                    "is a path parameter and must be a non-empty string",
+                    f"pass {name}='...'",
+                )
         response = await self._rt.requester.call(
             op, path_params=path_params or None, params=query or None, **kwargs
         )

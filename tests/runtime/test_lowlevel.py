@@ -92,6 +92,12 @@ def test_a_body_of_the_wrong_type_is_refused_before_sending(
     assert not server.ops("get_info")
 
 
+def test_an_empty_path_parameter_is_refused_before_sending(server: FakeTinker, client: ServiceClient) -> None:
+    with pytest.raises(tinkex.TinkexValidationError, match=r"get_training_run\(training_run_id=...\)"):
+        client.lowlevel.get_training_run(training_run_id="")
+    assert not server.ops("get_training_run")
+
+
 async def test_async_twins(server: FakeTinker, client: ServiceClient) -> None:
     info = await client.lowlevel.get_info_async({"model_id": "m:train:2"})
     assert info.model_id == "m:train:2"

@@ -48,7 +48,7 @@ class Requester:
         op: Operation,
         *,
         body: Any = _NO_BODY,
-        path_params: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
@@ -63,7 +63,7 @@ class Requester:
         returned instead of raised (the caller classifies it).
         """
         operation, method = op.operation_id, op.method
-        path = op.build_path(path_params) if path_params else op.path
+        path = op.build_path(path_params or {}) if op.path_params else op.path
         content = None if body is _NO_BODY else encode_json(body)
         if method != "GET" and content is None:
             content = b""
