@@ -41,6 +41,7 @@ from tinkex.types import (
     SaveWeightsRequest,
     SaveWeightsResponse,
     TensorData,
+    UntypedAPIFuture,
 )
 
 if TYPE_CHECKING:
@@ -148,7 +149,13 @@ class TrainingClient:
                             # the server may hold it, so that seq_id stays used.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise (rt.session.lost_error_for(exc) or exc) from exc
-                    request_id = _request_id_of(response.body, op.operation_id)
+                    request_id = decode(
+                        UntypedAPIFuture, response.body, what=op.operation_id, request_id=response.request_id
+                    ).request_id
+                    if not request_id:
+                        raise APIResponseValidationError(
+                            f"{op.operation_id} answered without a request_id", body=response.body
+                        )
                     note(request_id)
                 finally:
                     # The turn passes on as soon as the request is accepted (or failed): dispatch is
@@ -542,14 +549,6 @@ def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], op: Operatio
     """The typed result of a one-request operation, decoded with the request id at hand."""
     what = f"{op.operation_id} result"
     return chain(raw, lambda r: decode(cls, r[0], what=what, request_id=raw.request_id))
-
-
-def _request_id_of(body: object, operation: str) -> str:
-    if isinstance(body, Mapping):
-        rid = body.get("request_id")
-        if isinstance(rid, str) and rid:
-            return rid
-    raise APIResponseValidationError(f"{operation} answered without a request_id", body=body)
 
 
 def _require_name(value: object, what: str) -> None:

@@ -35,6 +35,7 @@ from tinkex._policy._polling import (
 from tinkex._runtime import _waits
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import warn_if_in_event_loop
+from tinkex.types import FutureRetrieveRequest
 
 if TYPE_CHECKING:
     from _tinkex_lowlevel.operations import Operation
@@ -378,6 +379,7 @@ async def poll_future(
     generated descriptor names the X-Tinker-Request-Type of the polls."""
     cfg = rt.config
     wire_type = None if op is None else op.future_request_type
+    poll_body = FutureRetrieveRequest(request_id=request_id).to_dict()  # the same for every poll
     request_type = wire_type or (op.operation_id if op is not None else "future")
     deadline = time.monotonic() + cfg.retry.progress_timeout
     iteration = 0
@@ -407,7 +409,7 @@ async def poll_future(
         try:
             response = await rt.requester.call(
                 ops.retrieve_future,
-                body={"request_id": request_id},
+                body=poll_body,
                 headers=headers,
                 read_timeout=cfg.retrieve_future_timeout,
                 raise_status=False,
