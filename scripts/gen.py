@@ -80,7 +80,7 @@ def _write_operations(out: Path, env: dict[str, str]) -> None:
         sys.exit(f"gen: {SPEC.relative_to(ROOT)}: {exc}")
     models = (out / "models" / "__init__.py").read_text(encoding="utf-8")
     for name in re.findall(r"^        (\w+),$", files["lowlevel.py"], flags=re.MULTILINE):
-        if f"import {name}\n" not in models:
+        if not re.search(rf"\b{name}\b", models):
             sys.exit(f"gen: lowlevel.py names model {name!r}, which the generator did not emit")
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
