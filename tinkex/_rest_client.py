@@ -72,7 +72,7 @@ def _archive_url_from(status: int, headers: Mapping[str, str], body: object) -> 
     if isinstance(body, Mapping) and isinstance(body.get("url"), str):
         data = dict(body)
         data.setdefault("expires", (dt.datetime.now(dt.UTC) + _DEFAULT_URL_LIFETIME).isoformat())
-        return decode(CheckpointArchiveUrlResponse, data, what="get_checkpoint_archive_url")
+        return decode(CheckpointArchiveUrlResponse, data, what=ops.get_checkpoint_archive_url.operation_id)
     raise APIResponseValidationError(
         f"the archive endpoint answered HTTP {status} without a redirect or a url",
         body=body,

@@ -196,7 +196,7 @@ class ServiceClient:
         return decode(
             GetServerCapabilitiesResponse,
             response.body,
-            what="get_server_capabilities",
+            what=ops.get_server_capabilities.operation_id,
             request_id=response.request_id,
         )
 
@@ -239,7 +239,10 @@ class ServiceClient:
         except APIStatusError as exc:
             raise (rt.session.lost_error_for(exc) or exc) from exc
         rid = decode(
-            UntypedAPIFuture, response.body, what="create_model", request_id=response.request_id
+            UntypedAPIFuture,
+            response.body,
+            what=ops.create_model.operation_id,
+            request_id=response.request_id,
         ).request_id
         if not rid:
             raise APIResponseValidationError("create_model answered without a request_id", body=response.body)

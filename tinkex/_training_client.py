@@ -388,7 +388,7 @@ class TrainingClient:
 
             path = tc.save_weights_for_sampler("s1").result().path  # tinker://<run>/sampler_weights/s1
         """
-        _require_name(name, "save_weights_for_sampler")
+        _require_name(name, self.save_weights_for_sampler.__name__)
         body = SaveWeightsForSamplerRequest(model_id=self.model_id, path=name).to_dict()
 
         raw = self._ordered(ops.save_weights_for_sampler, [body])

@@ -70,7 +70,7 @@ class SessionManager:
                 created = decode(
                     CreateSessionResponse,
                     response.body,
-                    what="create_session",
+                    what=ops.create_session.operation_id,
                     request_id=response.request_id,
                 )
                 session_id = created.session_id
