@@ -15,6 +15,7 @@ import argparse
 import difflib
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,39 @@ def _check_pins(env: dict[str, str]) -> None:
             sys.exit(f"gen: {name} {want} is pinned, found {out.strip()!r}; run `make setup`")
 
 
+def _write_operations(out: Path, env: dict[str, str]) -> None:
+    """Write the operation table and the typed low-level methods (scripts/gen_operations.py) into the
+    generated package, formatted by the pinned ruff exactly as the generator's post-hooks format."""
+    import yaml  # the dev extra; imported here so `--help` works without it
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        import gen_operations
+    finally:
+        sys.path.pop(0)
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    try:
+        files = gen_operations.render(spec)
+    except gen_operations.SpecError as exc:
+        sys.exit(f"gen: {SPEC.relative_to(ROOT)}: {exc}")
+    models = (out / "models" / "__init__.py").read_text(encoding="utf-8")
+    for name in re.findall(r"^        (\w+),$", files["lowlevel.py"], flags=re.MULTILINE):
+        if not re.search(rf"\b{name}\b", models):
+            sys.exit(f"gen: lowlevel.py names model {name!r}, which the generator did not emit")
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    paths = [str(out / name) for name in files]
+    ruff = str(_tool("ruff"))
+    common = ["--isolated", "--target-version", "py311", "--line-length", "120", "--quiet"]
+    for cmd in (
+        [ruff, "check", *common, "--select", "F,I,UP", "--fix-only", *paths],
+        [ruff, "format", *common, *paths],
+    ):
+        proc = subprocess.run(cmd, cwd=out, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"gen: {' '.join(cmd[1:2])} failed on the operation table:\n{proc.stdout}{proc.stderr}")
+
+
 def generate(dest: Path) -> None:
     """Generate the package into dest (which must not exist)."""
     env = _env()
@@ -87,6 +121,7 @@ def generate(dest: Path) -> None:
         if proc.returncode != 0 or not out.is_dir():
             sys.stderr.write(proc.stdout + proc.stderr)
             sys.exit(f"gen: openapi-python-client failed (exit {proc.returncode})")
+        _write_operations(out, env)
         shutil.rmtree(out / ".ruff_cache", ignore_errors=True)
         for name, text in EXTRA_FILES.items():
             (out / name).write_text(text, encoding="utf-8")

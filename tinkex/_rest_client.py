@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from _tinkex_lowlevel import operations as ops
 
 from tinkex._exceptions import APIResponseValidationError
 from tinkex._runtime._core import Runtime
@@ -28,6 +30,9 @@ from tinkex.types import (
 )
 from tinkex.types._base import WireModel
 
+if TYPE_CHECKING:
+    from _tinkex_lowlevel.operations import Operation
+
 __all__ = ["RestClient"]
 
 T = TypeVar("T")
@@ -36,6 +41,13 @@ W = TypeVar("W", bound=WireModel)
 # Without an Expires header the official client assumes the signed URL lives 15 minutes.
 _DEFAULT_URL_LIFETIME = dt.timedelta(minutes=15)
 _REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _checkpoint_path(training_run_id: str, checkpoint_id: str) -> dict[str, str]:
+    """Path parameters of a checkpoint: the spec splits a checkpoint_id (`weights/<name>`) into two
+    segments, which the official client sends joined by its literal `/`."""
+    kind, _, name = checkpoint_id.partition("/")
+    return {"training_run_id": training_run_id, "checkpoint_kind": kind, "checkpoint_name": name}
 
 
 def _archive_url_from(status: int, headers: Mapping[str, str], body: object) -> CheckpointArchiveUrlResponse:
@@ -60,7 +72,7 @@ def _archive_url_from(status: int, headers: Mapping[str, str], body: object) -> 
     if isinstance(body, Mapping) and isinstance(body.get("url"), str):
         data = dict(body)
         data.setdefault("expires", (dt.datetime.now(dt.UTC) + _DEFAULT_URL_LIFETIME).isoformat())
-        return decode(CheckpointArchiveUrlResponse, data, what="get_checkpoint_archive_url")
+        return decode(CheckpointArchiveUrlResponse, data, what=ops.get_checkpoint_archive_url.operation_id)
     raise APIResponseValidationError(
         f"the archive endpoint answered HTTP {status} without a redirect or a url",
         body=body,
@@ -98,17 +110,15 @@ class RestClient:
         return self._rt.spawn(coro)
 
     async def _get(
-        self, cls: type[W], operation: str, params: Mapping[str, Any] | None = None, **path: str
+        self, cls: type[W], op: Operation, params: Mapping[str, Any] | None = None, **path: str
     ) -> W:
-        response = await self._rt.requester.call(
-            operation, purpose="training", path_params=path, params=params
-        )
-        return decode(cls, response.body, what=operation, request_id=response.request_id)
+        response = await self._rt.requester.call(op, path_params=path, params=params)
+        return decode(cls, response.body, what=op.operation_id, request_id=response.request_id)
 
     # -- training runs ------------------------------------------------------------------------------------------
 
     async def _training_run(self, training_run_id: str) -> TrainingRun:
-        return await self._get(TrainingRun, "get_training_run", training_run_id=training_run_id)
+        return await self._get(TrainingRun, ops.get_training_run, training_run_id=training_run_id)
 
     def get_training_run(self, training_run_id: str) -> APIFuture[TrainingRun]:
         """A training run by id (future).
@@ -132,10 +142,18 @@ class RestClient:
         return await self.get_training_run_by_tinker_path(tinker_path)
 
     async def _weights_info(self, tinker_path: str) -> WeightsInfoResponse:
-        response = await self._rt.requester.call(
-            "weights_info", purpose="training", body={"tinker_path": tinker_path}
+        from _tinkex_lowlevel.models.weights_info_request import (
+            WeightsInfoRequest,  # a body without a public type
         )
-        return decode(WeightsInfoResponse, response.body, what="weights_info", request_id=response.request_id)
+
+        body = WeightsInfoRequest(tinker_path=tinker_path).to_dict()
+        response = await self._rt.requester.call(ops.weights_info, body=body)
+        return decode(
+            WeightsInfoResponse,
+            response.body,
+            what=ops.weights_info.operation_id,
+            request_id=response.request_id,
+        )
 
     def get_weights_info_by_tinker_path(self, tinker_path: str) -> APIFuture[WeightsInfoResponse]:
         """Base model and LoRA rank of a checkpoint, public ones included (future).
@@ -151,7 +169,9 @@ class RestClient:
         return await self.get_weights_info_by_tinker_path(tinker_path)
 
     async def _list_training_runs(self, limit: int, offset: int) -> TrainingRunsResponse:
-        return await self._get(TrainingRunsResponse, "list_training_runs", {"limit": limit, "offset": offset})
+        return await self._get(
+            TrainingRunsResponse, ops.list_training_runs, {"limit": limit, "offset": offset}
+        )
 
     def list_training_runs(self, limit: int = 20, offset: int = 0) -> APIFuture[TrainingRunsResponse]:
         """One page of your training runs (future); see `iter_training_runs` for all.
@@ -169,7 +189,7 @@ class RestClient:
     # -- checkpoints --------------------------------------------------------------------------------------------
 
     async def _list_checkpoints(self, training_run_id: str) -> CheckpointsListResponse:
-        return await self._get(CheckpointsListResponse, "list_checkpoints", training_run_id=training_run_id)
+        return await self._get(CheckpointsListResponse, ops.list_checkpoints, training_run_id=training_run_id)
 
     def list_checkpoints(self, training_run_id: str) -> APIFuture[CheckpointsListResponse]:
         """All checkpoints of one training run (future).
@@ -187,7 +207,7 @@ class RestClient:
 
     async def _list_user_checkpoints(self, limit: int, offset: int) -> CheckpointsListResponse:
         return await self._get(
-            CheckpointsListResponse, "list_user_checkpoints", {"limit": limit, "offset": offset}
+            CheckpointsListResponse, ops.list_user_checkpoints, {"limit": limit, "offset": offset}
         )
 
     def list_user_checkpoints(self, limit: int = 100, offset: int = 0) -> APIFuture[CheckpointsListResponse]:
@@ -206,9 +226,8 @@ class RestClient:
     async def _archive_url(self, training_run_id: str, checkpoint_id: str) -> CheckpointArchiveUrlResponse:
         # Redirects are never followed: the signed URL must not receive our X-API-Key.
         response = await self._rt.requester.call(
-            "get_checkpoint_archive_url",
-            purpose="training",
-            path_params={"training_run_id": training_run_id, "checkpoint_id": checkpoint_id},
+            ops.get_checkpoint_archive_url,
+            path_params=_checkpoint_path(training_run_id, checkpoint_id),
             headers={"Accept": "application/json, application/gzip"},
             ok_statuses=_REDIRECTS,
         )
@@ -244,11 +263,10 @@ class RestClient:
         """Async twin of `get_checkpoint_archive_url_from_tinker_path`."""
         return await self.get_checkpoint_archive_url_from_tinker_path(tinker_path)
 
-    async def _no_content(self, operation: str, training_run_id: str, checkpoint_id: str) -> None:
+    async def _no_content(self, op: Operation, training_run_id: str, checkpoint_id: str) -> None:
         await self._rt.requester.call(
-            operation,
-            purpose="training",
-            path_params={"training_run_id": training_run_id, "checkpoint_id": checkpoint_id},
+            op,
+            path_params=_checkpoint_path(training_run_id, checkpoint_id),
         )
 
     def delete_checkpoint(self, training_run_id: str, checkpoint_id: str) -> APIFuture[None]:
@@ -258,7 +276,7 @@ class RestClient:
 
             rc.delete_checkpoint("run-1", "weights/old").result()
         """
-        return self._spawn(self._no_content("delete_checkpoint", training_run_id, checkpoint_id))
+        return self._spawn(self._no_content(ops.delete_checkpoint, training_run_id, checkpoint_id))
 
     async def delete_checkpoint_async(self, training_run_id: str, checkpoint_id: str) -> None:
         """Async twin of `delete_checkpoint`."""
@@ -281,7 +299,7 @@ class RestClient:
             rc.publish_checkpoint_from_tinker_path("tinker://run-1/weights/final").result()
         """
         p = parse_tinker_path(tinker_path, field="tinker_path")
-        return self._spawn(self._no_content("publish_checkpoint", p.training_run_id, p.checkpoint_id))
+        return self._spawn(self._no_content(ops.publish_checkpoint, p.training_run_id, p.checkpoint_id))
 
     async def publish_checkpoint_from_tinker_path_async(self, tinker_path: str) -> None:
         """Async twin of `publish_checkpoint_from_tinker_path`."""
@@ -290,7 +308,7 @@ class RestClient:
     def unpublish_checkpoint_from_tinker_path(self, tinker_path: str) -> APIFuture[None]:
         """Make a checkpoint private again (future); an already-private one raises ConflictError."""
         p = parse_tinker_path(tinker_path, field="tinker_path")
-        return self._spawn(self._no_content("unpublish_checkpoint", p.training_run_id, p.checkpoint_id))
+        return self._spawn(self._no_content(ops.unpublish_checkpoint, p.training_run_id, p.checkpoint_id))
 
     async def unpublish_checkpoint_from_tinker_path_async(self, tinker_path: str) -> None:
         """Async twin of `unpublish_checkpoint_from_tinker_path`."""
@@ -299,7 +317,7 @@ class RestClient:
     # -- sessions and samplers ----------------------------------------------------------------------------------
 
     async def _session(self, session_id: str) -> GetSessionResponse:
-        return await self._get(GetSessionResponse, "get_session", session_id=session_id)
+        return await self._get(GetSessionResponse, ops.get_session, session_id=session_id)
 
     def get_session(self, session_id: str) -> APIFuture[GetSessionResponse]:
         """Training runs and samplers of a session (future)."""
@@ -310,7 +328,7 @@ class RestClient:
         return await self.get_session(session_id)
 
     async def _list_sessions(self, limit: int, offset: int) -> ListSessionsResponse:
-        return await self._get(ListSessionsResponse, "list_sessions", {"limit": limit, "offset": offset})
+        return await self._get(ListSessionsResponse, ops.list_sessions, {"limit": limit, "offset": offset})
 
     def list_sessions(self, limit: int = 20, offset: int = 0) -> APIFuture[ListSessionsResponse]:
         """One page of your session ids (future)."""
@@ -321,7 +339,7 @@ class RestClient:
         return await self.list_sessions(limit, offset)
 
     async def _sampler(self, sampler_id: str) -> GetSamplerResponse:
-        return await self._get(GetSamplerResponse, "get_sampler", sampler_id=sampler_id)
+        return await self._get(GetSamplerResponse, ops.get_sampler, sampler_id=sampler_id)
 
     def get_sampler(self, sampler_id: str) -> APIFuture[GetSamplerResponse]:
         """A sampler's base model and weights path (future)."""

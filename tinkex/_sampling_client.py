@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import ClientConfig, RetryConfig
 from tinkex._exceptions import (
     APIConnectionError,
@@ -37,9 +39,21 @@ from tinkex._runtime._tokenizer import (
 )
 from tinkex._runtime._transport import RawResponse
 from tinkex._tinker_path import parse_tinker_path
-from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
+from tinkex.types import (
+    CreateSamplingSessionRequest,
+    CreateSamplingSessionResponse,
+    GetInfoRequest,
+    GetInfoResponse,
+    GetSamplerResponse,
+    ModelInput,
+    SampleResponse,
+    SamplingParams,
+)
 
 __all__ = ["SamplingClient", "create_sampling_session"]
+
+_ASAMPLE_ID = ops.asample.operation_id
+_ASAMPLE = f"{ops.asample.method} {ops.asample.path}"  # as status errors name a request
 
 _QUEUE_REASONS = {
     "paused_rate_limit": "concurrent sampler weights limit hit",
@@ -69,24 +83,25 @@ async def create_sampling_session(
         )
     session_id = await rt.session.ensure()
     await rt.ensure_telemetry()
-    body: dict[str, Any] = {
-        "session_id": session_id,
-        "sampling_session_seq_id": rt.next_sampling_session_seq_id(),
-        "type": "create_sampling_session",
-    }
-    if base_model is not None:
-        body["base_model"] = base_model
-    if model_path is not None:
-        body["model_path"] = model_path
+    body = CreateSamplingSessionRequest(
+        session_id=session_id,
+        sampling_session_seq_id=rt.next_sampling_session_seq_id(),
+        base_model=base_model,
+        model_path=model_path,
+    ).to_dict()
     try:
-        response = await rt.requester.call("create_sampling_session", purpose="session", body=body)
+        response = await rt.requester.call(ops.create_sampling_session, body=body)
     except APIStatusError as exc:
         raise (rt.session.lost_error_for(exc) or exc) from exc
-    data = response.body
-    sid = data.get("sampling_session_id") if isinstance(data, Mapping) else None
-    if not isinstance(sid, str) or not sid:
+    sid = decode(
+        CreateSamplingSessionResponse,
+        response.body,
+        what=ops.create_sampling_session.operation_id,
+        request_id=response.request_id,
+    ).sampling_session_id
+    if not sid:
         raise APIResponseValidationError(
-            "create_sampling_session answered without a sampling_session_id", body=data
+            "create_sampling_session answered without a sampling_session_id", body=response.body
         )
     return SamplingClient(
         rt, sampling_session_id=sid, retry_config=retry_config, base_model=base_model, model_path=model_path
@@ -204,8 +219,7 @@ class SamplingClient:
     async def _send_asample(self, wire: dict[str, Any]) -> RawResponse:
         try:
             return await self._rt.requester.call(
-                "asample",
-                purpose="sampling",
+                ops.asample,
                 body=wire,
                 headers={"X-Tinker-Sampling-Backpressure": "1"},
                 max_retries=self._retry.max_retries if self._retry.enable_retry_logic else 0,
@@ -248,7 +262,7 @@ class SamplingClient:
                         raise _rate_limited(result)
                     rt.sample_pause_until = max(rt.sample_pause_until, time.monotonic() + pause_s)
                     rt.observer.emit(
-                        "retry", "asample", status=429, delay_s=pause_s, reason="sampling back-pressure"
+                        "retry", _ASAMPLE_ID, status=429, delay_s=pause_s, reason="sampling back-pressure"
                     )
 
     async def _after_429(
@@ -263,7 +277,7 @@ class SamplingClient:
         if time.monotonic() > deadline:
             raise _rate_limited(response)
         wait = sample_backoff_seconds(prompt_bytes, retry_after)
-        self._rt.observer.emit("retry", "asample", status=429, delay_s=wait, reason=reason)
+        self._rt.observer.emit("retry", _ASAMPLE_ID, status=429, delay_s=wait, reason=reason)
         await _waits.sleep(wait)
 
     async def _send_once(self, body: dict[str, Any]) -> tuple[str, float] | RawResponse:
@@ -318,7 +332,7 @@ class SamplingClient:
                 result = await poll_future(
                     rt,
                     request_id,
-                    "Sample",
+                    ops.asample,
                     started=started,
                     on_queue_state=self.on_queue_state_change,
                     throttle=self._throttle,
@@ -338,7 +352,7 @@ class SamplingClient:
                 )
                 rt.observer.emit(
                     "retry",
-                    "asample",
+                    _ASAMPLE_ID,
                     attempt=attempt + 1,
                     delay_s=delay,
                     error_type=type(exc).__name__,
@@ -422,9 +436,14 @@ class SamplingClient:
 
     async def _get_sampler(self) -> GetSamplerResponse:
         response = await self._rt.requester.call(
-            "get_sampler", purpose="training", path_params={"sampler_id": self._sampling_session_id}
+            ops.get_sampler, path_params={"sampler_id": self._sampling_session_id}
         )
-        return decode(GetSamplerResponse, response.body, what="get_sampler", request_id=response.request_id)
+        return decode(
+            GetSamplerResponse,
+            response.body,
+            what=ops.get_sampler.operation_id,
+            request_id=response.request_id,
+        )
 
     async def _base_model_async(self) -> str:
         if self._base_model is None:
@@ -462,9 +481,14 @@ class SamplingClient:
             try:
                 run_id = parse_tinker_path(model_path, field="model_path").training_run_id
                 response = await rt.requester.call(
-                    "get_info", purpose="training", body={"model_id": run_id, "type": "get_info"}
+                    ops.get_info, body=GetInfoRequest(model_id=run_id).to_dict()
                 )
-                info = decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
+                info = decode(
+                    GetInfoResponse,
+                    response.body,
+                    what=ops.get_info.operation_id,
+                    request_id=response.request_id,
+                )
             except (APIStatusError, APIResponseValidationError, TinkexValidationError) as exc:
                 # E.g. another user's public checkpoint (get_info is owner-only): keep looking.
                 logger.debug("get_info for sampler %s failed (%s)", self._sampling_session_id, exc)
@@ -472,7 +496,7 @@ class SamplingClient:
                 data = info.model_data
                 if data.tokenizer_id:
                     return tokenizer_id_for(data.tokenizer_id, None)
-        response = await rt.requester.call("get_server_capabilities", purpose="session")
+        response = await rt.requester.call(ops.get_server_capabilities)
         listed = tokenizer_id_from_capabilities(response.body, sampler.base_model)
         return tokenizer_id_for(listed, sampler.base_model)
 

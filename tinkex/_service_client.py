@@ -9,6 +9,8 @@ from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
 from tinkex._runtime._core import Runtime
@@ -19,12 +21,19 @@ from tinkex._runtime._sync import sync_only
 from tinkex._runtime._transport import HttpClientFactory
 from tinkex._sampling_client import SamplingClient, create_sampling_session
 from tinkex._training_client import TrainingClient
-from tinkex.types import GetServerCapabilitiesResponse
+from tinkex.types import (
+    CreateModelRequest,
+    CreateModelResponse,
+    GetServerCapabilitiesResponse,
+    LoraConfig,
+    UntypedAPIFuture,
+)
 
 if TYPE_CHECKING:
     import httpx
 
     # Imported where used: most programs never need the REST client's types at their first call.
+    from tinkex._lowlevel import LowLevel
     from tinkex._rest_client import RestClient
 
 __all__ = ["ServiceClient"]
@@ -99,6 +108,7 @@ class ServiceClient:
             http_client_factory = _factory_for(_transport)
         self._config = config
         self._rt = Runtime(config, event_hooks=event_hooks, http_client_factory=http_client_factory)
+        self._lowlevel: LowLevel | None = None
 
     @property
     def config(self) -> ClientConfig:
@@ -114,6 +124,29 @@ class ServiceClient:
     def session_id(self) -> str | None:
         """The server session id, once created (None before the first call that needs it)."""
         return self._rt.session.session_id
+
+    @property
+    def lowlevel(self) -> LowLevel:
+        """Every operation of the API as a method named by its operationId, sent through this client's
+        runtime (auth, retries, pooled connections, error mapping, event hooks, spans).
+
+        `lowlevel.<operation_id>(body, **path_and_query_params)` blocks and returns the parsed response
+        model; `await lowlevel.<operation_id>_async(...)` is its twin. The body is the generated request
+        model or a plain dict. Future-returning operations answer an `UntypedAPIFuture`: wait on it with
+        `lowlevel.wait(future, timeout=...)` (the raw result dict). For operations the high-level
+        clients do not wrap (yet).
+
+        Example::
+
+            info = sc.lowlevel.get_info({"model_id": tc.model_id})
+            page = sc.lowlevel.list_training_runs(limit=5)
+            result = sc.lowlevel.wait(sc.lowlevel.unload_model({"model_id": tc.model_id}), timeout=60)
+        """
+        if self._lowlevel is None:
+            from tinkex._lowlevel import LowLevel
+
+            self._lowlevel = LowLevel(self._rt)
+        return self._lowlevel
 
     def add_event_hook(self, hook: EventHook) -> None:
         """Register `hook(event: SDKEvent)`, called on the SDK thread for every request, retry,
@@ -163,11 +196,11 @@ class ServiceClient:
     # -- capabilities -----------------------------------------------------------------------------------------
 
     async def _capabilities(self) -> GetServerCapabilitiesResponse:
-        response = await self._rt.requester.call("get_server_capabilities", purpose="session")
+        response = await self._rt.requester.call(ops.get_server_capabilities)
         return decode(
             GetServerCapabilitiesResponse,
             response.body,
-            what="get_server_capabilities",
+            what=ops.get_server_capabilities.operation_id,
             request_id=response.request_id,
         )
 
@@ -191,33 +224,35 @@ class ServiceClient:
         self,
         model_seq_id: int,
         base_model: str,
-        lora: dict[str, Any],
+        lora: LoraConfig,
         user_metadata: Mapping[str, Any] | None,
     ) -> TrainingClient:
         rt = self._rt
         session_id = await rt.session.ensure()
         await rt.ensure_telemetry()
-        body: dict[str, Any] = {
-            "session_id": session_id,
-            "model_seq_id": model_seq_id,
-            "base_model": base_model,
-            "lora_config": lora,
-            "type": "create_model",
-        }
-        if user_metadata is not None:
-            body["user_metadata"] = dict(user_metadata)
+        body = CreateModelRequest(
+            session_id=session_id,
+            model_seq_id=model_seq_id,
+            base_model=base_model,
+            lora_config=lora,
+            user_metadata=None if user_metadata is None else dict(user_metadata),
+        ).to_dict()
         started = time.time()
         try:
-            response = await rt.requester.call("create_model", purpose="training", body=body)
+            response = await rt.requester.call(ops.create_model, body=body)
         except APIStatusError as exc:
             raise (rt.session.lost_error_for(exc) or exc) from exc
-        data = response.body
-        rid = data.get("request_id") if isinstance(data, Mapping) else None
-        if not isinstance(rid, str) or not rid:
-            raise APIResponseValidationError("create_model answered without a request_id", body=data)
-        result = await poll_future(rt, rid, "CreateModel", started=started)
-        model_id = result.get("model_id")
-        if not isinstance(model_id, str) or not model_id:
+        rid = decode(
+            UntypedAPIFuture,
+            response.body,
+            what=ops.create_model.operation_id,
+            request_id=response.request_id,
+        ).request_id
+        if not rid:
+            raise APIResponseValidationError("create_model answered without a request_id", body=response.body)
+        result = await poll_future(rt, rid, ops.create_model, started=started)
+        model_id = decode(CreateModelResponse, result, what="create_model result", request_id=rid).model_id
+        if not model_id:
             raise APIResponseValidationError("create_model's result has no model_id", body=result)
         logger.info("TrainingClient initialized for model %s", model_id)
         return TrainingClient(rt, model_id=model_id, model_seq_id=model_seq_id)
@@ -247,15 +282,9 @@ class ServiceClient:
                 "rank", f"must be an int >= 1, got {rank!r}", "pass rank=8, 16, 32 ..."
             )
         self._rt.session.check()
-        lora: dict[str, Any] = {
-            "rank": rank,
-            "seed": seed,
-            "train_unembed": train_unembed,
-            "train_mlp": train_mlp,
-            "train_attn": train_attn,
-        }
-        if seed is None:
-            del lora["seed"]
+        lora = LoraConfig(
+            rank=rank, seed=seed, train_unembed=train_unembed, train_mlp=train_mlp, train_attn=train_attn
+        )
         # model_seq_id is taken now, in the caller's thread: creation order is call order.
         return self._create_model(self._rt.next_model_seq_id(), base_model, lora, user_metadata)
 
@@ -301,17 +330,8 @@ class ServiceClient:
         info = await RestClient(self._rt)._weights_info(path)
         if info.lora_rank is None:
             raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)
-        flags = {
-            name: bool(getattr(info, name))
-            for name in ("train_mlp", "train_attn", "train_unembed")
-            if getattr(info, name, None) is not None
-        }
-        lora: dict[str, Any] = {
-            "rank": info.lora_rank,
-            "train_unembed": flags.get("train_unembed", True),
-            "train_mlp": flags.get("train_mlp", True),
-            "train_attn": flags.get("train_attn", True),
-        }
+        # weights_info reports the rank only (see WeightsInfoResponse): the other settings keep defaults.
+        lora = LoraConfig(rank=info.lora_rank)
         tc = await self._create_model(self._rt.next_model_seq_id(), info.base_model, lora, user_metadata)
         load = tc.load_state_with_optimizer(path) if optimizer else tc.load_state(path)
         await load.result_async()

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import RetryConfig
 from tinkex._exceptions import (
     APIResponseValidationError,
@@ -32,18 +34,29 @@ from tinkex.types import (
     Datum,
     ForwardBackwardInput,
     ForwardBackwardOutput,
+    ForwardBackwardRequest,
+    ForwardRequest,
+    GetInfoRequest,
     GetInfoResponse,
+    LoadWeightsRequest,
     LoadWeightsResponse,
+    OptimStepRequest,
     OptimStepResponse,
+    SaveWeightsForSamplerRequest,
     SaveWeightsForSamplerResponse,
     SaveWeightsForSamplerResponseInternal,
+    SaveWeightsRequest,
     SaveWeightsResponse,
     TensorData,
+    UntypedAPIFuture,
 )
 
 if TYPE_CHECKING:
+    from _tinkex_lowlevel.operations import Operation
+
     from tinkex._regularizers import RegularizerSpec
     from tinkex._sampling_client import SamplingClient
+    from tinkex.types._base import WireModel
 
 __all__ = ["CustomLossFn", "TrainingClient"]
 
@@ -98,8 +111,7 @@ class TrainingClient:
 
     def _ordered(
         self,
-        operation: str,
-        request_type: str,
+        op: Operation,
         bodies: Sequence[dict[str, Any]],
     ) -> APIFuture[list[Mapping[str, Any]]]:
         """Take one ticket per body now (call order), dispatch each in turn, then poll all results."""
@@ -114,15 +126,14 @@ class TrainingClient:
             fut.request_id = request_id
 
         return self._rt.spawn(
-            self._dispatch_and_poll(operation, request_type, tickets, bodies, note),
+            self._dispatch_and_poll(op, tickets, bodies, note),
             cleanup=lambda: sequencer.release(tickets),
             future=fut,
         )
 
     async def _dispatch_and_poll(
         self,
-        operation: str,
-        request_type: str,
+        op: Operation,
         tickets: list[int],
         bodies: Sequence[dict[str, Any]],
         note: Callable[[str], None] = lambda request_id: None,
@@ -138,7 +149,7 @@ class TrainingClient:
                     wire = dict(body)
                     wire["seq_id"] = seq_id = self._sequencer.next_seq_id()
                     try:
-                        response = await rt.requester.call(operation, purpose="training", body=wire)
+                        response = await rt.requester.call(op, body=wire)
                     except APIStatusError as exc:
                         if exc.status_code < 500 and exc.status_code != 409:
                             # Answered 4xx (retries included): the server did not take this request.
@@ -152,7 +163,13 @@ class TrainingClient:
                             # seen, and a gap would park every later request of the model.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise
-                    request_id = _request_id_of(response.body, operation)
+                    request_id = decode(
+                        UntypedAPIFuture, response.body, what=op.operation_id, request_id=response.request_id
+                    ).request_id
+                    if not request_id:
+                        raise APIResponseValidationError(
+                            f"{op.operation_id} answered without a request_id", body=response.body
+                        )
                     note(request_id)
                 finally:
                     # The turn passes on as soon as the request is accepted (or failed): dispatch is
@@ -163,7 +180,7 @@ class TrainingClient:
                         poll_future(
                             rt,
                             request_id,
-                            request_type,
+                            op,
                             started=started,
                             on_queue_state=self.on_queue_state_change,
                             throttle=self._throttle,
@@ -197,9 +214,8 @@ class TrainingClient:
 
     def _fwd(
         self,
-        operation: str,
-        request_type: str,
-        input_key: str,
+        op: Operation,
+        request: Callable[[ForwardBackwardInput, str], WireModel],
         data: Sequence[Datum],
         loss_fn: str,
         loss_fn_config: Mapping[str, float] | None,
@@ -213,14 +229,14 @@ class TrainingClient:
         chunks = chunk_data(data, max_datums=cfg.chunk_max_datums, max_bytes=cfg.chunk_max_bytes)
         config = dict(loss_fn_config) if loss_fn_config is not None else None
         bodies = [
-            {
-                input_key: ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config).to_dict(),  # type: ignore[arg-type]
-                "model_id": self.model_id,
-            }
+            request(
+                ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config),  # type: ignore[arg-type]
+                self.model_id,
+            ).to_dict()
             for chunk in chunks
         ]
-        raw = self._ordered(operation, request_type, bodies)
-        what = f"{operation} result"
+        raw = self._ordered(op, bodies)
+        what = f"{op.operation_id} result"
 
         def combine(results: list[Mapping[str, Any]]) -> ForwardBackwardOutput:
             outputs = [
@@ -247,7 +263,7 @@ class TrainingClient:
             out = tc.forward(data, "cross_entropy").result()
             print(out.loss_fn_outputs[0]["logprobs"].tolist())
         """
-        return self._fwd("forward", "Forward", "forward_input", data, loss_fn, loss_fn_config)
+        return self._fwd(ops.forward, _forward_request, data, loss_fn, loss_fn_config)
 
     async def forward_async(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -269,9 +285,7 @@ class TrainingClient:
             fut = tc.forward_backward(data, "cross_entropy")
             print(fut.result().metrics["loss:sum"])
         """
-        return self._fwd(
-            "forward_backward", "ForwardBackward", "forward_backward_input", data, loss_fn, loss_fn_config
-        )
+        return self._fwd(ops.forward_backward, _forward_backward_request, data, loss_fn, loss_fn_config)
 
     async def forward_backward_async(
         self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
@@ -345,8 +359,8 @@ class TrainingClient:
 
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
-        body = {"adam_params": adam_params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
-        return _single(self._ordered("optim_step", "OptimStep", [body]), OptimStepResponse, "optim_step")
+        body = OptimStepRequest(adam_params=adam_params, model_id=self.model_id).to_dict()
+        return _single(self._ordered(ops.optim_step, [body]), OptimStepResponse, ops.optim_step)
 
     async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
         """Async twin of `optim_step` (submitted when this returns)."""
@@ -360,10 +374,8 @@ class TrainingClient:
             path = tc.save_state("step-100").result().path   # tinker://<run>/weights/step-100
         """
         _require_name(name, "save_state")
-        body = {"model_id": self.model_id, "path": name, "type": "save_weights"}
-        return _single(
-            self._ordered("save_weights", "SaveWeights", [body]), SaveWeightsResponse, "save_state"
-        )
+        body = SaveWeightsRequest(model_id=self.model_id, path=name).to_dict()
+        return _single(self._ordered(ops.save_weights, [body]), SaveWeightsResponse, ops.save_weights)
 
     async def save_state_async(self, name: str) -> APIFuture[SaveWeightsResponse]:
         """Async twin of `save_state`."""
@@ -371,10 +383,8 @@ class TrainingClient:
 
     def _load(self, path: str, optimizer: bool) -> APIFuture[LoadWeightsResponse]:
         _require_name(path, "load_state")
-        body = {"model_id": self.model_id, "path": path, "optimizer": optimizer, "type": "load_weights"}
-        return _single(
-            self._ordered("load_weights", "LoadWeights", [body]), LoadWeightsResponse, "load_state"
-        )
+        body = LoadWeightsRequest(model_id=self.model_id, path=path, optimizer=optimizer).to_dict()
+        return _single(self._ordered(ops.load_weights, [body]), LoadWeightsResponse, ops.load_weights)
 
     def load_state(self, path: str) -> APIFuture[LoadWeightsResponse]:
         """Load weights (not optimizer state) from a tinker:// checkpoint path.
@@ -409,10 +419,10 @@ class TrainingClient:
 
             path = tc.save_weights_for_sampler("s1").result().path  # tinker://<run>/sampler_weights/s1
         """
-        _require_name(name, "save_weights_for_sampler")
-        body = {"model_id": self.model_id, "path": name, "type": "save_weights_for_sampler"}
+        _require_name(name, self.save_weights_for_sampler.__name__)
+        body = SaveWeightsForSamplerRequest(model_id=self.model_id, path=name).to_dict()
 
-        raw = self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body])
+        raw = self._ordered(ops.save_weights_for_sampler, [body])
 
         def convert(results: list[Mapping[str, Any]]) -> SaveWeightsForSamplerResponse:
             what = "save_weights_for_sampler result"
@@ -440,10 +450,10 @@ class TrainingClient:
         from tinkex._sampling_client import SamplingClient
 
         seq = self._rt.next_sampling_session_seq_id()
-        body = {"model_id": self.model_id, "sampling_session_seq_id": seq, "type": "save_weights_for_sampler"}
+        body = SaveWeightsForSamplerRequest(model_id=self.model_id, sampling_session_seq_id=seq).to_dict()
         rt = self._rt
 
-        raw = self._ordered("save_weights_for_sampler", "SaveWeightsForSampler", [body])
+        raw = self._ordered(ops.save_weights_for_sampler, [body])
 
         def convert(results: list[Mapping[str, Any]]) -> SamplingClient:
             what = "save_weights_for_sampler (ephemeral) result"
@@ -517,9 +527,11 @@ class TrainingClient:
 
     async def _get_info(self) -> GetInfoResponse:
         response = await self._rt.requester.call(
-            "get_info", purpose="training", body={"model_id": self.model_id, "type": "get_info"}
+            ops.get_info, body=GetInfoRequest(model_id=self.model_id).to_dict()
         )
-        return decode(GetInfoResponse, response.body, what="get_info", request_id=response.request_id)
+        return decode(
+            GetInfoResponse, response.body, what=ops.get_info.operation_id, request_id=response.request_id
+        )
 
     @sync_only
     def get_info(self) -> GetInfoResponse:
@@ -575,17 +587,18 @@ class TrainingClient:
 _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
 
 
-def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], operation: str) -> APIFuture[_R]:
+def _forward_request(batch: ForwardBackwardInput, model_id: str) -> ForwardRequest:
+    return ForwardRequest(forward_input=batch, model_id=model_id)
+
+
+def _forward_backward_request(batch: ForwardBackwardInput, model_id: str) -> ForwardBackwardRequest:
+    return ForwardBackwardRequest(forward_backward_input=batch, model_id=model_id)
+
+
+def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], op: Operation) -> APIFuture[_R]:
     """The typed result of a one-request operation, decoded with the request id at hand."""
-    return chain(raw, lambda r: decode(cls, r[0], what=f"{operation} result", request_id=raw.request_id))
-
-
-def _request_id_of(body: object, operation: str) -> str:
-    if isinstance(body, Mapping):
-        rid = body.get("request_id")
-        if isinstance(rid, str) and rid:
-            return rid
-    raise APIResponseValidationError(f"{operation} answered without a request_id", body=body)
+    what = f"{op.operation_id} result"
+    return chain(raw, lambda r: decode(cls, r[0], what=what, request_id=raw.request_id))
 
 
 def _require_name(value: object, what: str) -> None:

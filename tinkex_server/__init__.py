@@ -21,6 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from _tinkex_lowlevel.operations import OPERATIONS
+
 from tinkex_server._core import DEFAULT_SESSION_TIMEOUT_S, ServerConfig, ServerCore
 from tinkex_server._faults import FaultSpec, parse_faults
 from tinkex_server._futures import DEFAULT_LONG_POLL_S
@@ -176,7 +178,7 @@ class LocalServer:
         deadline = time.monotonic() + _START_DEADLINE_S
         while True:
             try:
-                if httpx.get(f"{self._base_url}/api/v1/healthz", timeout=2.0).status_code == 200:
+                if httpx.get(self._base_url + OPERATIONS["healthz"].path, timeout=2.0).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from _tinkex_lowlevel.operations import OPERATIONS
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -46,7 +47,6 @@ __all__ = ["InjectedDrop", "create_app"]
 
 log = logging.getLogger("tinkex_server")
 
-API = "/api/v1"
 # Operations whose answers are replayed for a repeated X-Idempotency-Key: the ones that create or
 # change something. Polls, heartbeats and telemetry are always answered fresh.
 _REPLAYED = {
@@ -869,43 +869,36 @@ async def _handle(
         return _error(e.status, e.detail, e.headers)
 
 
-# operationId -> (method, path under /api/v1, has JSON body)
-_OPERATIONS: list[tuple[str, str, str, bool]] = [
-    ("get_server_capabilities", "GET", "/get_server_capabilities", False),
-    ("create_session", "POST", "/create_session", True),
-    ("session_heartbeat", "POST", "/session_heartbeat", True),
-    ("create_sampling_session", "POST", "/create_sampling_session", True),
-    ("create_model", "POST", "/create_model", True),
-    ("get_info", "POST", "/get_info", True),
-    ("unload_model", "POST", "/unload_model", True),
-    ("forward", "POST", "/forward", True),
-    ("forward_backward", "POST", "/forward_backward", True),
-    ("optim_step", "POST", "/optim_step", True),
-    ("save_weights", "POST", "/save_weights", True),
-    ("load_weights", "POST", "/load_weights", True),
-    ("save_weights_for_sampler", "POST", "/save_weights_for_sampler", True),
-    ("asample", "POST", "/asample", True),
-    ("retrieve_future", "POST", "/retrieve_future", True),
-    ("send_telemetry", "POST", "/telemetry", True),
-    ("weights_info", "POST", "/weights_info", True),
-    ("list_training_runs", "GET", "/training_runs", False),
-    ("get_training_run", "GET", "/training_runs/{training_run_id}", False),
-    ("list_checkpoints", "GET", "/training_runs/{training_run_id}/checkpoints", False),
-    ("get_checkpoint_archive_url", "GET",
-     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/archive", False),
-    ("publish_checkpoint", "POST",
-     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish", False),
-    ("unpublish_checkpoint", "DELETE",
-     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish", False),
-    ("set_checkpoint_ttl", "PUT",
-     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl", True),
-    ("delete_checkpoint", "DELETE",
-     "/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}", False),
-    ("list_user_checkpoints", "GET", "/checkpoints", False),
-    ("list_sessions", "GET", "/sessions", False),
-    ("get_session", "GET", "/sessions/{session_id}", False),
-    ("get_sampler", "GET", "/samplers/{sampler_id}", False),
-]  # fmt: skip
+# The routes are the spec's operations, from the table `make gen` compiles out of openapi/tinker.yaml
+# (the same one the SDK sends through), plus what a later SDK sends that the 0.7.0 spec does not
+# describe: operationId -> (method, path, has JSON body).
+_LATER_OPERATIONS: dict[str, tuple[str, str, bool]] = {
+    "set_checkpoint_ttl": (
+        "PUT",
+        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl",
+        True,
+    ),
+}
+# Served without the operation wrapper (no auth, never faulted): the readiness probe.
+_PLAIN = "healthz"
+
+
+def _route_table() -> list[tuple[str, str, str, bool]]:
+    """(operationId, method, path, has JSON body) of every operation the server answers."""
+    table = [
+        (op.operation_id, op.method, op.path, op.request_type is not None)
+        for op in OPERATIONS.values()
+        if op.operation_id != _PLAIN
+    ]
+    table += [(op_id, m, path, body) for op_id, (m, path, body) in _LATER_OPERATIONS.items()]
+    return table
+
+
+async def _not_implemented(request: Request, owner: str, body: Any) -> Response:
+    # An operation the spec gained that this server has no handler for yet: say so, not 404.
+    return _error(
+        501, f"{request.method} {request.url.path} is in the spec but not served by the local server"
+    )
 
 
 class _DropFilter(logging.Filter):
@@ -925,13 +918,14 @@ def create_app(core: ServerCore) -> Starlette:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     """
     routes = _Routes(core)
-    table: list[Route] = [Route(f"{API}/healthz", routes.healthz, methods=["GET"])]
+    plain = OPERATIONS[_PLAIN]
+    table: list[Route] = [Route(plain.path, routes.healthz, methods=[plain.method])]
     # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
     # Every path is distinct, so the order changes nothing else.
     hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
-    for op_id, method, path, has_body in sorted(_OPERATIONS, key=lambda op: op[0] not in hot):
-        handler: Handler = getattr(routes, op_id)
-        table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
+    for op_id, method, path, has_body in sorted(_route_table(), key=lambda op: op[0] not in hot):
+        handler: Handler = getattr(routes, op_id, _not_implemented)
+        table.append(Route(path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):

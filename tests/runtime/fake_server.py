@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import orjson
-
-from tinkex._runtime._endpoints import ENDPOINTS
+from _tinkex_lowlevel.operations import OPERATIONS
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 _ROUTES: list[tuple[str, str, list[str]]] = []
-for _op, (_method, _tmpl) in ENDPOINTS.items():
-    _ROUTES.append((_op, _method, [p for p in _tmpl.split("/") if p]))
+for _op in OPERATIONS.values():
+    _ROUTES.append((_op.operation_id, _op.method, [p for p in _op.path.split("/") if p]))
 # Most specific (longest) templates first so `/checkpoints/{id}/publish` beats `/checkpoints/{id}`.
 _ROUTES.sort(key=lambda r: -len(r[2]))
 

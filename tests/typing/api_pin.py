@@ -175,3 +175,37 @@ def recovery_and_regularizers(
     figures = tinker.CustomLossOutput.from_metrics(out.metrics)
     assert_type(figures.regularizers["l2"], tinker.RegularizerOutput)
     assert_type(figures.total, float)
+
+
+def lowlevel_usage(sc: tinker.ServiceClient) -> None:
+    # Generated signatures: the body is the request model or a mapping; the answer the response model.
+    from _tinkex_lowlevel.models import (
+        GetInfoRequest,
+        GetInfoResponse,
+        TrainingRunsResponse,
+        UntypedAPIFuture,
+    )
+    from _tinkex_lowlevel.operations import EmptyResponse
+
+    assert_type(sc.lowlevel.get_info(GetInfoRequest(model_id="m")), GetInfoResponse)
+    assert_type(sc.lowlevel.get_info({"model_id": "m"}), GetInfoResponse)
+    assert_type(sc.lowlevel.list_training_runs(limit=5, offset=None), TrainingRunsResponse)
+    fut = sc.lowlevel.unload_model({"model_id": "m"})
+    assert_type(fut, UntypedAPIFuture)
+    result = sc.lowlevel.wait(fut, timeout=30.0)
+    assert_type(
+        sc.lowlevel.delete_checkpoint(training_run_id="r", checkpoint_kind="weights", checkpoint_name="a"),
+        EmptyResponse,
+    )
+    sc.lowlevel.get_training_run(training_run_id="r")
+    sc.lowlevel.get_training_run("r")  # type: ignore[call-arg]  # path parameters are keyword-only
+    sc.lowlevel.get_info(3)  # type: ignore[arg-type]
+    print(result)
+
+
+async def lowlevel_async_usage(sc: tinker.ServiceClient) -> None:
+    from _tinkex_lowlevel.models import GetInfoResponse
+
+    assert_type(await sc.lowlevel.get_info_async({"model_id": "m"}), GetInfoResponse)
+    fut = await sc.lowlevel.forward_backward_async({"model_id": "m"})
+    print(await sc.lowlevel.wait_async(fut))

@@ -13,6 +13,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._config import ClientConfig
 from tinkex._exceptions import TinkexError
 from tinkex._policy._sampling import ThrottleLimits, ThrottleWindow, throttle_after_429, throttle_limits
@@ -311,8 +313,7 @@ class Runtime:
 
         async def send(batch: dict[str, Any]) -> None:
             await self.requester.call(
-                "send_telemetry",
-                purpose="telemetry",
+                ops.send_telemetry,
                 body=batch,
                 read_timeout=self.config.telemetry_timeout,
                 max_retries=1,

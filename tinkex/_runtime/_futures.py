@@ -10,6 +10,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from _tinkex_lowlevel import operations as ops
+
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -33,8 +35,11 @@ from tinkex._policy._polling import (
 from tinkex._runtime import _waits
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import warn_if_in_event_loop
+from tinkex.types import FutureRetrieveRequest
 
 if TYPE_CHECKING:
+    from _tinkex_lowlevel.operations import Operation
+
     from tinkex._runtime._core import Runtime
     from tinkex._runtime._loop import LoopThread
 
@@ -360,7 +365,7 @@ async def as_completed_async(
 async def poll_future(
     rt: Runtime,
     request_id: str,
-    request_type: str,
+    op: Operation | None,
     *,
     started: float,
     on_queue_state: Callable[[str, str | None], None] | None = None,
@@ -368,8 +373,14 @@ async def poll_future(
 ) -> Mapping[str, Any]:
     """Long-poll retrieve_future until a result: re-poll at once when pending, back off 1..30 s on
     5xx/429/connection errors, raise RequestFailedError on a failed result, GoneError on 410, and
-    FutureTimeoutError when nothing finished within RetryConfig.progress_timeout."""
+    FutureTimeoutError when nothing finished within RetryConfig.progress_timeout.
+
+    `op` is the operation that answered with the future (None: unknown, e.g. a low-level call); its
+    generated descriptor names the X-Tinker-Request-Type of the polls."""
     cfg = rt.config
+    wire_type = None if op is None else op.future_request_type
+    poll_body = FutureRetrieveRequest(request_id=request_id).to_dict()  # the same for every poll
+    request_type = wire_type or (op.operation_id if op is not None else "future")
     deadline = time.monotonic() + cfg.retry.progress_timeout
     iteration = 0
     failures = 0
@@ -387,11 +398,9 @@ async def poll_future(
                     timeout=cfg.retry.progress_timeout,
                 ),
             )
-        headers = {
-            "X-Tinker-Request-Iteration": str(iteration),
-            "X-Tinker-Request-Type": request_type,
-            "X-Stainless-Raw-Response": "raw",
-        }
+        headers = {"X-Tinker-Request-Iteration": str(iteration), "X-Stainless-Raw-Response": "raw"}
+        if wire_type is not None:
+            headers["X-Tinker-Request-Type"] = wire_type
         if iteration == 0:
             headers["X-Tinker-Create-Promise-Roundtrip-Time"] = repr(max(0.0, time.time() - started))
         iteration += 1
@@ -399,12 +408,10 @@ async def poll_future(
         body: object
         try:
             response = await rt.requester.call(
-                "retrieve_future",
-                purpose="futures",
-                body={"request_id": request_id},
+                ops.retrieve_future,
+                body=poll_body,
                 headers=headers,
                 read_timeout=cfg.retrieve_future_timeout,
-                max_retries=0,
                 raise_status=False,
             )
             status, body = response.status, response.body

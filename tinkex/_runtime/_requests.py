@@ -1,7 +1,10 @@
 """Send one logical API call with the retry policy: the idempotency key stays fixed across its
 retries, waits come from the pure backoff policy, non-2xx answers become status errors, the opt-in
 circuit breaker of the call's purpose admits (or refuses) every attempt, and each HTTP exchange is
-logged as one line on the `tinkex` logger (DEBUG)."""
+logged as one line on the `tinkex` logger (DEBUG).
+
+What is sent where comes from the operation's generated descriptor (`_tinkex_lowlevel.operations`):
+method, path, pool, retry class and whether it carries an idempotency key are spec facts."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinkex._config import RetryConfig
 from tinkex._exceptions import APIConnectionError, CircuitOpenError, redact, status_error_for
@@ -23,9 +26,11 @@ from tinkex._policy._breaker import (
 )
 from tinkex._policy._retry import backoff_delay, retry_decision
 from tinkex._runtime import _waits
-from tinkex._runtime._endpoints import CONFLICT_RETRYABLE, build_path
 from tinkex._runtime._observe import Observer, logger
 from tinkex._runtime._transport import RawResponse, Transport, encode_json
+
+if TYPE_CHECKING:
+    from _tinkex_lowlevel.operations import Operation
 
 __all__ = ["Requester"]
 
@@ -93,11 +98,10 @@ class Requester:
 
     async def call(
         self,
-        operation: str,
+        op: Operation,
         *,
-        purpose: str,
         body: Any = _NO_BODY,
-        path_params: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
@@ -105,20 +109,25 @@ class Requester:
         ok_statuses: Collection[int] = (),
         raise_status: bool = True,
     ) -> RawResponse:
-        """Send `operation`, retrying per policy; return the 2xx (or `ok_statuses`) response.
+        """Send `op`, retrying per policy; return the 2xx (or `ok_statuses`) response.
 
-        `max_retries=0` sends once (heartbeat, retrieve_future, asample); with `raise_status=False`
-        the final non-2xx response is returned instead of raised (the caller classifies it).
+        The operation's retry class decides how often (`none`: once; `conflict`: 409 retried too);
+        `max_retries` overrides the count. With `raise_status=False` the final non-2xx response is
+        returned instead of raised (the caller classifies it).
         """
-        method, path = build_path(operation, **(path_params or {}))
+        operation, method, purpose = op.operation_id, op.method, op.pool
+        path = op.build_path(path_params or {}) if op.path_params else op.path
         content = None if body is _NO_BODY else encode_json(body)
         if method != "GET" and content is None:
             content = b""
-        retries = self.retry.max_retries if max_retries is None else max_retries
+        if max_retries is not None:
+            retries = max_retries
+        else:
+            retries = 0 if op.retry == "none" else self.retry.max_retries
         if not self.retry.enable_retry_logic:
             retries = 0
         base_headers = dict(headers or {})
-        if method != "GET":
+        if op.idempotency_key:
             # One key per logical call, identical on every retry, so the server can deduplicate.
             base_headers.setdefault("X-Idempotency-Key", f"tinkex-retry-{uuid.uuid4()}")
         attempt = 0
@@ -143,7 +152,7 @@ class Requester:
             started = time.monotonic()
             try:
                 response = await self.transport.send(
-                    purpose,
+                    op.pool,
                     operation,
                     method,
                     path,
@@ -191,14 +200,14 @@ class Requester:
                 duration_s=duration,
                 request_id=response.request_id,
             )
-            if 200 <= status < 300 or status in ok_statuses:
+            if 200 <= status < 300 or status in op.success_statuses or status in ok_statuses:
                 return response
             decision = retry_decision(
                 status=status,
                 headers=response.headers,
                 attempt=attempt,
                 max_retries=retries,
-                conflict_retryable=operation in CONFLICT_RETRYABLE,
+                conflict_retryable=op.retry == "conflict",
             )
             if not decision.retry:
                 if not raise_status:
@@ -208,7 +217,7 @@ class Requester:
                     f"{method} {path}",
                     body=response.body,
                     headers=response.headers,
-                    conflict_retryable=operation in CONFLICT_RETRYABLE,
+                    conflict_retryable=op.retry == "conflict",
                 )
             last_error = response
             await self._wait(operation, attempt, decision.server_delay, decision.reason, status=status)

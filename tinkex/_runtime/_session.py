@@ -8,10 +8,20 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from tinkex._exceptions import APIError, APIStatusError, CircuitOpenError, SessionLostError
+from _tinkex_lowlevel import operations as ops
+
+from tinkex._exceptions import (
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    CircuitOpenError,
+    SessionLostError,
+)
 from tinkex._policy._heartbeat import HeartbeatLease
+from tinkex._runtime._decode import decode
 from tinkex._runtime._observe import logger
 from tinkex._version import __version__
+from tinkex.types import CreateSessionRequest, CreateSessionResponse, SessionHeartbeatRequest
 
 if TYPE_CHECKING:
     from tinkex._runtime._core import Runtime
@@ -59,30 +69,30 @@ class SessionManager:
         async with self._lock:
             if self.session_id is None:
                 cfg = self._rt.config
-                body = {
-                    "tags": list(cfg.tags),
-                    "user_metadata": dict(cfg.user_metadata or {}),
-                    "sdk_version": __version__,
-                    "type": "create_session",
-                }
-                response = await self._rt.requester.call("create_session", purpose="session", body=body)
-                data = response.body if isinstance(response.body, dict) else {}
-                session_id = data.get("session_id")
-                if not isinstance(session_id, str) or not session_id:
-                    from tinkex._exceptions import APIResponseValidationError
-
+                body = CreateSessionRequest(
+                    tags=list(cfg.tags), user_metadata=dict(cfg.user_metadata or {}), sdk_version=__version__
+                ).to_dict()
+                response = await self._rt.requester.call(ops.create_session, body=body)
+                created = decode(
+                    CreateSessionResponse,
+                    response.body,
+                    what=ops.create_session.operation_id,
+                    request_id=response.request_id,
+                )
+                session_id = created.session_id
+                if not session_id:
                     raise APIResponseValidationError(
                         "create_session answered without a session_id", body=response.body
                     )
-                for key, log in (
-                    ("info_message", logger.info),
-                    ("warning_message", logger.warning),
-                    ("error_message", logger.error),
+                for message, log in (
+                    (created.info_message, logger.info),
+                    (created.warning_message, logger.warning),
+                    (created.error_message, logger.error),
                 ):
-                    if data.get(key):
-                        log("%s", data[key])
+                    if message:
+                        log("%s", message)
                 self.session_id = session_id
-                self._rt.observer.emit("session", "create_session", session_id=session_id)
+                self._rt.observer.emit("session", ops.create_session.operation_id, session_id=session_id)
                 self.lease = HeartbeatLease(started=time.monotonic(), warn_after=cfg.heartbeat_warn_after)
                 self._heartbeat = asyncio.get_running_loop().create_task(
                     self._heartbeat_loop(session_id), name="tinkex-heartbeat"
@@ -92,6 +102,8 @@ class SessionManager:
 
     async def _heartbeat_loop(self, session_id: str) -> None:
         cfg = self._rt.config
+        heartbeat = SessionHeartbeatRequest(session_id=session_id).to_dict()
+        op_id = ops.session_heartbeat.operation_id
         lease = self.lease
         assert lease is not None
         while True:
@@ -102,11 +114,9 @@ class SessionManager:
             error: str | None = None
             try:
                 response = await self._rt.requester.call(
-                    "session_heartbeat",
-                    purpose="session",
-                    body={"session_id": session_id, "type": "session_heartbeat"},
+                    ops.session_heartbeat,
+                    body=heartbeat,
                     read_timeout=cfg.heartbeat_timeout,
-                    max_retries=0,
                     raise_status=False,
                 )
                 status, body = response.status, response.body
@@ -120,12 +130,12 @@ class SessionManager:
             now = time.monotonic()
             if status is not None and 200 <= status < 300:
                 lease.success(now)
-                self._rt.observer.emit("heartbeat", "session_heartbeat", status=status, session_id=session_id)
+                self._rt.observer.emit("heartbeat", op_id, status=status, session_id=session_id)
                 continue
             action = lease.failure(now, status=status, body=body)
             self._rt.observer.emit(
                 "heartbeat",
-                "session_heartbeat",
+                op_id,
                 status=status,
                 error_type=error,
                 session_id=session_id,

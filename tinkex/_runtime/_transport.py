@@ -12,10 +12,11 @@ import contextlib
 import importlib
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
+from _tinkex_lowlevel.operations import Pool
 
 from tinkex._config import ClientConfig
 from tinkex._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, redact
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpClientFactory", "Purpose", "RawResponse", "Transport", "decode_json", "encode_json"]
 
-Purpose = Literal["session", "training", "sampling", "futures", "telemetry"]
+# The pools operations name in the spec (x-tinkex-pool), each sized by the PoolSizes field of its name.
+Purpose = Pool
 
 # (purpose, limits, timeout) -> client; tests inject one that routes to httpx.MockTransport.
 # httpx itself is imported on first use, so `import tinkex` stays fast.
