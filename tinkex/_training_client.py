@@ -10,10 +10,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
+from tinkex._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    TinkexError,
+    TinkexValidationError,
+)
 from tinkex._policy._chunking import chunk_data
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
+from tinkex._policy._wire_check import check_adam_params, check_datums, check_loss_fn_config, check_text
 from tinkex._runtime._core import Runtime, TurnSequencer
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
@@ -138,6 +145,14 @@ class TrainingClient:
                             # the server may hold it, so that seq_id stays used.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise (rt.session.lost_error_for(exc) or exc) from exc
+                    except APIConnectionError:
+                        raise
+                    except Exception:
+                        # A local failure (e.g. the body could not be encoded): nothing reached the
+                        # server, so the seq_id goes to the next request instead of leaving a gap the
+                        # server would wait out. A cancellation is not caught: it may come mid-send.
+                        self._sequencer.unuse_seq_id(seq_id)
+                        raise
                     request_id = _request_id_of(response.body, operation)
                     note(request_id)
                 finally:
@@ -190,12 +205,14 @@ class TrainingClient:
         loss_fn: str,
         loss_fn_config: Mapping[str, float] | None,
     ) -> APIFuture[ForwardBackwardOutput]:
-        data = list(data)
+        # Checked here, in the caller's thread, before the request takes its place in line.
+        data = check_datums(data)
+        check_text(loss_fn, "loss_fn", "pass one of 'cross_entropy', 'importance_sampling', 'ppo', 'cispo', 'dro'")
+        config = check_loss_fn_config(loss_fn_config)
         if not data:
             return completed(ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={}))
         cfg = self._rt.config
         chunks = chunk_data(data, max_datums=cfg.chunk_max_datums, max_bytes=cfg.chunk_max_bytes)
-        config = dict(loss_fn_config) if loss_fn_config is not None else None
         bodies = [
             {
                 input_key: ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config).to_dict(),  # type: ignore[arg-type]
@@ -314,7 +331,8 @@ class TrainingClient:
 
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
-        body = {"adam_params": adam_params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
+        params = check_adam_params(adam_params)
+        body = {"adam_params": params.to_dict(), "model_id": self.model_id, "type": "optim_step"}
         return _single(self._ordered("optim_step", "OptimStep", [body]), OptimStepResponse, "optim_step")
 
     async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
@@ -547,6 +565,7 @@ def _require_name(value: object, what: str) -> None:
             fix = "pass a checkpoint name such as 'step-100'"
             field = f"{what}(name)"
         raise TinkexValidationError(field, f"must be a non-empty string, got {value!r}", fix)
+    check_text(value, f"{what}({'path' if what.startswith('load') else 'name'})", "use plain UTF-8 text")
 
 
 def _with_metrics(out: ForwardBackwardOutput, metrics: Mapping[str, float]) -> ForwardBackwardOutput:
