@@ -269,7 +269,9 @@ def _to_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
             f"must be a mapping of str to str, got {type(value).__name__}",
             "pass e.g. user_metadata={'experiment': 'lr-sweep'}",
         )
-    return dict(value)
+    from tinkex._policy._wire_check import check_user_metadata  # not at import: it loads tinkex.types
+
+    return check_user_metadata(value)
 
 
 def _to_headers(value: Mapping[str, str]) -> dict[str, str]:

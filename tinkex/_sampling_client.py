@@ -21,6 +21,7 @@ from tinkex._policy._chunking import estimate_chunk_bytes
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._policy._retry import backoff_delay, parse_retry_after
 from tinkex._policy._sampling import sample_backoff_seconds
+from tinkex._policy._wire_check import check_model_input, check_sampling_params
 from tinkex._runtime import _waits
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
@@ -325,6 +326,8 @@ class SamplingClient:
             print(res.sequences[0].tokens)
         """
         self._check_args(num_samples, topk_prompt_logprobs)
+        prompt = check_model_input(prompt, "prompt")
+        sampling_params = check_sampling_params(sampling_params)
         fut: APIFuture[SampleResponse] = self._rt.new_future()
         return self._rt.spawn(
             self._sample(
@@ -361,6 +364,7 @@ class SamplingClient:
 
             lps = sc.compute_logprobs(ModelInput.from_ints([1, 2, 3])).result()
         """
+        prompt = check_model_input(prompt, "prompt")
         fut: APIFuture[list[float | None]] = self._rt.new_future()
         return self._rt.spawn(self._compute_logprobs(prompt, fut), future=fut)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
+from tinkex._policy._wire_check import check_int, check_user_metadata
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
@@ -242,6 +243,9 @@ class ServiceClient:
             raise TinkexValidationError(
                 "rank", f"must be an int >= 1, got {rank!r}", "pass rank=8, 16, 32 ..."
             )
+        if seed is not None:
+            check_int(seed, "seed", fix="pass an int seed, or None")
+        user_metadata = check_user_metadata(user_metadata)
         self._rt.session.check()
         lora: dict[str, Any] = {
             "rank": rank,
@@ -294,6 +298,7 @@ class ServiceClient:
     ) -> TrainingClient:
         from tinkex._rest_client import RestClient
 
+        user_metadata = check_user_metadata(user_metadata)
         info = await RestClient(self._rt)._weights_info(path)
         if info.lora_rank is None:
             raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)
