@@ -207,7 +207,9 @@ class TrainingClient:
     ) -> APIFuture[ForwardBackwardOutput]:
         # Checked here, in the caller's thread, before the request takes its place in line.
         data = check_datums(data)
-        check_text(loss_fn, "loss_fn", "pass one of 'cross_entropy', 'importance_sampling', 'ppo', 'cispo', 'dro'")
+        check_text(
+            loss_fn, "loss_fn", "pass one of 'cross_entropy', 'importance_sampling', 'ppo', 'cispo', 'dro'"
+        )
         config = check_loss_fn_config(loss_fn_config)
         if not data:
             return completed(ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={}))

@@ -357,7 +357,9 @@ def test_bad_sample_arguments_are_named_and_dicts_coerced_as_officially(
     # Issue 12 item 10: sample(prompt=[1, 2]) raised AttributeError 'to_dict'. The official SDK takes a
     # dict for prompt and sampling_params and refuses a bare list; so does tinkex, naming the argument.
     sc = client.create_sampling_client(base_model="tiny-model")
-    with pytest.raises(tinkex.TinkexValidationError, match=r"^prompt: must be a ModelInput.*ModelInput\.from_ints"):
+    with pytest.raises(
+        tinkex.TinkexValidationError, match=r"^prompt: must be a ModelInput.*ModelInput\.from_ints"
+    ):
         sc.sample([1, 2], 1, PARAMS)  # type: ignore[arg-type]
     with pytest.raises(tinkex.TinkexValidationError, match=r"sampling_params\.temperature: must be finite"):
         sc.sample(PROMPT, 1, SamplingParams(max_tokens=4, temperature=float("nan")))
@@ -373,7 +375,9 @@ def test_bad_sample_arguments_are_named_and_dicts_coerced_as_officially(
 
 def test_user_metadata_must_be_text(make_client: Callable[..., ServiceClient]) -> None:
     # user_metadata={"k": object()} raised a bare TypeError at encoding time.
-    with pytest.raises(tinkex.TinkexValidationError, match=r"user_metadata\['k'\]: must be a str, got object"):
+    with pytest.raises(
+        tinkex.TinkexValidationError, match=r"user_metadata\['k'\]: must be a str, got object"
+    ):
         make_client(user_metadata={"k": object()})
     client = make_client()
     with pytest.raises(tinkex.TinkexValidationError, match=r"user_metadata\['n'\]: must be a str, got int"):

@@ -18,30 +18,90 @@ def _datum(tokens: Any, **inputs: Any) -> Datum:
 
 
 BAD: list[tuple[str, Any, str]] = [
-    ("token past int64", lambda: wc.check_datums([_datum([1, 2**64])]), r"data\[0\]\.model_input\.chunks\[0\]\.tokens\[1\]"),
+    (
+        "token past int64",
+        lambda: wc.check_datums([_datum([1, 2**64])]),
+        r"data\[0\]\.model_input\.chunks\[0\]\.tokens\[1\]",
+    ),
     ("negative token", lambda: wc.check_datums([_datum([-1])]), r"tokens\[0\]: -1 is outside"),
     ("float token", lambda: wc.check_datums([_datum([1.5])]), r"tokens\[0\]: must be an int"),
-    ("NaN weight (list)", lambda: wc.check_datums([_datum([1], weights=[1.0, float("nan")])]), r"data\[0\]\.loss_fn_inputs\['weights'\]\.data\[1\]: must be finite"),
-    ("inf weight (numpy)", lambda: wc.check_datums([_datum([1], weights=np.array([0.0, np.inf], np.float32))]), r"\['weights'\]\.data\[1\]: must be finite"),
-    ("str in weights", lambda: wc.check_tensor(TensorData(data=[1.0, "x"], dtype="float32"), "t"), r"t\.data\[1\]: must be a number"),
-    ("int64 holds floats", lambda: wc.check_tensor(TensorData(data=[1, 2.5], dtype="int64"), "t"), r"t\.data\[1\]: must be an int"),
-    ("int64 from a float array", lambda: wc.check_tensor(TensorData(data=np.zeros(2), dtype="int64"), "t"), r"numpy dtype float64, not integers"),
-    ("uint64 past int64", lambda: wc.check_tensor(TensorData(data=np.array([2**64 - 1], np.uint64), dtype="int64"), "t"), r"outside"),
-    ("shape mismatch", lambda: wc.check_tensor(TensorData(data=[1, 2, 3], dtype="int64", shape=[2, 2]), "t"), r"t\.shape: \[2, 2\] holds 4"),
-    ("lone surrogate", lambda: wc.check_text("ab\udfff", "name"), r"name: is not valid UTF-8 text \(lone surrogate at index 2\)"),
+    (
+        "NaN weight (list)",
+        lambda: wc.check_datums([_datum([1], weights=[1.0, float("nan")])]),
+        r"data\[0\]\.loss_fn_inputs\['weights'\]\.data\[1\]: must be finite",
+    ),
+    (
+        "inf weight (numpy)",
+        lambda: wc.check_datums([_datum([1], weights=np.array([0.0, np.inf], np.float32))]),
+        r"\['weights'\]\.data\[1\]: must be finite",
+    ),
+    (
+        "str in weights",
+        lambda: wc.check_tensor(TensorData(data=[1.0, "x"], dtype="float32"), "t"),
+        r"t\.data\[1\]: must be a number",
+    ),
+    (
+        "int64 holds floats",
+        lambda: wc.check_tensor(TensorData(data=[1, 2.5], dtype="int64"), "t"),
+        r"t\.data\[1\]: must be an int",
+    ),
+    (
+        "int64 from a float array",
+        lambda: wc.check_tensor(TensorData(data=np.zeros(2), dtype="int64"), "t"),
+        r"numpy dtype float64, not integers",
+    ),
+    (
+        "uint64 past int64",
+        lambda: wc.check_tensor(TensorData(data=np.array([2**64 - 1], np.uint64), dtype="int64"), "t"),
+        r"outside",
+    ),
+    (
+        "shape mismatch",
+        lambda: wc.check_tensor(TensorData(data=[1, 2, 3], dtype="int64", shape=[2, 2]), "t"),
+        r"t\.shape: \[2, 2\] holds 4",
+    ),
+    (
+        "lone surrogate",
+        lambda: wc.check_text("ab\udfff", "name"),
+        r"name: is not valid UTF-8 text \(lone surrogate at index 2\)",
+    ),
     ("not a str", lambda: wc.check_text(3, "name"), r"name: must be a str, got int"),
     ("a Datum, not a list", lambda: wc.check_datums(_datum([1])), r"^data: must be a list of Datum"),
     ("a list datum", lambda: wc.check_datums([[1, 2]]), r"data\[0\]: must be a Datum"),
-    ("adam NaN", lambda: wc.check_adam_params(AdamParams(beta1=float("nan"))), r"adam_params\.beta1: must be finite"),
+    (
+        "adam NaN",
+        lambda: wc.check_adam_params(AdamParams(beta1=float("nan"))),
+        r"adam_params\.beta1: must be finite",
+    ),
     ("adam typo", lambda: wc.check_adam_params({"lr": 1.0}), r"unknown key 'lr'"),
     ("adam list", lambda: wc.check_adam_params([1.0]), r"adam_params: must be a AdamParams \(or a dict"),
-    ("seed past int64", lambda: wc.check_sampling_params(SamplingParams(seed=2**64)), r"sampling_params\.seed: .* out of range"),
-    ("top_p inf", lambda: wc.check_sampling_params({"top_p": float("inf")}), r"sampling_params\.top_p: must be finite"),
+    (
+        "seed past int64",
+        lambda: wc.check_sampling_params(SamplingParams(seed=2**64)),
+        r"sampling_params\.seed: .* out of range",
+    ),
+    (
+        "top_p inf",
+        lambda: wc.check_sampling_params({"top_p": float("inf")}),
+        r"sampling_params\.top_p: must be finite",
+    ),
     ("prompt list", lambda: wc.check_model_input([1, 2], "prompt"), r"^prompt: must be a ModelInput"),
-    ("config NaN", lambda: wc.check_loss_fn_config({"beta": float("nan")}), r"loss_fn_config\['beta'\]: must be finite"),
+    (
+        "config NaN",
+        lambda: wc.check_loss_fn_config({"beta": float("nan")}),
+        r"loss_fn_config\['beta'\]: must be finite",
+    ),
     ("config not a dict", lambda: wc.check_loss_fn_config([1.0]), r"^loss_fn_config: must be a dict"),
-    ("metadata object", lambda: wc.check_user_metadata({"k": object()}), r"user_metadata\['k'\]: must be a str, got object"),
-    ("metadata surrogate key", lambda: wc.check_user_metadata({"\ud800": "v"}), r"user_metadata key .*surrogate"),
+    (
+        "metadata object",
+        lambda: wc.check_user_metadata({"k": object()}),
+        r"user_metadata\['k'\]: must be a str, got object",
+    ),
+    (
+        "metadata surrogate key",
+        lambda: wc.check_user_metadata({"\ud800": "v"}),
+        r"user_metadata key .*surrogate",
+    ),
 ]
 
 

@@ -84,7 +84,9 @@ def check_text(value: object, field: str, fix: str = "pass a str") -> str:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise _fail(field, f"is not valid UTF-8 text (lone surrogate at index {exc.start})", fix) from None
+            raise _fail(
+                field, f"is not valid UTF-8 text (lone surrogate at index {exc.start})", fix
+            ) from None
     return value
 
 
@@ -125,7 +127,9 @@ def check_int_values(values: object, field: str, *, lo: int = INT64_MIN) -> None
     if arr is not None:
         kind = arr.dtype.kind
         if kind not in "iu":
-            raise _fail(field, f"holds numpy dtype {arr.dtype}, not integers", "convert with .astype(np.int64)")
+            raise _fail(
+                field, f"holds numpy dtype {arr.dtype}, not integers", "convert with .astype(np.int64)"
+            )
         if arr.size and (lo > INT64_MIN or (kind == "u" and arr.dtype.itemsize == 8)):
             low, high = int(arr.min()), int(arr.max())
             if low < lo or high > INT64_MAX:
@@ -156,7 +160,9 @@ def check_float_values(values: object, field: str) -> None:
         if kind in "iu":
             return
         if kind != "f":
-            raise _fail(field, f"holds numpy dtype {arr.dtype}, not numbers", "convert with .astype(np.float32)")
+            raise _fail(
+                field, f"holds numpy dtype {arr.dtype}, not numbers", "convert with .astype(np.float32)"
+            )
         np = sys.modules["numpy"]
         finite = np.isfinite(arr)
         if not finite.all():
@@ -189,7 +195,9 @@ _NAN_FIX = "replace NaN / inf before sending (e.g. np.nan_to_num), and check the
 def check_tensor(td: object, field: str) -> TensorData:
     """A TensorData whose values fit its dtype, and whose shape matches its length."""
     if not isinstance(td, TensorData):
-        raise _fail(field, f"must be a TensorData, got {type(td).__name__}", "pass TensorData / numpy / torch")
+        raise _fail(
+            field, f"must be a TensorData, got {type(td).__name__}", "pass TensorData / numpy / torch"
+        )
     if td.dtype == "int64":
         check_int_values(td.data, f"{field}.data")
     else:
@@ -216,7 +224,7 @@ def _coerce(cls: type[_T], value: object, field: str, fix: str) -> _T:
     if isinstance(value, cls):
         return value
     if isinstance(value, Mapping):
-        known = {a.name for a in attrs.fields(cls)}  # type: ignore[misc]
+        known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
         unknown = [k for k in value if k not in known]
         if unknown:
             raise _fail(field, f"unknown key {unknown[0]!r} for {cls.__name__}", f"use {sorted(known)}")
@@ -244,7 +252,9 @@ def check_model_input(value: object, field: str) -> ModelInput:
             if chunk.expected_tokens is not None:
                 check_int(chunk.expected_tokens, f"{where}.expected_tokens", lo=0)
         else:
-            raise _fail(where, f"unsupported chunk type {type(chunk).__name__}", "use EncodedTextChunk / ImageChunk")
+            raise _fail(
+                where, f"unsupported chunk type {type(chunk).__name__}", "use EncodedTextChunk / ImageChunk"
+            )
     return mi
 
 
@@ -269,7 +279,11 @@ def check_loss_fn_config(config: object, field: str = "loss_fn_config") -> dict[
     if config is None:
         return None
     if not isinstance(config, Mapping):
-        raise _fail(field, f"must be a dict of str -> float, got {type(config).__name__}", "pass e.g. {'clip_low_threshold': 0.8}")
+        raise _fail(
+            field,
+            f"must be a dict of str -> float, got {type(config).__name__}",
+            "pass e.g. {'clip_low_threshold': 0.8}",
+        )
     for key, value in config.items():
         check_text(key, f"{field} key", "use str keys")
         check_finite_number(value, f"{field}[{key!r}]")
@@ -311,7 +325,9 @@ def check_user_metadata(value: object, field: str = "user_metadata") -> dict[str
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise _fail(field, f"must be a dict of str -> str, got {type(value).__name__}", "pass e.g. {'team': 'rl'}")
+        raise _fail(
+            field, f"must be a dict of str -> str, got {type(value).__name__}", "pass e.g. {'team': 'rl'}"
+        )
     for key, v in value.items():
         check_text(key, f"{field} key {key!r}", "use str keys")
         check_text(v, f"{field}[{key!r}]", f"pass a str value, e.g. str(...) of it, not {type(v).__name__}")
