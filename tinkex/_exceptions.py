@@ -425,7 +425,7 @@ class GoneError(APIStatusError):
     """
 
     status_code = 410
-    hint = "the server no longer holds this result; submit the request again"
+    hint = "the server no longer holds this result"
 
 
 class UnprocessableEntityError(APIStatusError):
@@ -504,11 +504,12 @@ def status_error_for(
     headers: Mapping[str, str] | None = None,
     response: httpx.Response | None = None,
     request: httpx.Request | None = None,
+    hint: str | None = None,
 ) -> APIStatusError:
     """Build the right `APIStatusError` subclass for `status`, with a redacted, actionable message.
 
     `message` (e.g. "POST /api/v1/forward_backward") leads the text; the body's detail and a hint
-    on what to do next follow. 3xx and unknown 4xx give a bare `APIStatusError`; every 5xx gives
+    on what to do next follow (the class's, unless `hint` is given). 3xx and unknown 4xx give a bare `APIStatusError`; every 5xx gives
     `InternalServerError`.
 
     Example::
@@ -527,7 +528,8 @@ def status_error_for(
     detail = _describe_body(body)
     if detail:
         parts.append(detail)
-    hint = cls.hint
+    if hint is None:
+        hint = cls.hint
     if 300 <= status < 400:
         hint = "the server answered with a redirect; check base_url / TINKER_BASE_URL"
     text = " - ".join(parts) + f" ({hint}"

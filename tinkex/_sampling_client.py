@@ -25,7 +25,7 @@ from tinkex._policy._wire_check import check_model_input, check_sampling_params
 from tinkex._runtime import _waits
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
-from tinkex._runtime._futures import APIFuture, poll_future
+from tinkex._runtime._futures import APIFuture, UnreachableError, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
@@ -277,8 +277,13 @@ class SamplingClient:
                 return decode(SampleResponse, result, what="sample result", request_id=request_id)
             except (GoneError, APIConnectionError, InternalServerError) as exc:
                 # Sampling has no side effects, so resubmitting an expired (410) or unreachable
-                # request is safe; RequestFailedError and 4xx are never retried.
-                if not self._retry.enable_retry_logic or attempt >= self._retry.max_retries:
+                # request is safe; RequestFailedError and 4xx are never retried. A poll that already
+                # spent the connection-error budget is not resubmitted (that would spend it twice).
+                if (
+                    not self._retry.enable_retry_logic
+                    or attempt >= self._retry.max_retries
+                    or isinstance(exc, UnreachableError)
+                ):
                     raise
                 delay = backoff_delay(
                     attempt,
