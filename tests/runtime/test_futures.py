@@ -8,6 +8,7 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -423,3 +424,24 @@ def test_410_on_a_training_future_says_not_to_resubmit(server: FakeTinker, clien
     assert "do not submit it again" in text
     assert "get_training_run" in text
     assert "submit the request again" not in text
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [json_response(410, {"detail": "expired"}), json_response(200, {"unexpected": True})],
+    ids=["410", "result-without-model_id"],
+)
+def test_a_failed_create_model_unloads_the_model_it_asked_for(
+    server: FakeTinker, client: ServiceClient, reply: Any
+) -> None:
+    # Issue 12 item 5: a 410 during create_model left an orphan model loaded on the server.
+    server.poll_script("create_model", reply)
+    with pytest.raises((tinkex.GoneError, tinkex.APIResponseValidationError)) as info:
+        client.create_lora_training_client(base_model="tiny-model", rank=4)
+    if isinstance(info.value, tinkex.GoneError):
+        assert "create the training client again" in str(info.value)
+    unloads = [c.body["model_id"] for c in server.ops("unload_model")]
+    assert unloads == ["sess-1:train:0"]
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)  # the next one works
+    assert tc.model_id == "sess-1:train:1"
+    assert len(server.ops("unload_model")) == 1
