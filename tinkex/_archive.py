@@ -20,7 +20,22 @@ import attrs
 
 from tinkex._exceptions import TinkexError, TinkexValidationError
 
-__all__ = ["UnsafeArchiveError", "check_members", "extract_archive", "member_problem"]
+__all__ = [
+    "DEFAULT_MAX_EXTRACT_RATIO",
+    "DEFAULT_MAX_EXTRACT_SIZE",
+    "UnsafeArchiveError",
+    "check_members",
+    "extract_archive",
+    "member_problem",
+    "size_problem",
+]
+
+# A LoRA checkpoint with Adam state of a very large base model stays well below this; a bomb does not.
+DEFAULT_MAX_EXTRACT_SIZE = 64 * 1024**3
+# Weights are noise to a compressor (ratio ~1.1); ratios past this are zeros made to fill a disk.
+DEFAULT_MAX_EXTRACT_RATIO = 100.0
+# Below this unpacked size a high ratio is harmless (small text files compress a lot).
+_RATIO_FLOOR = 64 * 1024**2
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -75,6 +90,54 @@ def _kind(m: tarfile.TarInfo) -> str:
     if m.isfifo():
         return "fifo"
     return "other"
+
+
+def _human(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def size_problem(
+    sizes: Iterable[tuple[str, int]],
+    archive_bytes: int,
+    *,
+    max_size: int | None,
+    max_ratio: float | None,
+) -> tuple[str, str] | None:
+    """(member, reason) when unpacking would exceed a limit, else None (pure; table-tested).
+
+    `sizes` are the (name, declared size) of the regular files; `archive_bytes` the archive's size on
+    disk. Refused: one member or all of them together above `max_size` bytes, and an archive that
+    unpacks to more than `max_ratio` times its own size (once past 64 MiB). None disables a limit.
+
+    Example::
+
+        >>> size_problem([("a", 10), ("b", 10)], 20, max_size=15, max_ratio=None)[0]
+        '(all members)'
+    """
+    total = 0
+    fix = (
+        "if you trust this archive, raise the limit: extract_archive(max_size=<bytes>), "
+        "download_checkpoint(max_extract_size=<bytes>), CLI --max-extract-size"
+    )
+    for name, size in sizes:
+        total += size
+        if max_size is not None and size > max_size:
+            return name, f"would unpack to {_human(size)}, over the limit of {_human(max_size)}; {fix}"
+    if max_size is not None and total > max_size:
+        reason = f"all members together would unpack to {_human(total)}, over the limit of {_human(max_size)}"
+        return "(all members)", f"{reason}; {fix}"
+    if max_ratio is not None and total > _RATIO_FLOOR and total > max_ratio * max(archive_bytes, 1):
+        ratio = total / max(archive_bytes, 1)
+        return "(all members)", (
+            f"would unpack {_human(archive_bytes)} into {_human(total)} (ratio {ratio:.0f}, over the limit "
+            f"of {max_ratio:g}: a decompression bomb?); pass max_ratio=None to allow it if you trust "
+            "this archive"
+        )
+    return None
 
 
 def _looks_absolute(path: str) -> bool:
@@ -196,6 +259,8 @@ def extract_archive(
     *,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    max_size: int | None = DEFAULT_MAX_EXTRACT_SIZE,
+    max_ratio: float | None = DEFAULT_MAX_EXTRACT_RATIO,
 ) -> Path:
     """Extract a tar / tar.gz / tar.bz2 / tar.xz archive into the directory `target`, safely.
 
@@ -203,6 +268,11 @@ def extract_archive(
     temporary directory beside `target` and renamed into place, so on any failure (including
     Ctrl-C) no partial target is left. An existing `target` is only replaced with `force=True`.
     `progress(members_done, members_total)` is called after each member.
+
+    Before anything is written, the declared sizes are checked: no member and not all of them together
+    may unpack to more than `max_size` bytes (default 64 GiB), and the archive may not unpack to more
+    than `max_ratio` times its own size (default 100, applied past 64 MiB: a decompression bomb).
+    `None` disables either limit.
 
     Example::
 
@@ -226,6 +296,18 @@ def extract_archive(
                 f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})"
             ) from e
         check_members(_MemberInfo(m.name, _kind(m), m.linkname) for m in members)
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise TinkexValidationError(
+                "max_size", f"must be bytes >= 0 or None, got {max_size!r}", "pass e.g. 2**36"
+            )
+        too_big = size_problem(
+            ((m.name, m.size) for m in members if m.isreg()),
+            os.path.getsize(archive),
+            max_size=max_size,
+            max_ratio=max_ratio,
+        )
+        if too_big is not None:
+            raise UnsafeArchiveError(*too_big)
         created = missing_dirs(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
