@@ -469,20 +469,22 @@ def checkpoint_info(ctx: Context, tinker_path: str) -> None:
     ctx.emit(as_dict(match), render_kv(pairs))
 
 
-class _SizeParam(click.ParamType):
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+class _SizeParam(click.ParamType[int]):
     """A byte count: 1048576, 500K, 500M, 64G, 1T (powers of 1024)."""
 
     name = "size"
-    _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
-        unit = text[-1:] if text[-1:] in self._UNITS else ""
+        unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
         number = text[: len(text) - len(unit)]
         try:
-            size = float(number) * self._UNITS[unit]
+            size = float(number) * _SIZE_UNITS[unit]
         except ValueError:
             self.fail(f"{value!r} is not a size (e.g. 500M, 64G, 0 for no limit)", param, ctx)
         if size < 0:
