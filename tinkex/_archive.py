@@ -101,40 +101,41 @@ def _human(n: float) -> str:
 
 
 def size_problem(
-    sizes: Iterable[tuple[str, int]],
+    name: str,
+    size: int,
+    total: int,
     archive_bytes: int,
     *,
     max_size: int | None,
     max_ratio: float | None,
 ) -> tuple[str, str] | None:
-    """(member, reason) when unpacking would exceed a limit, else None (pure; table-tested).
+    """(member, reason) when unpacking member `name` of declared `size` would exceed a limit, with
+    `total` the declared size of the regular files up to and including it; else None (pure, O(1), so
+    it runs as each header is read and a bomb is refused before its data is even decompressed).
 
-    `sizes` are the (name, declared size) of the regular files; `archive_bytes` the archive's size on
-    disk. Refused: one member or all of them together above `max_size` bytes, and an archive that
-    unpacks to more than `max_ratio` times its own size (once past 64 MiB). None disables a limit.
+    `archive_bytes` is the archive's size on disk. Refused: one member or all of them together above
+    `max_size` bytes, and an archive that unpacks to more than `max_ratio` times its own size (once
+    past 64 MiB). None disables a limit.
 
     Example::
 
-        >>> size_problem([("a", 10), ("b", 10)], 20, max_size=15, max_ratio=None)[0]
+        >>> size_problem("b", 10, 20, 20, max_size=15, max_ratio=None)[0]
         '(all members)'
     """
-    total = 0
     fix = (
         "if you trust this archive, raise the limit: extract_archive(max_size=<bytes>), "
         "download_checkpoint(max_extract_size=<bytes>), CLI --max-extract-size"
     )
-    for name, size in sizes:
-        total += size
-        if max_size is not None and size > max_size:
-            return name, f"would unpack to {_human(size)}, over the limit of {_human(max_size)}; {fix}"
+    if max_size is not None and size > max_size:
+        return name, f"would unpack to {_human(size)}, over the limit of {_human(max_size)}; {fix}"
     if max_size is not None and total > max_size:
         reason = f"all members together would unpack to {_human(total)}, over the limit of {_human(max_size)}"
         return "(all members)", f"{reason}; {fix}"
     if max_ratio is not None and total > _RATIO_FLOOR and total > max_ratio * max(archive_bytes, 1):
         ratio = total / max(archive_bytes, 1)
         return "(all members)", (
-            f"would unpack {_human(archive_bytes)} into {_human(total)} (ratio {ratio:.0f}, over the limit "
-            f"of {max_ratio:g}: a decompression bomb?); pass max_ratio=None to allow it if you trust "
+            f"would unpack {_human(archive_bytes)} into at least {_human(total)} (ratio {ratio:.0f}, over the "
+            f"limit of {max_ratio:g}: a decompression bomb?); pass max_ratio=None to allow it if you trust "
             "this archive"
         )
     return None
@@ -289,25 +290,30 @@ def extract_archive(
     except _READ_ERRORS as e:
         raise TinkexError(f"Cannot open {os.fspath(archive)!r} as a tar archive: {e}") from e
     with tar:
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise TinkexValidationError(
+                "max_size", f"must be bytes >= 0 or None, got {max_size!r}", "pass e.g. 2**36"
+            )
+        archive_bytes = os.path.getsize(archive)
+        members: list[tarfile.TarInfo] = []
+        total = 0
         try:
-            members = tar.getmembers()
+            # Header by header (not getmembers()): sizes are checked as each header is read, so a
+            # bomb is refused before its data is decompressed, let alone written.
+            while (m := tar.next()) is not None:
+                members.append(m)
+                if m.isreg():
+                    total += m.size
+                    too_big = size_problem(
+                        m.name, m.size, total, archive_bytes, max_size=max_size, max_ratio=max_ratio
+                    )
+                    if too_big is not None:
+                        raise UnsafeArchiveError(*too_big)
         except _READ_ERRORS as e:
             raise TinkexError(
                 f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})"
             ) from e
         check_members(_MemberInfo(m.name, _kind(m), m.linkname) for m in members)
-        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
-            raise TinkexValidationError(
-                "max_size", f"must be bytes >= 0 or None, got {max_size!r}", "pass e.g. 2**36"
-            )
-        too_big = size_problem(
-            ((m.name, m.size) for m in members if m.isreg()),
-            os.path.getsize(archive),
-            max_size=max_size,
-            max_ratio=max_ratio,
-        )
-        if too_big is not None:
-            raise UnsafeArchiveError(*too_big)
         created = missing_dirs(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

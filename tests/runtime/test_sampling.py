@@ -358,7 +358,7 @@ def test_bad_sample_arguments_are_named_and_dicts_coerced_as_officially(
     # dict for prompt and sampling_params and refuses a bare list; so does tinkex, naming the argument.
     sc = client.create_sampling_client(base_model="tiny-model")
     with pytest.raises(
-        tinkex.TinkexValidationError, match=r"^prompt: must be a ModelInput.*ModelInput\.from_ints"
+        tinkex.TinkexValidationError, match=r"^prompt: must be ModelInput.*ModelInput\.from_ints"
     ):
         sc.sample([1, 2], 1, PARAMS)  # type: ignore[arg-type]
     with pytest.raises(tinkex.TinkexValidationError, match=r"sampling_params\.temperature: must be finite"):

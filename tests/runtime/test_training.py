@@ -462,7 +462,7 @@ def test_dict_arguments_are_coerced_as_officially_and_other_types_named(
         tc.optim_step({"learning_rat": 1e-3})  # type: ignore[arg-type]
     with pytest.raises(tinkex.TinkexValidationError, match=r"adam_params\.learning_rate: must be finite"):
         tc.optim_step(AdamParams(learning_rate=float("nan")))
-    with pytest.raises(tinkex.TinkexValidationError, match=r"adam_params: must be a AdamParams"):
+    with pytest.raises(tinkex.TinkexValidationError, match=r"adam_params: must be AdamParams"):
         tc.optim_step([1e-3])  # type: ignore[arg-type]
     with pytest.raises(tinkex.TinkexValidationError, match=r"loss_fn_config\['clip'\]: must be finite"):
         tc.forward_backward([_datum([1])], "ppo", {"clip": float("inf")})

@@ -67,14 +67,14 @@ BAD: list[tuple[str, Any, str]] = [
     ),
     ("not a str", lambda: wc.check_text(3, "name"), r"name: must be a str, got int"),
     ("a Datum, not a list", lambda: wc.check_datums(_datum([1])), r"^data: must be a list of Datum"),
-    ("a list datum", lambda: wc.check_datums([[1, 2]]), r"data\[0\]: must be a Datum"),
+    ("a list datum", lambda: wc.check_datums([[1, 2]]), r"data\[0\]: must be Datum"),
     (
         "adam NaN",
         lambda: wc.check_adam_params(AdamParams(beta1=float("nan"))),
         r"adam_params\.beta1: must be finite",
     ),
     ("adam typo", lambda: wc.check_adam_params({"lr": 1.0}), r"unknown key 'lr'"),
-    ("adam list", lambda: wc.check_adam_params([1.0]), r"adam_params: must be a AdamParams \(or a dict"),
+    ("adam list", lambda: wc.check_adam_params([1.0]), r"adam_params: must be AdamParams \(or a dict"),
     (
         "seed past int64",
         lambda: wc.check_sampling_params(SamplingParams(seed=2**64)),
@@ -85,7 +85,7 @@ BAD: list[tuple[str, Any, str]] = [
         lambda: wc.check_sampling_params({"top_p": float("inf")}),
         r"sampling_params\.top_p: must be finite",
     ),
-    ("prompt list", lambda: wc.check_model_input([1, 2], "prompt"), r"^prompt: must be a ModelInput"),
+    ("prompt list", lambda: wc.check_model_input([1, 2], "prompt"), r"^prompt: must be ModelInput"),
     (
         "config NaN",
         lambda: wc.check_loss_fn_config({"beta": float("nan")}),

@@ -234,7 +234,7 @@ def _coerce(cls: type[_T], value: object, field: str, fix: str) -> _T:
             raise
         except (TypeError, ValueError) as exc:
             raise _fail(field, f"is not a valid {cls.__name__}: {exc}", fix) from None
-    raise _fail(field, f"must be a {cls.__name__} (or a dict of its fields), got {type(value).__name__}", fix)
+    raise _fail(field, f"must be {cls.__name__} (or a dict of its fields), got {type(value).__name__}", fix)
 
 
 def check_model_input(value: object, field: str) -> ModelInput:
