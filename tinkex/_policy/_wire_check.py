@@ -139,10 +139,10 @@ def check_int_values(values: object, field: str, *, lo: int = INT64_MIN) -> None
     if not isinstance(values, list | tuple):
         raise _fail(field, f"must be a list of ints, got {type(values).__name__}", "pass a list of ints")
     try:
-        packed = array("q", values)
+        packed = array("q", values)  # one C pass: every value an int within int64
     except (TypeError, OverflowError):
         packed = None
-    if packed is not None and (lo == INT64_MIN or not packed or min(packed) >= lo):
+    if packed is not None and (lo == INT64_MIN or not packed or _min(packed) >= lo):
         return
     for i, v in enumerate(values):  # the slow walk runs only to name the culprit
         if not isinstance(v, int) or isinstance(v, bool):
@@ -150,6 +150,14 @@ def check_int_values(values: object, field: str, *, lo: int = INT64_MIN) -> None
         if not lo <= v <= INT64_MAX:
             raise _fail(f"{field}[{i}]", f"{v} is outside [{lo}, {INT64_MAX}]", "pass int64 values")
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _min(packed: array[int]) -> int:
+    # numpy reads the array's buffer in place (microseconds); min() would box every value.
+    np = sys.modules.get("numpy")
+    if np is not None:
+        return int(np.frombuffer(packed, dtype=np.int64).min())
+    return min(packed)
 
 
 def check_float_values(values: object, field: str) -> None:
