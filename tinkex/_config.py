@@ -252,9 +252,11 @@ def _to_tags(value: Iterable[str] | str | None) -> tuple[str, ...]:
 
 
 def _dedupe_tags(values: Iterable[str]) -> tuple[str, ...]:
+    from tinkex._policy._wire_check import check_text  # not at import: it loads tinkex.types
+
     seen: dict[str, None] = {}
     for tag in values:
-        tag = str(tag).strip()
+        tag = check_text(str(tag).strip(), "tags", "pass tags as plain UTF-8 text")
         if tag:
             seen.setdefault(tag, None)
     return tuple(seen)

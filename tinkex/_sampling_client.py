@@ -21,7 +21,7 @@ from tinkex._policy._chunking import estimate_chunk_bytes
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._policy._retry import backoff_delay, parse_retry_after
 from tinkex._policy._sampling import sample_backoff_seconds
-from tinkex._policy._wire_check import check_model_input, check_sampling_params
+from tinkex._policy._wire_check import check_model_input, check_sampling_params, check_text
 from tinkex._runtime import _waits
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
@@ -54,6 +54,10 @@ async def create_sampling_session(
             "needs model_path or base_model",
             "pass model_path='tinker://...' or base_model='...'",
         )
+    if model_path is not None:
+        check_text(model_path, "model_path", "pass the tinker:// path save_weights_for_sampler returned")
+    if base_model is not None:
+        check_text(base_model, "base_model", "pass a model name, see get_server_capabilities()")
     if model_path is not None and not model_path.startswith("tinker://"):
         raise TinkexValidationError(
             "model_path",

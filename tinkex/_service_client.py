@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
-from tinkex._policy._wire_check import check_int, check_user_metadata
+from tinkex._policy._wire_check import check_int, check_text, check_user_metadata
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
@@ -254,6 +254,7 @@ class ServiceClient:
             raise TinkexValidationError(
                 "rank", f"must be an int >= 1, got {rank!r}", "pass rank=8, 16, 32 ..."
             )
+        check_text(base_model, "base_model", "see get_server_capabilities()")
         if seed is not None:
             check_int(seed, "seed", fix="pass an int seed, or None")
         user_metadata = check_user_metadata(user_metadata)

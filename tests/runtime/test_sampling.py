@@ -382,3 +382,17 @@ def test_user_metadata_must_be_text(make_client: Callable[..., ServiceClient]) -
     client = make_client()
     with pytest.raises(tinkex.TinkexValidationError, match=r"user_metadata\['n'\]: must be a str, got int"):
         client.create_lora_training_client(base_model="tiny-model", rank=4, user_metadata={"n": 1})  # type: ignore[dict-item]
+
+
+def test_names_that_cannot_be_sent_are_refused_before_the_request(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^tags: .*surrogate"):
+        make_client(tags=["ok", "bad\ud800"])
+    client = make_client()
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^model_path: must be a str, got int"):
+        client.create_sampling_client(model_path=7)  # type: ignore[arg-type]
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^base_model: .*surrogate"):
+        client.create_lora_training_client(base_model="m\udc00", rank=4)
+    assert not server.ops("create_sampling_session")
+    assert not server.ops("create_model")
