@@ -380,7 +380,6 @@ def test_an_in_flight_future_fails_within_a_new_calls_budget_when_the_server_is_
     # Issue 12 item 9: with the server refusing connections, a future already in flight kept polling
     # for the 2-hour progress timeout while a new call gave up after ~65 s. It now gives up after the
     # same retries and backoff as a new call, without the caller passing a timeout.
-    from tinkex._policy._polling import connection_error_budget
     from tinkex._runtime import _futures
 
     waited: list[float] = []
@@ -399,6 +398,8 @@ def test_an_in_flight_future_fails_within_a_new_calls_budget_when_the_server_is_
         tc.optim_step(AdamParams()).result(timeout=30)
     assert not isinstance(info.value, tinkex.FutureTimeoutError)
     assert "may still complete" in str(info.value)
+    from tinkex._policy._polling import connection_error_budget
+
     retry = client.config.retry
     budget = connection_error_budget(
         max_retries=retry.max_retries, base=retry.retry_delay_base, max_delay=retry.retry_delay_max
