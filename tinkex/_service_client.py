@@ -218,6 +218,8 @@ class ServiceClient:
         # (A model whose id is unknown here is the server's to free: it drops models whose creation
         # result nobody retrieved, and every model of a session that stops heartbeating.)
         promised = data.get("model_id")
+        if isinstance(promised, str) and promised:
+            rt.creating_models.add(promised)
         try:
             result = await poll_future(rt, rid, "CreateModel", started=started)
             model_id = result.get("model_id")
@@ -225,8 +227,10 @@ class ServiceClient:
                 raise APIResponseValidationError("create_model's result has no model_id", body=result)
         except BaseException:
             if isinstance(promised, str) and promised:
-                await _unload_orphan(rt, promised)
+                await rt.unload_orphan(promised)
             raise
+        if isinstance(promised, str):
+            rt.creating_models.discard(promised)
         logger.info("TrainingClient initialized for model %s", model_id)
         return TrainingClient(rt, model_id=model_id, model_seq_id=model_seq_id)
 
@@ -410,30 +414,3 @@ class ServiceClient:
         from tinkex._rest_client import RestClient
 
         return RestClient(self._rt)
-
-
-async def _unload_orphan(rt: Runtime, model_id: str) -> None:
-    """Best effort, bounded: ask the server to unload a model whose creation failed on this side.
-    Runs even when creation was cancelled (shielded), and never replaces the original error."""
-
-    async def unload() -> None:
-        await rt.requester.call(
-            "unload_model",
-            purpose="training",
-            body={"model_id": model_id, "type": "unload_model"},
-            read_timeout=_ORPHAN_UNLOAD_TIMEOUT,
-            max_retries=1,
-        )
-
-    task = asyncio.ensure_future(unload())
-    try:
-        await asyncio.wait_for(asyncio.shield(task), _ORPHAN_UNLOAD_TIMEOUT)
-        logger.info("unloaded model %s, whose creation failed before a TrainingClient held it", model_id)
-    except BaseException as exc:  # the caller re-raises the creation's own error
-        logger.warning(
-            "could not unload model %s after its creation failed: %s", model_id, type(exc).__name__
-        )
-
-
-# Seconds the unload of an orphaned model may add to a failed create_model.
-_ORPHAN_UNLOAD_TIMEOUT = 10.0

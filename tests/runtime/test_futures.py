@@ -446,3 +446,27 @@ def test_a_failed_create_model_unloads_the_model_it_asked_for(
     tc = client.create_lora_training_client(base_model="tiny-model", rank=4)  # the next one works
     assert tc.model_id == "sess-1:train:1"
     assert len(server.ops("unload_model")) == 1
+
+
+def test_closing_the_client_during_create_model_unloads_the_model(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    # close() while create_model is still pending: no TrainingClient will ever hold that model, so
+    # close() unloads it before the connection pools go (it used to wait for the session to expire).
+    client = make_client()
+    server.poll_script("create_model", *[json_response(408, {"request_id": "x"})] * 100_000)
+    fut = client._rt.spawn(client._create_lora("tiny-model", 4, None, True, True, True, None))
+    _wait_until(lambda: bool(server.ops("create_model")) and bool(server.ops("retrieve_future")))
+    client.close()
+    with pytest.raises(tinkex.ClientClosedError):
+        fut.result(timeout=10)
+    assert [c.body["model_id"] for c in server.ops("unload_model")] == ["sess-1:train:0"]
+
+
+def _wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
