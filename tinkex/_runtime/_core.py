@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from tinkex._config import ClientConfig
-from tinkex._exceptions import TinkexError
+from tinkex._exceptions import BadRequestError, NotFoundError, TinkexError
 from tinkex._runtime._futures import APIFuture, spawn
 from tinkex._runtime._loop import LoopThread
 from tinkex._runtime._observe import EventHook, Observer, logger
@@ -305,6 +305,9 @@ class Runtime:
         try:
             await asyncio.wait_for(asyncio.shield(task), ORPHAN_UNLOAD_TIMEOUT)
             logger.info("unloaded model %s, whose creation failed before a TrainingClient held it", model_id)
+        except (NotFoundError, BadRequestError):
+            # The server freed it already (it drops models whose creation result expired unretrieved).
+            logger.info("model %s, whose creation failed, is not loaded on the server", model_id)
         except BaseException as exc:  # the caller re-raises the creation's own error
             logger.warning(
                 "could not unload model %s after its creation failed: %s", model_id, type(exc).__name__
