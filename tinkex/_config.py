@@ -140,7 +140,9 @@ class RetryConfig:
 
     Delays grow as ``min(retry_delay_base * 2**attempt, retry_delay_max)`` with +-`jitter_factor`
     jitter; a call gives up after `max_retries` retries, or when nothing progressed for
-    `progress_timeout` seconds. `max_connections` caps concurrent sampling requests of one client.
+    `progress_timeout` seconds. An unreachable server ends a new call and the polling of a future
+    already in flight alike: after `max_retries` connection errors in a row (about 65 s of backoff
+    with the defaults). `max_connections` caps concurrent sampling requests of one client.
 
     Example::
 
