@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -268,10 +268,10 @@ def check_model_input(value: object, field: str) -> ModelInput:
 
 def check_datums(data: object, field: str = "data") -> list[Datum]:
     """The datums of a forward / forward_backward call (dicts coerced to Datum), every value checked."""
-    if isinstance(data, Datum | Mapping) or not isinstance(data, Sequence) or isinstance(data, str | bytes):
+    if isinstance(data, Datum | Mapping | str | bytes) or not isinstance(data, Iterable):
         raise _fail(field, f"must be a list of Datum, got {type(data).__name__}", "pass [Datum(...), ...]")
     out: list[Datum] = []
-    for i, d in enumerate(data):
+    for i, d in enumerate(list(data)):  # any iterable, as before; a generator is read once
         where = f"{field}[{i}]"
         datum = _coerce(Datum, d, where, "pass Datum(model_input=..., loss_fn_inputs={...})")
         check_model_input(datum.model_input, f"{where}.model_input")
