@@ -143,3 +143,7 @@ def test_numpy_inputs_are_checked_without_walking_them() -> None:
         wc.check_tensor(td, "t")
     wc.check_int_values(ids, "ids", lo=0)
     wc.check_float_values(weights, "w")
+
+
+def test_loss_fn_config_bools_become_floats_as_officially() -> None:
+    assert wc.check_loss_fn_config({"a": True, "b": 2}) == {"a": 1.0, "b": 2}

@@ -292,10 +292,14 @@ def check_loss_fn_config(config: object, field: str = "loss_fn_config") -> dict[
             f"must be a dict of str -> float, got {type(config).__name__}",
             "pass e.g. {'clip_low_threshold': 0.8}",
         )
+    out: dict[str, float] = {}
     for key, value in config.items():
         check_text(key, f"{field} key", "use str keys")
-        check_finite_number(value, f"{field}[{key!r}]")
-    return dict(config)
+        # A bool becomes 1.0 / 0.0 as in the official SDK (JSON `true` is not a number to the server).
+        out[key] = (
+            float(value) if isinstance(value, bool) else check_finite_number(value, f"{field}[{key!r}]")
+        )
+    return out
 
 
 def check_adam_params(value: object, field: str = "adam_params") -> AdamParams:
