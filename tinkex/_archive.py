@@ -20,7 +20,22 @@ import attrs
 
 from tinkex._exceptions import TinkexError, TinkexValidationError
 
-__all__ = ["UnsafeArchiveError", "check_members", "extract_archive", "member_problem"]
+__all__ = [
+    "DEFAULT_MAX_EXTRACT_RATIO",
+    "DEFAULT_MAX_EXTRACT_SIZE",
+    "UnsafeArchiveError",
+    "check_members",
+    "extract_archive",
+    "member_problem",
+    "size_problem",
+]
+
+# A LoRA checkpoint with Adam state of a very large base model stays well below this; a bomb does not.
+DEFAULT_MAX_EXTRACT_SIZE = 64 * 1024**3
+# Weights are noise to a compressor (ratio ~1.1); ratios past this are zeros made to fill a disk.
+DEFAULT_MAX_EXTRACT_RATIO = 100.0
+# Below this unpacked size a high ratio is harmless (small text files compress a lot).
+_RATIO_FLOOR = 64 * 1024**2
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -75,6 +90,55 @@ def _kind(m: tarfile.TarInfo) -> str:
     if m.isfifo():
         return "fifo"
     return "other"
+
+
+def _human(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def size_problem(
+    name: str,
+    size: int,
+    total: int,
+    archive_bytes: int,
+    *,
+    max_size: int | None,
+    max_ratio: float | None,
+) -> tuple[str, str] | None:
+    """(member, reason) when unpacking member `name` of declared `size` would exceed a limit, with
+    `total` the declared size of the regular files up to and including it; else None (pure, O(1), so
+    it runs as each header is read and a bomb is refused before its data is even decompressed).
+
+    `archive_bytes` is the archive's size on disk. Refused: one member or all of them together above
+    `max_size` bytes, and an archive that unpacks to more than `max_ratio` times its own size (once
+    past 64 MiB). None disables a limit.
+
+    Example::
+
+        >>> size_problem("b", 10, 20, 20, max_size=15, max_ratio=None)[0]
+        '(all members)'
+    """
+    fix = (
+        "if you trust this archive, raise the limit: extract_archive(max_size=<bytes>), "
+        "download_checkpoint(max_extract_size=<bytes>), CLI --max-extract-size"
+    )
+    if max_size is not None and size > max_size:
+        return name, f"would unpack to {_human(size)}, over the limit of {_human(max_size)}; {fix}"
+    if max_size is not None and total > max_size:
+        reason = f"all members together would unpack to {_human(total)}, over the limit of {_human(max_size)}"
+        return "(all members)", f"{reason}; {fix}"
+    if max_ratio is not None and total > _RATIO_FLOOR and total > max_ratio * max(archive_bytes, 1):
+        ratio = total / max(archive_bytes, 1)
+        return "(all members)", (
+            f"would unpack {_human(archive_bytes)} into at least {_human(total)} (ratio {ratio:.0f}, over the "
+            f"limit of {max_ratio:g}: a decompression bomb?); pass max_ratio=None to allow it if you trust "
+            "this archive"
+        )
+    return None
 
 
 def _looks_absolute(path: str) -> bool:
@@ -196,6 +260,8 @@ def extract_archive(
     *,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    max_size: int | None = DEFAULT_MAX_EXTRACT_SIZE,
+    max_ratio: float | None = DEFAULT_MAX_EXTRACT_RATIO,
 ) -> Path:
     """Extract a tar / tar.gz / tar.bz2 / tar.xz archive into the directory `target`, safely.
 
@@ -203,6 +269,11 @@ def extract_archive(
     temporary directory beside `target` and renamed into place, so on any failure (including
     Ctrl-C) no partial target is left. An existing `target` is only replaced with `force=True`.
     `progress(members_done, members_total)` is called after each member.
+
+    Before anything is written, the declared sizes are checked: no member and not all of them together
+    may unpack to more than `max_size` bytes (default 64 GiB), and the archive may not unpack to more
+    than `max_ratio` times its own size (default 100, applied past 64 MiB: a decompression bomb).
+    `None` disables either limit.
 
     Example::
 
@@ -219,8 +290,25 @@ def extract_archive(
     except _READ_ERRORS as e:
         raise TinkexError(f"Cannot open {os.fspath(archive)!r} as a tar archive: {e}") from e
     with tar:
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise TinkexValidationError(
+                "max_size", f"must be bytes >= 0 or None, got {max_size!r}", "pass e.g. 2**36"
+            )
+        archive_bytes = os.path.getsize(archive)
+        members: list[tarfile.TarInfo] = []
+        total = 0
         try:
-            members = tar.getmembers()
+            # Header by header (not getmembers()): sizes are checked as each header is read, so a
+            # bomb is refused before its data is decompressed, let alone written.
+            while (m := tar.next()) is not None:
+                members.append(m)
+                if m.isreg():
+                    total += m.size
+                    too_big = size_problem(
+                        m.name, m.size, total, archive_bytes, max_size=max_size, max_ratio=max_ratio
+                    )
+                    if too_big is not None:
+                        raise UnsafeArchiveError(*too_big)
         except _READ_ERRORS as e:
             raise TinkexError(
                 f"Cannot read {os.fspath(archive)!r}: corrupt or truncated archive ({e})"

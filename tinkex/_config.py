@@ -153,7 +153,9 @@ class RetryConfig:
 
     Delays grow as ``min(retry_delay_base * 2**attempt, retry_delay_max)`` with +-`jitter_factor`
     jitter; a call gives up after `max_retries` retries, or when nothing progressed for
-    `progress_timeout` seconds. `max_connections` caps concurrent sampling requests of one client.
+    `progress_timeout` seconds. An unreachable server ends a new call and the polling of a future
+    already in flight alike: after `max_retries` connection errors in a row (about 65 s of backoff
+    with the defaults). `max_connections` caps concurrent sampling requests of one client.
 
     Example::
 
@@ -322,9 +324,11 @@ def _to_tags(value: Iterable[str] | str | None) -> tuple[str, ...]:
 
 
 def _dedupe_tags(values: Iterable[str]) -> tuple[str, ...]:
+    from tinkex._policy._wire_check import check_text  # not at import: it loads tinkex.types
+
     seen: dict[str, None] = {}
     for tag in values:
-        tag = str(tag).strip()
+        tag = check_text(str(tag).strip(), "tags", "pass tags as plain UTF-8 text")
         if tag:
             seen.setdefault(tag, None)
     return tuple(seen)
@@ -339,7 +343,9 @@ def _to_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
             f"must be a mapping of str to str, got {type(value).__name__}",
             "pass e.g. user_metadata={'experiment': 'lr-sweep'}",
         )
-    return dict(value)
+    from tinkex._policy._wire_check import check_user_metadata  # not at import: it loads tinkex.types
+
+    return check_user_metadata(value)
 
 
 def _to_headers(value: Mapping[str, str]) -> dict[str, str]:

@@ -34,7 +34,7 @@ from typing import IO, Any, Protocol
 
 import attrs
 
-from tinkex._archive import extract_archive, missing_dirs, remove_empty_dirs
+from tinkex._archive import DEFAULT_MAX_EXTRACT_SIZE, extract_archive, missing_dirs, remove_empty_dirs
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -973,6 +973,7 @@ def download_checkpoint(
     extract: bool = True,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    max_extract_size: int | None = DEFAULT_MAX_EXTRACT_SIZE,
     **download_options: Any,
 ) -> CheckpointDownload:
     """Download a checkpoint's archive and (by default) extract it safely into
@@ -982,7 +983,8 @@ def download_checkpoint(
     The signed URL comes from `rest_client.get_checkpoint_archive_url_from_tinker_path`; the bytes
     come straight from the storage host with resume, checksum and atomic rename (see
     `download_archive`, whose keyword options pass through). An existing target is replaced only
-    with `force=True`.
+    with `force=True`. Extraction refuses archives that would unpack to more than `max_extract_size`
+    bytes (default 64 GiB; None = no limit) or that are decompression bombs (see `extract_archive`).
 
     Example::
 
@@ -1006,7 +1008,7 @@ def download_checkpoint(
             url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
         )
         if extract:
-            extract_archive(archive, target, force=force)
+            extract_archive(archive, target, force=force, max_size=max_extract_size)
         done = True
     finally:
         if extract:
@@ -1016,7 +1018,7 @@ def download_checkpoint(
     return CheckpointDownload(tinker_path, target, result.size, result.sha256, extract)
 
 
-async def _extract_in_thread(archive: Path, target: Path, force: bool) -> None:
+async def _extract_in_thread(archive: Path, target: Path, force: bool, max_size: int | None) -> None:
     """`extract_archive` on a worker thread. Cancelling the task stops it after the current member
     and waits for its cleanup: `asyncio.to_thread` would return at once while the thread went on
     and renamed a directory into place after the caller had been told the call was cancelled."""
@@ -1026,7 +1028,9 @@ async def _extract_in_thread(archive: Path, target: Path, force: bool) -> None:
         if cancel.is_set():
             raise _Cancelled
 
-    job = functools.partial(extract_archive, archive, target, force=force, progress=stop_if_cancelled)
+    job = functools.partial(
+        extract_archive, archive, target, force=force, progress=stop_if_cancelled, max_size=max_size
+    )
     future = asyncio.get_running_loop().run_in_executor(None, job)
     try:
         await asyncio.shield(future)
@@ -1045,6 +1049,7 @@ async def download_checkpoint_async(
     extract: bool = True,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    max_extract_size: int | None = DEFAULT_MAX_EXTRACT_SIZE,
     **download_options: Any,
 ) -> CheckpointDownload:
     """Async twin of `download_checkpoint` (extraction runs in a worker thread).
@@ -1067,7 +1072,7 @@ async def download_checkpoint_async(
             url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
         )
         if extract:
-            await _extract_in_thread(archive, target, force)
+            await _extract_in_thread(archive, target, force, max_extract_size)
         done = True
     finally:
         if extract:

@@ -5,8 +5,9 @@ such error answers three questions (derived in one place, `tinkex._policy._retry
 the same rules the retry policy follows):
 
 - `retryable`: can sending the same request again succeed? True for connection errors and timeouts,
-  408, 410, 429, 5xx, a 409 on an idempotent operation, `x-should-retry: true`, a failed future of
-  category `server`, a deadline the user set, an open circuit breaker. The SDK has already retried
+  408, 429, 5xx, a 409 on an idempotent operation, `x-should-retry: true`, a 410 on a sample or
+  forward (not on a training step: it may have been applied), a failed future of category `server`,
+  a deadline the user set, an open circuit breaker. The SDK has already retried
   what it could before raising; this says whether trying again later is worth it.
 - `retry_after`: seconds the server asked to wait (`retry-after-ms` / `retry-after`), or the
   circuit breaker's remaining cool-down; None when nobody asked.
@@ -373,6 +374,7 @@ class APIStatusError(APIError):
         headers: Mapping[str, str] | None = None,
         request: httpx.Request | None = None,
         conflict_retryable: bool = False,
+        resubmit_safe: bool = True,
     ) -> None:
         # `response` and `body` may be positional, as in the official (message, response, body).
         if response is not None:
@@ -387,6 +389,9 @@ class APIStatusError(APIError):
         self.response = response
         # A 409 on an idempotent operation means "the same request is still in flight".
         self.conflict_retryable = conflict_retryable
+        # A 410 on a training future: the request was accepted and may have been applied, so
+        # submitting it again is not safe (it could apply a step twice).
+        self.resubmit_safe = resubmit_safe
 
     def _traits(self) -> ErrorTraits:
         from tinkex._policy._retry import error_traits
@@ -395,6 +400,7 @@ class APIStatusError(APIError):
             status=self.status_code,
             headers=self.headers,
             conflict_retryable=getattr(self, "conflict_retryable", False),
+            resubmit_safe=getattr(self, "resubmit_safe", True),
         )
 
 
@@ -481,7 +487,7 @@ class GoneError(APIStatusError):
     """
 
     status_code = 410
-    hint = "the server no longer holds this result; submit the request again"
+    hint = "the server no longer holds this result"
 
 
 class UnprocessableEntityError(APIStatusError):
@@ -561,12 +567,16 @@ def status_error_for(
     response: httpx.Response | None = None,
     request: httpx.Request | None = None,
     conflict_retryable: bool = False,
+    hint: str | None = None,
+    resubmit_safe: bool = True,
 ) -> APIStatusError:
     """Build the right `APIStatusError` subclass for `status`, with a redacted, actionable message.
 
     `message` (e.g. "POST /api/v1/forward_backward") leads the text; the body's detail and a hint
-    on what to do next follow. 3xx and unknown 4xx give a bare `APIStatusError`; every 5xx gives
-    `InternalServerError`. `conflict_retryable` marks a 409 of an idempotent operation as retryable.
+    on what to do next follow (the class's, unless `hint` is given). 3xx and unknown 4xx give a bare
+    `APIStatusError`; every 5xx gives `InternalServerError`. `conflict_retryable` marks a 409 of an
+    idempotent operation as retryable; `resubmit_safe=False` marks a 410 whose request may have been
+    applied (a training future) as not retryable.
 
     Example::
 
@@ -584,7 +594,8 @@ def status_error_for(
     detail = _describe_body(body)
     if detail:
         parts.append(detail)
-    hint = cls.hint
+    if hint is None:
+        hint = cls.hint
     if 300 <= status < 400:
         hint = "the server answered with a redirect; check base_url / TINKER_BASE_URL"
     text = " - ".join(parts) + f" ({hint}"
@@ -598,6 +609,7 @@ def status_error_for(
         response=response,
         request=request,
         conflict_retryable=conflict_retryable,
+        resubmit_safe=resubmit_safe,
     )
 
 

@@ -24,10 +24,11 @@ from tinkex._policy._chunking import estimate_chunk_bytes
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._policy._retry import backoff_delay, parse_retry_after
 from tinkex._policy._sampling import sample_backoff_seconds
+from tinkex._policy._wire_check import check_model_input, check_sampling_params, check_text
 from tinkex._runtime import _waits
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
-from tinkex._runtime._futures import APIFuture, poll_future
+from tinkex._runtime._futures import APIFuture, UnreachableError, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import (
@@ -75,6 +76,10 @@ async def create_sampling_session(
             "needs model_path or base_model",
             "pass model_path='tinker://...' or base_model='...'",
         )
+    if model_path is not None:
+        check_text(model_path, "model_path", "pass the tinker:// path save_weights_for_sampler returned")
+    if base_model is not None:
+        check_text(base_model, "base_model", "pass a model name, see get_server_capabilities()")
     if model_path is not None and not model_path.startswith("tinker://"):
         raise TinkexValidationError(
             "model_path",
@@ -340,8 +345,13 @@ class SamplingClient:
                 return decode(SampleResponse, result, what="sample result", request_id=request_id)
             except (GoneError, APIConnectionError, InternalServerError) as exc:
                 # Sampling has no side effects, so resubmitting an expired (410) or unreachable
-                # request is safe; RequestFailedError and 4xx are never retried.
-                if not self._retry.enable_retry_logic or attempt >= self._retry.max_retries:
+                # request is safe; RequestFailedError and 4xx are never retried. A poll that already
+                # spent the connection-error budget is not resubmitted (that would spend it twice).
+                if (
+                    not self._retry.enable_retry_logic
+                    or attempt >= self._retry.max_retries
+                    or isinstance(exc, UnreachableError)
+                ):
                     raise
                 delay = backoff_delay(
                     attempt,
@@ -389,6 +399,8 @@ class SamplingClient:
             print(res.sequences[0].tokens)
         """
         self._check_args(num_samples, topk_prompt_logprobs)
+        prompt = check_model_input(prompt, "prompt")
+        sampling_params = check_sampling_params(sampling_params)
         fut: APIFuture[SampleResponse] = self._rt.new_future()
         return self._rt.spawn(
             self._sample(
@@ -425,6 +437,7 @@ class SamplingClient:
 
             lps = sc.compute_logprobs(ModelInput.from_ints([1, 2, 3])).result()
         """
+        prompt = check_model_input(prompt, "prompt")
         fut: APIFuture[list[float | None]] = self._rt.new_future()
         return self._rt.spawn(self._compute_logprobs(prompt, fut), future=fut)
 

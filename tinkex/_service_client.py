@@ -13,6 +13,7 @@ from _tinkex_lowlevel import operations as ops
 
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
 from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
+from tinkex._policy._wire_check import check_int, check_text, check_user_metadata
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import poll_future
@@ -250,10 +251,28 @@ class ServiceClient:
         ).request_id
         if not rid:
             raise APIResponseValidationError("create_model answered without a request_id", body=response.body)
-        result = await poll_future(rt, rid, ops.create_model, started=started)
-        model_id = decode(CreateModelResponse, result, what="create_model result", request_id=rid).model_id
-        if not model_id:
-            raise APIResponseValidationError("create_model's result has no model_id", body=result)
+        # The id of the model being created, when the server says it with the request id: if creation
+        # fails on this side from here on (410, progress timeout, cancellation, a bad result), nobody
+        # would ever hold a TrainingClient for it, so it is unloaded rather than left on the server.
+        # (A model whose id is unknown here is the server's to free: it drops models whose creation
+        # result nobody retrieved, and every model of a session that stops heartbeating.)
+        data = response.body
+        promised = data.get("model_id") if isinstance(data, Mapping) else None
+        if isinstance(promised, str) and promised:
+            rt.creating_models.add(promised)
+        try:
+            result = await poll_future(rt, rid, ops.create_model, started=started)
+            model_id = decode(
+                CreateModelResponse, result, what="create_model result", request_id=rid
+            ).model_id
+            if not model_id:
+                raise APIResponseValidationError("create_model's result has no model_id", body=result)
+        except BaseException:
+            if isinstance(promised, str) and promised:
+                await rt.unload_orphan(promised)
+            raise
+        if isinstance(promised, str):
+            rt.creating_models.discard(promised)
         logger.info("TrainingClient initialized for model %s", model_id)
         return TrainingClient(rt, model_id=model_id, model_seq_id=model_seq_id)
 
@@ -281,6 +300,10 @@ class ServiceClient:
             raise TinkexValidationError(
                 "rank", f"must be an int >= 1, got {rank!r}", "pass rank=8, 16, 32 ..."
             )
+        check_text(base_model, "base_model", "see get_server_capabilities()")
+        if seed is not None:
+            check_int(seed, "seed", fix="pass an int seed, or None")
+        user_metadata = check_user_metadata(user_metadata)
         self._rt.session.check()
         lora = LoraConfig(
             rank=rank, seed=seed, train_unembed=train_unembed, train_mlp=train_mlp, train_attn=train_attn
@@ -327,6 +350,7 @@ class ServiceClient:
     ) -> TrainingClient:
         from tinkex._rest_client import RestClient
 
+        user_metadata = check_user_metadata(user_metadata)
         info = await RestClient(self._rt)._weights_info(path)
         if info.lora_rank is None:
             raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)

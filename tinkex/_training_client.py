@@ -13,6 +13,7 @@ from _tinkex_lowlevel import operations as ops
 
 from tinkex._config import RetryConfig
 from tinkex._exceptions import (
+    APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
     CircuitOpenError,
@@ -23,6 +24,7 @@ from tinkex._policy._chunking import chunk_data
 from tinkex._policy._loss_check import check_loss_request
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
+from tinkex._policy._wire_check import check_adam_params, check_datums, check_loss_fn_config, check_text
 from tinkex._runtime._core import Runtime, TurnSequencer
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
@@ -163,6 +165,14 @@ class TrainingClient:
                             # seen, and a gap would park every later request of the model.
                             self._sequencer.unuse_seq_id(seq_id)
                         raise
+                    except APIConnectionError:
+                        raise
+                    except Exception:
+                        # A local failure (e.g. the body could not be encoded): nothing reached the
+                        # server, so the seq_id goes to the next request instead of leaving a gap the
+                        # server would wait out. A cancellation is not caught: it may come mid-send.
+                        self._sequencer.unuse_seq_id(seq_id)
+                        raise
                     request_id = decode(
                         UntypedAPIFuture, response.body, what=op.operation_id, request_id=response.request_id
                     ).request_id
@@ -220,14 +230,16 @@ class TrainingClient:
         loss_fn: str,
         loss_fn_config: Mapping[str, float] | None,
     ) -> APIFuture[ForwardBackwardOutput]:
-        data = list(data)
-        # Before anything is sent (a server may answer these mistakes with 5xx that get retried).
-        check_loss_request(data, loss_fn, loss_fn_config)
+        # Checked here, in the caller's thread, before the request takes its place in line (a server
+        # may answer these mistakes with 5xx that get retried): wire values, then the loss's needs.
+        data = check_datums(data)
+        config = check_loss_fn_config(loss_fn_config)
+        check_loss_request(data, loss_fn, config)
+        check_text(loss_fn, "loss_fn", "pass a loss name such as 'cross_entropy'")
         if not data:
             return completed(ForwardBackwardOutput(loss_fn_output_type="", loss_fn_outputs=[], metrics={}))
         cfg = self._rt.config
         chunks = chunk_data(data, max_datums=cfg.chunk_max_datums, max_bytes=cfg.chunk_max_bytes)
-        config = dict(loss_fn_config) if loss_fn_config is not None else None
         bodies = [
             request(
                 ForwardBackwardInput(data=chunk, loss_fn=loss_fn, loss_fn_config=config),  # type: ignore[arg-type]
@@ -359,7 +371,8 @@ class TrainingClient:
 
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
-        body = OptimStepRequest(adam_params=adam_params, model_id=self.model_id).to_dict()
+        params = check_adam_params(adam_params)
+        body = OptimStepRequest(adam_params=params, model_id=self.model_id).to_dict()
         return _single(self._ordered(ops.optim_step, [body]), OptimStepResponse, ops.optim_step)
 
     async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
@@ -610,6 +623,7 @@ def _require_name(value: object, what: str) -> None:
             fix = "pass a checkpoint name such as 'step-100'"
             field = f"{what}(name)"
         raise TinkexValidationError(field, f"must be a non-empty string, got {value!r}", fix)
+    check_text(value, f"{what}({'path' if what.startswith('load') else 'name'})", "use plain UTF-8 text")
 
 
 def _with_metrics(out: ForwardBackwardOutput, metrics: Mapping[str, float]) -> ForwardBackwardOutput:

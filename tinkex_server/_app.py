@@ -9,6 +9,7 @@ state, then either answer at once or queue work on the compute thread and answer
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import math
@@ -259,7 +260,17 @@ class _Routes:
                 raise
             return {"type": "create_model", "model_id": model_id}
 
+        def orphaned() -> None:
+            # The creation finished but its result expired unretrieved (410 to the client): free it.
+            if model_id in core.live_models:
+                log.info("unloading model %s: its create_model result was never retrieved", model_id)
+                core.forget_model(model_id)
+                core.worker.call_soon(functools.partial(core.backend.unload_model, model_id))
+
         rid = core.submit(owner, model_id, job)
+        entry = core.futures.get(rid)
+        if entry is not None:
+            entry.on_orphan = orphaned
         core.create_requests[model_id] = rid
         return _json({"request_id": rid, "model_id": model_id})
 
@@ -609,6 +620,7 @@ class _Routes:
             if not entry.done:  # woken by a shutdown: answer "pending" now instead of holding it
                 status, pending = pending_reply(core.config.faults.pending, rid)
                 return _json(pending, status)
+        entry.retrieved = True
         return Response(entry.encoded_body(), media_type="application/json")
 
     # -- checkpoints and REST -----------------------------------------------------------------------

@@ -80,6 +80,10 @@ class FutureEntry:
     payload: bytes | None = None
     failure: dict[str, Any] | None = None  # {"error": str, "category": "user" | "server"}
     event: asyncio.Event = attrs.field(factory=asyncio.Event)
+    # Set once a poll was answered with the result; a finished entry that expires unretrieved calls
+    # `on_orphan` (create_model: free the model nobody can learn the id of).
+    retrieved: bool = False
+    on_orphan: Callable[[], None] | None = None
 
     @property
     def done(self) -> bool:
@@ -140,6 +144,15 @@ class FutureStore:
             return
         entry.done_at = self._clock()
         entry.event.set()
+        if entry.request_id in self._expired:  # expired while running: nobody can retrieve it now
+            self._orphaned(entry)
+
+    def _orphaned(self, entry: FutureEntry) -> None:
+        if entry.on_orphan is not None and entry.done and entry.failure is None and not entry.retrieved:
+            try:
+                entry.on_orphan()
+            except Exception:
+                log.exception("cleaning up after the unretrieved future %s failed", entry.request_id)
 
     def fail(self, entry: FutureEntry, error: str, category: str) -> None:
         entry.failure, entry.done_at = {"error": error, "category": category}, self._clock()
@@ -166,6 +179,7 @@ class FutureStore:
         self._expired.add(request_id)
         if entry is not None:
             entry.event.set()  # wake pollers so they re-check and answer 410
+            self._orphaned(entry)
 
     def wake_all(self) -> None:
         """Release every held poll (they answer "pending"); used when the server shuts down."""

@@ -304,6 +304,28 @@ def test_checkpoint_download_malicious_archive_fails_cleanly(storage: ArchiveSer
     assert not (tmp_path / "o").exists()  # not even the output directory it would have made
 
 
+def test_checkpoint_download_size_limit(storage: ArchiveServer, tmp_path: Path) -> None:
+    storage.resources["/big"] = Resource(_tar({"adapter_model.safetensors": b"\x01" * 300_000}))
+    api = FakeAPI(archive_url=storage.url("/big"))
+    path = "tinker://run-1/weights/0001"
+    result = invoke(
+        api, ["checkpoint", "download", path, "-o", str(tmp_path / "o"), "--max-extract-size", "100K"]
+    )
+    assert result.exit_code == 1
+    assert "over the limit of 100.0 KiB" in result.output
+    assert "--max-extract-size" in result.output
+    assert not (tmp_path / "o").exists()
+    result = invoke(
+        api, ["checkpoint", "download", path, "-o", str(tmp_path / "o"), "--max-extract-size", "1M"]
+    )
+    assert result.exit_code == 0, result.output
+    result = invoke(
+        api, ["checkpoint", "download", path, "-o", str(tmp_path / "p"), "--max-extract-size", "lots"]
+    )
+    assert result.exit_code == 2
+    assert "not a size" in result.output
+
+
 def test_sample_requires_exactly_one_prompt_form() -> None:
     result = invoke(FakeAPI(), ["sample", "--base-model", "m"])
     assert result.exit_code == 2

@@ -485,7 +485,7 @@ async def test_cancel_during_async_extraction_stops_it_and_leaves_nothing(
     real = download_module.extract_archive
     started = threading.Event()
 
-    def gated(archive: Path, target: Path, *, force: bool, progress: object = None) -> Path:
+    def gated(archive: Path, target: Path, *, force: bool, progress: object = None, **limits: Any) -> Path:
         def hold(done: int, total: int) -> None:
             if done == 2:
                 started.set()
@@ -494,7 +494,7 @@ async def test_cancel_during_async_extraction_stops_it_and_leaves_nothing(
                     progress(done, total)  # type: ignore[operator]
                     time.sleep(0.001)
 
-        return real(archive, target, force=force, progress=hold)
+        return real(archive, target, force=force, progress=hold, **limits)
 
     monkeypatch.setattr(download_module, "extract_archive", gated)
     server.resources["/ckpt"] = Resource(tar_bytes({f"f{i}": b"x" * 100 for i in range(10)}))

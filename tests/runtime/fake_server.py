@@ -149,7 +149,9 @@ class FakeTinker:
             self.futures[rid] = {"op": op, "result": result}
             if self.poll_scripts[op]:
                 self.pending_polls[rid] = deque(self.poll_scripts[op].popleft())
-        return json_response(200, {"request_id": rid, "model_id": None})
+        # As the local server: a create_model submission names the model being created.
+        promised = result.get("model_id") if op == "create_model" else None
+        return json_response(200, {"request_id": rid, "model_id": promised})
 
     # -- operations ---------------------------------------------------------------------------------------------
     def op_healthz(self, call: Call, request: httpx.Request) -> httpx.Response:

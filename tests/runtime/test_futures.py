@@ -8,6 +8,7 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -371,3 +372,101 @@ def test_blocking_training_methods_on_the_sdk_thread_send_nothing(
     assert all(isinstance(e, tinkex.TinkexError) and "deadlock" in str(e) for e in errors)
     assert not server.ops("save_weights_for_sampler")
     assert not server.ops("forward")
+
+
+def test_an_in_flight_future_fails_within_a_new_calls_budget_when_the_server_is_gone(
+    server: FakeTinker, client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12 item 9: with the server refusing connections, a future already in flight kept polling
+    # for the 2-hour progress timeout while a new call gave up after ~65 s. It now gives up after the
+    # same retries and backoff as a new call, without the caller passing a timeout.
+    from tinkex._runtime import _futures
+
+    waited: list[float] = []
+    real_sleep = _futures._waits.sleep
+
+    async def recording_sleep(seconds: float) -> None:
+        waited.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(_futures._waits, "sleep", recording_sleep)
+    tc = _tc(client)
+    server.poll_script("optim_step", *[httpx.ConnectError("refused")] * 100)
+    with pytest.raises(
+        tinkex.APIConnectionError, match="server is unreachable: 11 connection attempts"
+    ) as info:
+        tc.optim_step(AdamParams()).result(timeout=30)
+    assert not isinstance(info.value, tinkex.FutureTimeoutError)
+    assert "may still complete" in str(info.value)
+    from tinkex._policy._polling import connection_error_budget
+
+    retry = client.config.retry
+    budget = connection_error_budget(
+        max_retries=retry.max_retries, base=retry.retry_delay_base, max_delay=retry.retry_delay_max
+    )
+    assert budget == 65.5  # the documented figure for the default RetryConfig
+    assert len(waited) == retry.max_retries
+    assert sum(waited) <= budget * (1 + retry.jitter_factor)
+    assert len(server.ops("optim_step")) == 1  # never resubmitted
+
+
+def test_410_on_a_training_future_says_not_to_resubmit(server: FakeTinker, client: ServiceClient) -> None:
+    # Issue 12 item 5: the 410 hint said "submit the request again", which duplicated applied steps.
+    tc = _tc(client)
+    server.poll_script("forward_backward", json_response(410, {"detail": "promise expired"}))
+    datum = tinkex.types.Datum(
+        model_input=tinkex.types.ModelInput.from_ints([1]),
+        loss_fn_inputs={"target_tokens": [1], "weights": [1.0]},
+    )
+    with pytest.raises(tinkex.GoneError) as info:
+        tc.forward_backward([datum], "cross_entropy").result(timeout=10)
+    text = str(info.value)
+    assert "may have applied it" in text
+    assert "do not submit it again" in text
+    assert "get_training_run" in text
+    assert "submit the request again" not in text
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [json_response(410, {"detail": "expired"}), json_response(200, {"unexpected": True})],
+    ids=["410", "result-without-model_id"],
+)
+def test_a_failed_create_model_unloads_the_model_it_asked_for(
+    server: FakeTinker, client: ServiceClient, reply: Any
+) -> None:
+    # Issue 12 item 5: a 410 during create_model left an orphan model loaded on the server.
+    server.poll_script("create_model", reply)
+    with pytest.raises((tinkex.GoneError, tinkex.APIResponseValidationError)) as info:
+        client.create_lora_training_client(base_model="tiny-model", rank=4)
+    if isinstance(info.value, tinkex.GoneError):
+        assert "create the training client again" in str(info.value)
+    unloads = [c.body["model_id"] for c in server.ops("unload_model")]
+    assert unloads == ["sess-1:train:0"]
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)  # the next one works
+    assert tc.model_id == "sess-1:train:1"
+    assert len(server.ops("unload_model")) == 1
+
+
+def test_closing_the_client_during_create_model_unloads_the_model(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    # close() while create_model is still pending: no TrainingClient will ever hold that model, so
+    # close() unloads it before the connection pools go (it used to wait for the session to expire).
+    client = make_client()
+    server.poll_script("create_model", *[json_response(408, {"request_id": "x"})] * 100_000)
+    fut = client._rt.spawn(client._create_lora("tiny-model", 4, None, True, True, True, None))
+    _wait_until(lambda: bool(server.ops("create_model")) and bool(server.ops("retrieve_future")))
+    client.close()
+    with pytest.raises(tinkex.ClientClosedError):
+        fut.result(timeout=10)
+    assert [c.body["model_id"] for c in server.ops("unload_model")] == ["sess-1:train:0"]
+
+
+def _wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)

@@ -349,3 +349,50 @@ def test_a_sample_future_names_its_request_once_accepted(server: FakeTinker, cli
     gate.set()
     assert fut.result(timeout=10).sequences
     assert lps.result(timeout=10)
+
+
+def test_bad_sample_arguments_are_named_and_dicts_coerced_as_officially(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    # Issue 12 item 10: sample(prompt=[1, 2]) raised AttributeError 'to_dict'. The official SDK takes a
+    # dict for prompt and sampling_params and refuses a bare list; so does tinkex, naming the argument.
+    sc = client.create_sampling_client(base_model="tiny-model")
+    with pytest.raises(
+        tinkex.TinkexValidationError, match=r"^prompt: must be ModelInput.*ModelInput\.from_ints"
+    ):
+        sc.sample([1, 2], 1, PARAMS)  # type: ignore[arg-type]
+    with pytest.raises(tinkex.TinkexValidationError, match=r"sampling_params\.temperature: must be finite"):
+        sc.sample(PROMPT, 1, SamplingParams(max_tokens=4, temperature=float("nan")))
+    with pytest.raises(tinkex.TinkexValidationError, match=r"prompt\.chunks\[0\]\.tokens\[1\]"):
+        sc.sample(ModelInput.from_ints([1, -5]), 1, PARAMS)
+    with pytest.raises(tinkex.TinkexValidationError, match=r"sampling_params\.stop: .*surrogate"):
+        sc.sample(PROMPT, 1, SamplingParams(max_tokens=4, stop="\udc00"))
+    assert not server.ops("asample")
+    res = sc.sample({"chunks": [{"tokens": [1, 2]}]}, 1, {"max_tokens": 4}).result(timeout=10)  # type: ignore[arg-type]
+    assert res.sequences
+    assert server.ops("asample")[0].body["prompt"]["chunks"][0]["tokens"] == [1, 2]
+
+
+def test_user_metadata_must_be_text(make_client: Callable[..., ServiceClient]) -> None:
+    # user_metadata={"k": object()} raised a bare TypeError at encoding time.
+    with pytest.raises(
+        tinkex.TinkexValidationError, match=r"user_metadata\['k'\]: must be a str, got object"
+    ):
+        make_client(user_metadata={"k": object()})
+    client = make_client()
+    with pytest.raises(tinkex.TinkexValidationError, match=r"user_metadata\['n'\]: must be a str, got int"):
+        client.create_lora_training_client(base_model="tiny-model", rank=4, user_metadata={"n": 1})  # type: ignore[dict-item]
+
+
+def test_names_that_cannot_be_sent_are_refused_before_the_request(
+    server: FakeTinker, make_client: Callable[..., ServiceClient]
+) -> None:
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^tags: .*surrogate"):
+        make_client(tags=["ok", "bad\ud800"])
+    client = make_client()
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^model_path: must be a str, got int"):
+        client.create_sampling_client(model_path=7)  # type: ignore[arg-type]
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^base_model: .*surrogate"):
+        client.create_lora_training_client(base_model="m\udc00", rank=4)
+    assert not server.ops("create_sampling_session")
+    assert not server.ops("create_model")

@@ -412,3 +412,61 @@ def test_bad_checkpoint_names_fail_locally_saying_what_to_pass(
     assert (
         not server.ops("save_weights") + server.ops("load_weights") + server.ops("save_weights_for_sampler")
     )
+
+
+def test_a_body_the_sdk_cannot_send_is_refused_locally_and_burns_no_seq_id(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    # Issue 12 item 4: a token id past int64 or a lone surrogate in a name used to raise a bare
+    # TypeError after the seq_id was taken; the next call then waited out the server's gap timeout.
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    with pytest.raises(tinkex.TinkexValidationError, match=r"data\[1\]\.model_input\.chunks\[0\]\.tokens"):
+        tc.forward_backward([_datum([1]), _datum([2**64])], "cross_entropy")
+    with pytest.raises(tinkex.TinkexValidationError, match=r"save_state\(name\).*surrogate"):
+        tc.save_state("bad\ud800name")
+    with pytest.raises(tinkex.TinkexValidationError, match=r"weights.*finite"):
+        tc.forward_backward(
+            [Datum(model_input=ModelInput.from_ints([1]), loss_fn_inputs={"weights": [float("nan")]})],
+            "cross_entropy",
+        )
+    tc.forward_backward([_datum([1])], "cross_entropy").result(timeout=10)
+    assert _seq_ids(server) == [("forward_backward", 1)]
+
+
+def test_an_encoding_failure_after_validation_gives_its_seq_id_back(
+    server: FakeTinker, client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever slips past validation and fails locally (here: validation switched off) must not
+    # leave a seq_id gap: the request never reached the server.
+    import tinkex._training_client as training
+
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    monkeypatch.setattr(training, "check_datums", lambda data: list(data), raising=False)
+    with pytest.raises(TypeError):
+        tc.forward_backward([_datum([2**64])], "cross_entropy").result(timeout=10)
+    monkeypatch.undo()
+    tc.forward_backward([_datum([1])], "cross_entropy").result(timeout=10)
+    tc.optim_step(AdamParams()).result(timeout=10)
+    assert _seq_ids(server) == [("forward_backward", 1), ("optim_step", 2)]
+
+
+def test_dict_arguments_are_coerced_as_officially_and_other_types_named(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    # Issue 12 item 10: optim_step({...}) raised AttributeError 'to_dict'. The official SDK coerces
+    # dicts into AdamParams / Datum (unknown keys refused); anything else is named with the fix.
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    tc.optim_step({"learning_rate": 1e-3}).result(timeout=10)  # type: ignore[arg-type]
+    assert server.ops("optim_step")[0].body["adam_params"]["learning_rate"] == 1e-3
+    with pytest.raises(tinkex.TinkexValidationError, match=r"adam_params: unknown key 'learning_rat'"):
+        tc.optim_step({"learning_rat": 1e-3})  # type: ignore[arg-type]
+    with pytest.raises(tinkex.TinkexValidationError, match=r"adam_params\.learning_rate: must be finite"):
+        tc.optim_step(AdamParams(learning_rate=float("nan")))
+    with pytest.raises(tinkex.TinkexValidationError, match=r"adam_params: must be AdamParams"):
+        tc.optim_step([1e-3])  # type: ignore[arg-type]
+    with pytest.raises(tinkex.TinkexValidationError, match=r"loss_fn_config\['clip'\]: must be finite"):
+        tc.forward_backward([_datum([1])], "ppo", {"clip": float("inf")})
+    with pytest.raises(tinkex.TinkexValidationError, match=r"^data: must be a list of Datum"):
+        tc.forward_backward(_datum([1]), "cross_entropy")  # type: ignore[arg-type]
+    tc.forward_backward([_datum([1]).to_dict()], "cross_entropy").result(timeout=10)  # type: ignore[list-item]
+    assert _seq_ids(server) == [("optim_step", 1), ("forward_backward", 2)]

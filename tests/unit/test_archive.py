@@ -350,3 +350,89 @@ def test_duplicate_members_last_wins_and_each_copy_is_checked(tmp_path: Path) ->
     with pytest.raises(UnsafeArchiveError, match="escapes"):
         extract_archive(evil, tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
+
+
+# -- size limits (issue 12 item 12: a 200 MB decompression bomb extracted in full) ----------------------
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.left)
+        b[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def _tar(path: Path, members: dict[str, int], mode: str = "w") -> Path:
+    with tarfile.open(path, mode) as tar:
+        for name, size in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tar.addfile(info, io.BufferedReader(_Zeros(size)))
+    return path
+
+
+SIZE_CASES: list[tuple[str, list[tuple[str, int]], int, int | None, float | None, str | None]] = [
+    ("within limits", [("a", 10), ("b", 10)], 20, 20, 100.0, None),
+    ("one member too big", [("a", 5), ("big", 30)], 35, 20, None, "big"),
+    ("all together too big", [("a", 15), ("b", 15)], 30, 20, None, "(all members)"),
+    ("limits off", [("a", 2**50)], 1, None, None, None),
+    ("bomb", [("z", 200 * 2**20)], 200 * 2**10, None, 100.0, "(all members)"),
+    ("small files compress a lot, harmless", [("t", 2**20)], 100, None, 100.0, None),
+    ("weights compress poorly", [("w", 2**30)], 2**30 - 2**20, None, 100.0, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "sizes", "archive_bytes", "max_size", "max_ratio", "culprit"),
+    SIZE_CASES,
+    ids=[c[0] for c in SIZE_CASES],
+)
+def test_size_problem(
+    case: str,
+    sizes: list[tuple[str, int]],
+    archive_bytes: int,
+    max_size: int | None,
+    max_ratio: float | None,
+    culprit: str | None,
+) -> None:
+    from tinkex._archive import size_problem
+
+    total = 0
+    got = None
+    for name, size in sizes:  # as extract_archive calls it: header by header, with the running total
+        total += size
+        got = size_problem(name, size, total, archive_bytes, max_size=max_size, max_ratio=max_ratio)
+        if got is not None:
+            break
+    assert (got[0] if got else None) == culprit
+
+
+def test_a_decompression_bomb_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    bomb = _tar(tmp_path / "bomb.tar.gz", {"zeros.bin": 96 * 2**20, "more.bin": 96 * 2**20}, "w:gz")
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(UnsafeArchiveError, match=r"ratio \d+, over the limit of 100.*max_ratio=None") as info:
+        extract_archive(bomb, tmp_path / "out")
+    assert info.value.member == "(all members)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.tar.gz"]  # nothing written
+
+
+def test_the_size_limit_is_checked_first_and_can_be_raised(tmp_path: Path) -> None:
+    archive = _tar(tmp_path / "a.tar", {"x.bin": 3000, "y.bin": 3000})
+    with pytest.raises(
+        UnsafeArchiveError, match=r"would unpack to 5\.9 KiB, over the limit of 4\.9 KiB.*max_size="
+    ) as info:
+        extract_archive(archive, tmp_path / "out", max_size=5000)
+    assert info.value.member == "(all members)"
+    with pytest.raises(UnsafeArchiveError, match=r"member 'x.bin' would unpack to 2\.9 KiB"):
+        extract_archive(archive, tmp_path / "out", max_size=2000)
+    assert not (tmp_path / "out").exists()
+    out = extract_archive(archive, tmp_path / "out", max_size=6000)
+    assert (out / "y.bin").stat().st_size == 3000
+    extract_archive(archive, tmp_path / "out2", max_size=None)

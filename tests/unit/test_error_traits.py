@@ -43,6 +43,8 @@ from tinkex._recovery import RecoveryExhaustedError
         ({"status": 409}, (False, None, True)),
         ({"status": 409, "conflict_retryable": True}, (True, None, False)),
         ({"status": 410}, (True, None, False)),
+        # A training request whose result expired may have been applied: resending is not safe.
+        ({"status": 410, "resubmit_safe": False}, (False, None, False)),
         ({"status": 422}, (False, None, True)),
         ({"status": 429}, (True, None, False)),
         ({"status": 429, "headers": {"Retry-After": "7"}}, (True, 7.0, False)),
@@ -102,6 +104,7 @@ CASES: list[tuple[str, TinkexError, bool, float | None, bool]] = [
     ("ConflictError", _status(409), False, None, True),
     ("ConflictError/idempotent", _status(409, conflict_retryable=True), True, None, False),
     ("GoneError", _status(410), True, None, False),
+    ("GoneError/training", _status(410, resubmit_safe=False), False, None, False),
     ("UnprocessableEntityError", _status(422), False, None, True),
     ("RateLimitError", _status(429, headers={"retry-after": "4"}), True, 4.0, False),
     ("InternalServerError", _status(502), True, None, False),

@@ -76,3 +76,31 @@ def test_queue_state_throttle_once_a_minute() -> None:
         ]
     ]
     assert [ok for _, ok in seen] == [False, True, False, False, True, False, True]
+
+
+def test_expired_hint_tells_training_callers_not_to_resubmit() -> None:
+    from tinkex._policy._polling import expired_hint
+
+    for rt in ("ForwardBackward", "OptimStep", "SaveWeights", "LoadWeights", "SaveWeightsForSampler"):
+        hint = expired_hint(rt)
+        assert "may have applied it" in hint, rt
+        assert "do not submit it again" in hint, rt
+    for rt in ("Sample", "Forward"):
+        assert "submitting it again is safe" in expired_hint(rt)
+    assert "unload" in expired_hint("CreateModel")
+
+
+def test_unreachable_delay_matches_a_new_calls_retries() -> None:
+    from tinkex._policy._polling import connection_error_budget, unreachable_delay
+    from tinkex._policy._retry import backoff_delay
+
+    kw = {"base": 0.5, "max_delay": 10.0, "jitter": 0.0, "rand": lambda: 0.5}
+    delays = [unreachable_delay(n, max_retries=10, **kw) for n in range(1, 12)]  # type: ignore[arg-type]
+    assert delays[-1] is None
+    assert delays[:-1] == [
+        backoff_delay(a, base=0.5, max_delay=10.0, jitter=0.0, rand=lambda: 0.5) for a in range(10)
+    ]
+    assert sum(d for d in delays if d is not None) == connection_error_budget(
+        max_retries=10, base=0.5, max_delay=10.0
+    )
+    assert unreachable_delay(1, max_retries=10, enabled=False, **kw) is None  # type: ignore[arg-type]

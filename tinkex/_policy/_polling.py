@@ -5,10 +5,12 @@ The I/O loop in `tinkex._runtime._futures` only acts on the outcome returned her
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+
+from tinkex._policy._retry import backoff_delay, retry_decision
 
 __all__ = [
     "QUEUE_STATES",
@@ -21,7 +23,11 @@ __all__ = [
     "QueueStateThrottle",
     "Transient",
     "classify_poll_reply",
+    "connection_error_budget",
+    "expired_hint",
     "poll_backoff",
+    "resubmit_is_safe",
+    "unreachable_delay",
 ]
 
 # The values the server sends in `queue_state`; anything else is reported as "unknown".
@@ -53,7 +59,7 @@ class Failed:
 
 @attrs.frozen
 class Expired:
-    """HTTP 410: the server no longer holds the promise; resubmit if that is safe."""
+    """HTTP 410: the server no longer holds the promise (see `expired_hint` for what to do)."""
 
     body: object = None
 
@@ -153,3 +159,81 @@ class QueueStateThrottle:
             return False
         self._last = now
         return True
+
+
+# Request types whose repetition changes nothing on the server: resubmitting them after a 410 is safe.
+_SIDE_EFFECT_FREE = frozenset({"Sample", "Forward"})
+
+
+def resubmit_is_safe(request_type: str) -> bool:
+    """Whether a request of `request_type` whose result expired (410) may be submitted again.
+
+    >>> resubmit_is_safe("Sample"), resubmit_is_safe("OptimStep")
+    (True, False)
+    """
+    return request_type in _SIDE_EFFECT_FREE
+
+
+def expired_hint(request_type: str) -> str:
+    """What a 410 on a future of `request_type` means for the caller, and what to do next.
+
+    The server answered the submission with a request id, so it accepted the request: a training
+    step may have been applied even though its result is gone, and sending it again could apply it
+    twice (a duplicate optimizer step).
+
+    >>> expired_hint("Sample")
+    'the server no longer holds this result; this request changes nothing, so submitting it again is safe'
+    >>> "do not submit it again" in expired_hint("OptimStep")
+    True
+    """
+    if resubmit_is_safe(request_type):
+        return "the server no longer holds this result; this request changes nothing, so submitting it again is safe"
+    if request_type == "CreateModel":
+        return (
+            "the server no longer holds this result, so the new model's id is unknown; the SDK asked the "
+            "server to unload any model it created - create the training client again"
+        )
+    return (
+        "the server accepted this request and may have applied it, but no longer holds its result; "
+        "do not submit it again (that could apply it twice) - check the run's state first, e.g. "
+        "RestClient.get_training_run(<model_id>) or a saved checkpoint, and continue from there"
+    )
+
+
+def connection_error_budget(*, max_retries: int, base: float, max_delay: float) -> float:
+    """Seconds of consecutive connection errors a call tolerates: the sum of the nominal backoff
+    delays of its `max_retries` retries (65.5 s with the default RetryConfig: 0.5+1+2+4+8+10*5).
+    A new call and a poll of an in-flight future give up on an unreachable server alike.
+
+    >>> connection_error_budget(max_retries=10, base=0.5, max_delay=10.0)
+    65.5
+    """
+    return float(sum(min(base * 2.0 ** min(i, 62), max_delay) for i in range(max_retries)))
+
+
+def unreachable_delay(
+    consecutive: int,
+    *,
+    max_retries: int,
+    enabled: bool = True,
+    base: float,
+    max_delay: float,
+    jitter: float,
+    rand: Callable[[], float],
+) -> float | None:
+    """After the `consecutive`-th connection error in a row (1-based) while polling a future: the
+    seconds to wait before the next poll, or None to give up (the server is unreachable). The same
+    count and delays as a new request's retries (`retry_decision` / `backoff_delay`), so an in-flight
+    future fails within the same connection-error budget as a new call, without a caller's timeout.
+
+    >>> [unreachable_delay(n, max_retries=2, base=0.5, max_delay=10.0, jitter=0.0, rand=lambda: 0.5)
+    ...  for n in (1, 2, 3)]
+    [0.5, 1.0, None]
+    """
+    attempt = max(0, consecutive - 1)
+    decision = retry_decision(
+        status=None, connection_error=True, attempt=attempt, max_retries=max_retries if enabled else 0
+    )
+    if not decision.retry:
+        return None
+    return backoff_delay(attempt, base=base, max_delay=max_delay, jitter=jitter, rand=rand)

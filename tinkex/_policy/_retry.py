@@ -178,6 +178,7 @@ def error_traits(
     connection_error: bool = False,
     category: str | None = None,
     conflict_retryable: bool = False,
+    resubmit_safe: bool = True,
     local_input: bool = False,
     transient: bool = False,
     retry_after: float | None = None,
@@ -190,7 +191,8 @@ def error_traits(
     - `connection_error` (no HTTP answer, including timeouts): retryable.
     - `status`: retryable exactly when `retry_decision` would retry a first attempt (408, 429, 5xx,
       409 on an idempotent operation, `x-should-retry: true`), plus 410 (an expired result: submit
-      the request again). User error: any other 4xx, unless the server said `x-should-retry: true`.
+      the request again) unless `resubmit_safe` is False (a training request that may have been
+      applied: resubmitting could apply it twice). User error: any other 4xx, unless the server said `x-should-retry: true`.
       `retry_after` comes from `retry-after-ms` / `retry-after` (see `parse_retry_after`).
     - `category` (a failed future): `user` is a user error; `server` is retryable (the request was
       not applied, so submitting it again may succeed); `unknown` is neither.
@@ -213,7 +215,7 @@ def error_traits(
         decision = retry_decision(
             status=status, headers=headers, attempt=0, max_retries=1, conflict_retryable=conflict_retryable
         )
-        retryable = (decision.retry or status == 410) and not 200 <= status < 300
+        retryable = (decision.retry or (status == 410 and resubmit_safe)) and not 200 <= status < 300
         user = 400 <= status < 500 and status not in (408, 410, 429) and not retryable
         return ErrorTraits(retryable, parse_retry_after(headers) if retryable else None, user)
     if category is not None:

@@ -16,16 +16,27 @@ from typing import Any, TypeVar
 from _tinkex_lowlevel import operations as ops
 
 from tinkex._config import ClientConfig
-from tinkex._exceptions import TinkexError
+from tinkex._exceptions import BadRequestError, NotFoundError, TinkexError
 from tinkex._policy._sampling import ThrottleLimits, ThrottleWindow, throttle_after_429, throttle_limits
 from tinkex._runtime._futures import APIFuture, spawn
 from tinkex._runtime._loop import LoopThread
-from tinkex._runtime._observe import EventHook, Observer
+from tinkex._runtime._observe import EventHook, Observer, logger
 from tinkex._runtime._requests import Requester
 from tinkex._runtime._session import SessionManager
 from tinkex._runtime._transport import HttpClientFactory, Transport
+from tinkex.types import UnloadModelRequest
 
-__all__ = ["BytesBudget", "Runtime", "SampleThrottle", "TurnSequencer", "set_default_http_client_factory"]
+__all__ = [
+    "ORPHAN_UNLOAD_TIMEOUT",
+    "BytesBudget",
+    "Runtime",
+    "SampleThrottle",
+    "TurnSequencer",
+    "set_default_http_client_factory",
+]
+
+# Seconds the unload of an orphaned model may add to a failed create_model (or to close()).
+ORPHAN_UNLOAD_TIMEOUT = 5.0
 
 T = TypeVar("T")
 
@@ -229,6 +240,9 @@ class Runtime:
         self.sample_throttle = SampleThrottle(config.sampling_max_concurrency)  # "throttle"
         self._telemetry: Any = None
         self._start_telemetry = start_telemetry and config.telemetry_enabled
+        # Models whose create_model was accepted but no TrainingClient holds yet (loop thread only):
+        # what unload_orphan frees when creation fails, and close() frees before the pools go.
+        self.creating_models: set[str] = set()
 
     # -- counters ------------------------------------------------------------------------------------
 
@@ -331,12 +345,45 @@ class Runtime:
         except Exception:  # telemetry must never break the client
             self._telemetry = None
 
+    # -- models nobody holds ----------------------------------------------------------------------------------
+
+    async def unload_orphan(self, model_id: str) -> None:
+        """Best effort, bounded: ask the server to unload a model whose creation failed on this side
+        (once: a model close() already unloaded is skipped). Never raises; shielded from cancellation."""
+        if model_id not in self.creating_models:
+            return
+        self.creating_models.discard(model_id)
+
+        async def unload() -> None:
+            await self.requester.call(
+                ops.unload_model,
+                body=UnloadModelRequest(model_id=model_id).to_dict(),
+                read_timeout=ORPHAN_UNLOAD_TIMEOUT,
+                max_retries=1,
+            )
+
+        task = asyncio.ensure_future(unload())
+        try:
+            await asyncio.wait_for(asyncio.shield(task), ORPHAN_UNLOAD_TIMEOUT)
+            logger.info("unloaded model %s, whose creation failed before a TrainingClient held it", model_id)
+        except (NotFoundError, BadRequestError):
+            # The server freed it already (it drops models whose creation result expired unretrieved).
+            logger.info("model %s, whose creation failed, is not loaded on the server", model_id)
+        except BaseException as exc:  # the caller re-raises the creation's own error
+            logger.warning(
+                "could not unload model %s after its creation failed: %s", model_id, type(exc).__name__
+            )
+
     # -- shutdown ------------------------------------------------------------------------------------------
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the heartbeat, flush telemetry, close the pools, stop and join the loop thread."""
 
         async def cleanup() -> None:
+            if self.creating_models:  # creations still in flight: their models would outlive us
+                orphans = list(self.creating_models)
+                with contextlib.suppress(Exception):
+                    await asyncio.gather(*(self.unload_orphan(m) for m in orphans))
             await self.session.stop()
             telemetry = self._telemetry
             if telemetry is not None:

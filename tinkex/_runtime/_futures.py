@@ -30,7 +30,10 @@ from tinkex._policy._polling import (
     QueueStateThrottle,
     Transient,
     classify_poll_reply,
+    expired_hint,
     poll_backoff,
+    resubmit_is_safe,
+    unreachable_delay,
 )
 from tinkex._runtime import _waits
 from tinkex._runtime._observe import logger
@@ -362,6 +365,12 @@ async def as_completed_async(
 # -- the poll loop --------------------------------------------------------------------------------------
 
 
+class UnreachableError(APIConnectionError):
+    """Polling gave up: connection errors in a row used up the retry budget. Internal subclass so the
+    sampling loop does not spend that budget a second time by resubmitting; users see an
+    APIConnectionError."""
+
+
 async def poll_future(
     rt: Runtime,
     request_id: str,
@@ -372,18 +381,23 @@ async def poll_future(
     throttle: QueueStateThrottle | None = None,
 ) -> Mapping[str, Any]:
     """Long-poll retrieve_future until a result: re-poll at once when pending, back off 1..30 s on
-    5xx/429/connection errors, raise RequestFailedError on a failed result, GoneError on 410, and
-    FutureTimeoutError when nothing finished within RetryConfig.progress_timeout.
+    5xx/429, raise RequestFailedError on a failed result, GoneError on 410 (its hint says whether
+    resubmitting is safe), APIConnectionError once connection errors in a row used up a new call's
+    retry budget (~65 s by default: the server is unreachable), and FutureTimeoutError when nothing
+    finished within RetryConfig.progress_timeout.
 
     `op` is the operation that answered with the future (None: unknown, e.g. a low-level call); its
     generated descriptor names the X-Tinker-Request-Type of the polls."""
     cfg = rt.config
+    retry = cfg.retry
     wire_type = None if op is None else op.future_request_type
     poll_body = FutureRetrieveRequest(request_id=request_id).to_dict()  # the same for every poll
     request_type = wire_type or (op.operation_id if op is not None else "future")
     deadline = time.monotonic() + cfg.retry.progress_timeout
     iteration = 0
     failures = 0
+    unreachable = 0  # connection errors in a row
+    unreachable_since = 0.0
     last_state: str | None = None
     while True:
         if time.monotonic() > deadline:
@@ -415,8 +429,35 @@ async def poll_future(
                 raise_status=False,
             )
             status, body = response.status, response.body
-        except APIConnectionError:
+        except APIConnectionError as exc:
             status, body = None, None
+            if not unreachable:
+                unreachable_since = time.monotonic()
+            unreachable += 1
+            delay = unreachable_delay(
+                unreachable,
+                max_retries=retry.max_retries,
+                enabled=retry.enable_retry_logic,
+                base=retry.retry_delay_base,
+                max_delay=retry.retry_delay_max,
+                jitter=retry.jitter_factor,
+                rand=rt.requester._rand,
+            )
+            if delay is None:
+                raise _ended(
+                    rt,
+                    request_type,
+                    request_id,
+                    UnreachableError(
+                        f"the server is unreachable: {unreachable} connection attempts in a row failed over "
+                        f"{time.monotonic() - unreachable_since:.0f} s while waiting for {request_type} "
+                        f"request {request_id} ({exc}). The server had accepted the request, so it may "
+                        "still complete; check the server and the run's state before submitting it again"
+                    ),
+                ) from exc
+            await _waits.sleep(delay)
+            continue
+        unreachable = 0
         outcome = classify_poll_reply(status, body)
         if isinstance(outcome, Done):
             rt.observer.emit("future_done", request_type, request_id=request_id, polls=iteration)
@@ -466,9 +507,11 @@ async def poll_future(
                 request_id,
                 status_error_for(
                     410,
-                    f"retrieve_future {request_id} ({request_type}): the server no longer holds this result",
+                    f"retrieve_future {request_id} ({request_type})",
                     body=outcome.body,
                     request_id=request_id,
+                    hint=expired_hint(request_type),
+                    resubmit_safe=resubmit_is_safe(request_type),
                 ),
             )
         assert isinstance(outcome, Fatal)

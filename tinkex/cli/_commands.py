@@ -469,6 +469,29 @@ def checkpoint_info(ctx: Context, tinker_path: str) -> None:
     ctx.emit(as_dict(match), render_kv(pairs))
 
 
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+class _SizeParam(click.ParamType[int]):
+    """A byte count: 1048576, 500K, 500M, 64G, 1T (powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+        unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+        number = text[: len(text) - len(unit)]
+        try:
+            size = float(number) * _SIZE_UNITS[unit]
+        except ValueError:
+            self.fail(f"{value!r} is not a size (e.g. 500M, 64G, 0 for no limit)", param, ctx)
+        if size < 0:
+            self.fail(f"{value!r} is negative", param, ctx)
+        return int(size)
+
+
 def _download_checkpoint() -> Callable[..., Any]:
     return tinkex.download_checkpoint
 
@@ -487,12 +510,24 @@ def _download_checkpoint() -> Callable[..., Any]:
 @click.option("--force", is_flag=True, help="Replace an existing download.")
 @click.option("--no-extract", is_flag=True, help="Keep the .tar archive instead of extracting it.")
 @click.option(
+    "--max-extract-size",
+    type=_SizeParam(),
+    default=None,
+    help="Refuse archives that unpack to more than this, e.g. 500M, 64G; 0 = no limit [default: 64G].",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr [default: when a terminal]."
 )
 @_json_option
 @command
 def checkpoint_download(
-    ctx: Context, tinker_path: str, output: Path, force: bool, no_extract: bool, progress: bool | None
+    ctx: Context,
+    tinker_path: str,
+    output: Path,
+    force: bool,
+    no_extract: bool,
+    max_extract_size: int | None,
+    progress: bool | None,
 ) -> None:
     """Download a checkpoint archive (resumable, verified) and extract it safely into
     OUTPUT/<run>_<kind>_<name>/."""
@@ -500,8 +535,11 @@ def checkpoint_download(
     show = (sys.stderr.isatty() and not ctx.json_output) if progress is None else progress
     bar = ProgressBar("downloading", enabled=show)
     try:
+        limit: dict[str, int | None] = {}
+        if max_extract_size is not None:
+            limit["max_extract_size"] = max_extract_size or None
         got = _download_checkpoint()(
-            ctx.rest(), tinker_path, output, extract=not no_extract, force=force, progress=bar.update
+            ctx.rest(), tinker_path, output, extract=not no_extract, force=force, progress=bar.update, **limit
         )
     finally:
         bar.close()
