@@ -485,6 +485,8 @@ class WireModel:
     _TAGS: ClassVar[Mapping[str, str]] = {}
     # Fields shown as short reprs (number arrays).
     _SHORT_REPR: ClassVar[frozenset[str]] = frozenset()
+    # The allowed values of enum fields (checked by from_dict_strict only).
+    _ENUMS: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __post_init__(self) -> None:
         # Constructor arguments that need a conversion: dicts for nested objects, ISO strings for
@@ -536,7 +538,7 @@ class WireModel:
                     missing.append(name)
                 continue
             value = d[name]
-            if name == "type":
+            if name == "type" and cls._TAG is not None:
                 # Tolerant: a wrong or missing tag never fails the decode; keep the class's own.
                 if value == cls._TAG:
                     kwargs[name] = value
@@ -563,6 +565,25 @@ class WireModel:
                 "the server's reply does not match this SDK's types; check base_url and versions",
             )
         return cls(**kwargs)
+
+    @classmethod
+    def from_dict_strict(cls: type[_W], d: Mapping[str, Any]) -> _W:
+        """`from_dict` that also rejects (ValueError) a `type` tag other than the class's own and an
+        enum value the spec does not list.
+
+        The generated operations decode with it, so a union answer (retrieve_future) never reads an
+        unknown variant as a known one; `from_dict` stays tolerant for the public clients, which tell
+        pending and failed answers apart before decoding.
+        """
+        if isinstance(d, Mapping):
+            tag = d.get("type")
+            if tag is not None and cls._TAG is not None and tag != cls._TAG:
+                raise ValueError(f"{cls.__name__}.type must match const {cls._TAG!r}, got {tag!r}")
+            for name, allowed in cls._ENUMS.items():
+                value = d.get(name)
+                if value is not None and value not in allowed:
+                    raise ValueError(f"{cls.__name__}.{name} must be one of {sorted(allowed)}, got {value!r}")
+        return cls.from_dict(d)
 
     @classmethod
     def _trusted(cls: type[_W], **values: Any) -> _W:

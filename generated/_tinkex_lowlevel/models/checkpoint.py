@@ -30,3 +30,6 @@ class Checkpoint(WireModel):
     _CODECS: ClassVar[dict[str, Codec]] = {
         "time": DateTime(),
     }
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "checkpoint_type": frozenset({"sampler", "training"}),
+    }

@@ -26,3 +26,6 @@ class ForwardBackwardInput(ForwardBackwardInputMixin, WireModel):
     _CODECS: ClassVar[dict[str, Codec]] = {
         "data": ListOf(Obj(Datum)),
     }
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "loss_fn": frozenset({"cispo", "cross_entropy", "dro", "importance_sampling", "ppo"}),
+    }

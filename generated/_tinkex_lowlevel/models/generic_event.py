@@ -35,3 +35,7 @@ class GenericEvent(WireModel):
         "timestamp": DateTime(),
     }
     _TAGS: ClassVar[dict[str, str]] = {"event": "GENERIC_EVENT"}
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "event": frozenset({"GENERIC_EVENT", "SESSION_END", "SESSION_START", "UNHANDLED_EXCEPTION"}),
+        "severity": frozenset({"CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"}),
+    }

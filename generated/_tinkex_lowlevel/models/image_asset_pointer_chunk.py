@@ -25,3 +25,6 @@ class ImageAssetPointerChunk(ImageAssetPointerChunkMixin, WireModel):
 
     _TAGS: ClassVar[dict[str, str]] = {"type": "image_asset_pointer"}
     _TAG: ClassVar[str | None] = "image_asset_pointer"
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "format": frozenset({"jpeg", "png"}),
+    }

@@ -28,3 +28,6 @@ class ImageChunk(ImageChunkMixin, WireModel):
     }
     _TAGS: ClassVar[dict[str, str]] = {"type": "image"}
     _TAG: ClassVar[str | None] = "image"
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "format": frozenset({"jpeg", "png"}),
+    }

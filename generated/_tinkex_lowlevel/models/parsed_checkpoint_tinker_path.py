@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from tinkex.types._base import WireModel, frozen
 from tinkex.types._mixins import ParsedCheckpointTinkerPathMixin
@@ -21,3 +22,7 @@ class ParsedCheckpointTinkerPath(ParsedCheckpointTinkerPathMixin, WireModel):
     """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`."""
     checkpoint_id: str
     """`<kind>/<name>`."""
+
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "checkpoint_type": frozenset({"sampler", "training"}),
+    }

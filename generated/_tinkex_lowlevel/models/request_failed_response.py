@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from tinkex.types._base import WireModel, frozen
 from tinkex.types._mixins import RequestFailedResponseMixin
@@ -19,3 +20,7 @@ class RequestFailedResponse(RequestFailedResponseMixin, WireModel):
     category: RequestErrorCategory
     """Who caused a failed operation. `user`: the request was wrong; `server` / `unknown`: the service.
     Clients read a missing or unrecognised value as `unknown`."""
+
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "category": frozenset({"server", "unknown", "user"}),
+    }

@@ -21,4 +21,7 @@ class SampledSequence(SampledSequenceMixin, WireModel):
     logprobs: list[float] | None = None
     """Log-probability of each generated token."""
 
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "stop_reason": frozenset({"length", "stop"}),
+    }
     _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"tokens", "logprobs"})

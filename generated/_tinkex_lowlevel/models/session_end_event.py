@@ -32,3 +32,7 @@ class SessionEndEvent(WireModel):
         "timestamp": DateTime(),
     }
     _TAGS: ClassVar[dict[str, str]] = {"event": "SESSION_END"}
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "event": frozenset({"GENERIC_EVENT", "SESSION_END", "SESSION_START", "UNHANDLED_EXCEPTION"}),
+        "severity": frozenset({"CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"}),
+    }

@@ -30,3 +30,7 @@ class SessionStartEvent(WireModel):
         "timestamp": DateTime(),
     }
     _TAGS: ClassVar[dict[str, str]] = {"event": "SESSION_START"}
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "event": frozenset({"GENERIC_EVENT", "SESSION_END", "SESSION_START", "UNHANDLED_EXCEPTION"}),
+        "severity": frozenset({"CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"}),
+    }

@@ -23,4 +23,7 @@ class TensorData(TensorDataMixin, WireModel):
     shape: list[int] | None = None
     """The dense shape."""
 
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "dtype": frozenset({"float32", "int64"}),
+    }
     _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"data", "shape"})

@@ -22,3 +22,6 @@ class TryAgainResponse(WireModel):
 
     _TAGS: ClassVar[dict[str, str]] = {"type": "try_again"}
     _TAG: ClassVar[str | None] = "try_again"
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "queue_state": frozenset({"active", "paused_capacity", "paused_rate_limit"}),
+    }

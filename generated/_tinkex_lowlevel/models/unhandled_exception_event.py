@@ -36,3 +36,7 @@ class UnhandledExceptionEvent(WireModel):
         "timestamp": DateTime(),
     }
     _TAGS: ClassVar[dict[str, str]] = {"event": "UNHANDLED_EXCEPTION"}
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "event": frozenset({"GENERIC_EVENT", "SESSION_END", "SESSION_START", "UNHANDLED_EXCEPTION"}),
+        "severity": frozenset({"CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"}),
+    }
