@@ -147,7 +147,9 @@ def wire_problems(name: str, written: Any, original: Any) -> list[str]:
     problems = errors(name, written)
     if isinstance(original, dict):
         kept = written if isinstance(written, dict) else {}
-        problems += [f"{key}: dropped" for key, value in original.items() if value is not None and key not in kept]
+        problems += [
+            f"{key}: dropped" for key, value in original.items() if value is not None and key not in kept
+        ]
     cls = getattr(models, name)
     if isinstance(cls, type) and cls.from_dict(written) != cls.from_dict(original):
         problems.append(f"decodes differently: {cls.from_dict(written)!r} != {cls.from_dict(original)!r}")

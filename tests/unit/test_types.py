@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pickle
 from typing import Any
 
-import dataclasses
 import numpy as np
 import orjson
 import pytest
@@ -932,9 +932,9 @@ def test_future_retrieve_response_union_members() -> None:
 
 
 def test_lazy_table_matches_all() -> None:
-    import tinkex.types as t
-
     import _tinkex_lowlevel.models as generated
+
+    import tinkex.types as t
 
     # Every public name comes from the generated models or one hand-written alias module.
     assert set(t.__all__) <= set(generated.__all__) | set(t._LOCAL)

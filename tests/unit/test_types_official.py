@@ -3,11 +3,11 @@ JSON for the same objects, both ways (our dumps equal theirs; their JSON decodes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 from typing import Any
 
-import dataclasses
 import numpy as np
 import orjson
 import pytest

@@ -62,9 +62,9 @@ if TYPE_CHECKING:
         OptimStepResponse,
         ParsedCheckpointTinkerPath,
         RequestFailedResponse,
+        SampledSequence,
         SampleRequest,
         SampleResponse,
-        SampledSequence,
         SamplingParams,
         SaveWeightsForSamplerRequest,
         SaveWeightsForSamplerResponse,
@@ -89,6 +89,7 @@ if TYPE_CHECKING:
         UntypedAPIFuture,
         WeightsInfoResponse,
     )
+
     from tinkex.types._enums import (
         CheckpointType,
         EventType,

@@ -103,7 +103,7 @@ class Union_(Codec):
     required keys are all present wins (the 0.6.3 client sends untagged chunks).
     """
 
-    __slots__ = ("_members", "_field", "_by_tag", "_tag_keys")
+    __slots__ = ("_by_tag", "_field", "_members", "_tag_keys")
     coerces = True
 
     def __init__(self, members: tuple[type[WireModel], ...], field: str) -> None:
@@ -122,9 +122,9 @@ class Union_(Codec):
             self._by_tag = by_tag
             self._tag_keys = tuple(sorted({key for key, _ in by_tag}))
         for key in self._tag_keys:
-            value = d.get(key)
-            if isinstance(value, str):
-                found = by_tag.get((key, value))
+            tag = d.get(key)
+            if isinstance(tag, str):
+                found = by_tag.get((key, tag))
                 if found is not None:
                     return found
         for member in self._members:
@@ -158,7 +158,9 @@ class Union_(Codec):
             return self.pick(value).from_dict(value)
         names = ", ".join(m.__name__ for m in self._members)
         raise TinkexValidationError(
-            field, f"must be one of {names}, got {type(value).__name__}", f"pass a {self._members[0].__name__}(...)"
+            field,
+            f"must be one of {names}, got {type(value).__name__}",
+            f"pass a {self._members[0].__name__}(...)",
         )
 
 
@@ -212,7 +214,9 @@ class DictOf(Codec):
     def coerce(self, value: Any, field: str) -> Any:
         if not isinstance(value, Mapping):
             raise TinkexValidationError(
-                field, f"must be a dict, got {type(value).__name__}", f"pass {field.rpartition('.')[2]}={{...}}"
+                field,
+                f"must be a dict, got {type(value).__name__}",
+                f"pass {field.rpartition('.')[2]}={{...}}",
             )
         coerce = self.inner.coerce
         return {k: None if v is None else coerce(v, f"{field}[{k!r}]") for k, v in value.items()}

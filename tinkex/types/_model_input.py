@@ -202,7 +202,7 @@ class ModelInputMixin(WireModel):
         """One text chunk holding a snapshot of `tokens`."""
         from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
 
-        return cls(chunks=[EncodedTextChunk(tokens=tokens)])
+        return cls(chunks=[EncodedTextChunk(tokens=tokens)])  # type: ignore[call-arg]  # a generated field
 
     def to_ints(self) -> list[int]:
         """All token ids; raises `TinkexValidationError` if an image chunk is present."""
@@ -229,11 +229,11 @@ class ModelInputMixin(WireModel):
     @classmethod
     def empty(cls) -> Self:
         """A ModelInput without chunks."""
-        return cls(chunks=[])
+        return cls(chunks=[])  # type: ignore[call-arg]
 
     def append(self, chunk: EncodedTextChunk | ImageAssetPointerChunk | ImageChunk) -> Self:
         """A new ModelInput with `chunk` added at the end."""
-        return type(self)(chunks=[*self.chunks, chunk])
+        return type(self)(chunks=[*self.chunks, chunk])  # type: ignore[call-arg]
 
     def append_int(self, token: int) -> Self:
         """A new ModelInput with one more token (as a new text chunk, like the official)."""
@@ -252,7 +252,7 @@ class ModelInputMixin(WireModel):
             return super().from_dict(d)
         raw = d["chunks"] or []
         union = _chunk_union()
-        return cls(chunks=[c if not isinstance(c, Mapping) else union.load(c) for c in raw])
+        return cls(chunks=[c if not isinstance(c, Mapping) else union.load(c) for c in raw])  # type: ignore[call-arg]
 
     def __repr__(self) -> str:
         if len(self.chunks) > 4:
