@@ -931,6 +931,36 @@ def test_future_retrieve_response_union_members() -> None:
     }
 
 
+def test_dataclasses_replace_makes_checked_copies() -> None:
+    # Real code written against the official SDK calls dataclasses.replace on these types.
+    req, tokens, _ = _fb_request(4)
+    datum = req.forward_backward_input.data[0]
+    changed = dataclasses.replace(datum, loss_fn_inputs={"target_tokens": [9, 9, 9, 9]})
+    assert changed.loss_fn_inputs["target_tokens"] == TensorData(data=[9, 9, 9, 9], dtype="int64", shape=[4])
+    assert changed.model_input is datum.model_input
+    assert datum.loss_fn_inputs["target_tokens"].data == tokens, "the original is unchanged"
+    fbi = dataclasses.replace(req.forward_backward_input, data=[changed])
+    assert dataclasses.replace(req, forward_backward_input=fbi).to_dict()["forward_backward_input"][
+        "data"
+    ] == [changed.to_dict()]
+    td = dataclasses.replace(TensorData(data=[1.0, 2.0], dtype="float32"), shape=(2,))
+    assert td.shape == [2]
+    seq = SampledSequence(stop_reason="stop", tokens=[1, 2])
+    response = SampleResponse(sequences=[seq])
+    assert dataclasses.replace(response, sequences=[dataclasses.replace(seq, tokens=[3])]).sequences[
+        0
+    ].tokens == [3]
+    out = ForwardBackwardOutput(
+        loss_fn_output_type="ArrayRecord", loss_fn_outputs=[], metrics={"loss:sum": 1.0}
+    )
+    assert dataclasses.replace(out, metrics={}).metrics == {}
+    # The checks run again on the copy.
+    with pytest.raises(TinkexValidationError, match="Datum.loss_fn_inputs"):
+        dataclasses.replace(datum, loss_fn_inputs=[1, 2])
+    with pytest.raises(TinkexValidationError, match="LoraConfig.rank"):
+        dataclasses.replace(LoraConfig(rank=8), rank=0)
+
+
 def test_lazy_table_matches_all() -> None:
     import _tinkex_lowlevel.models as generated
 
