@@ -955,9 +955,9 @@ def test_dataclasses_replace_makes_checked_copies() -> None:
     )
     assert dataclasses.replace(out, metrics={}).metrics == {}
     # The checks run again on the copy.
-    with pytest.raises(TinkexValidationError, match="Datum.loss_fn_inputs"):
+    with pytest.raises(TinkexValidationError, match=r"Datum\.loss_fn_inputs"):
         dataclasses.replace(datum, loss_fn_inputs=[1, 2])
-    with pytest.raises(TinkexValidationError, match="LoraConfig.rank"):
+    with pytest.raises(TinkexValidationError, match=r"LoraConfig\.rank"):
         dataclasses.replace(LoraConfig(rank=8), rank=0)
 
 

@@ -165,15 +165,21 @@ class Union_(Codec):
 
 
 class ListOf(Codec):
-    """A list of values of an inner codec (only for lists of objects, never token lists)."""
+    """A list of values of an inner codec (only for lists of objects, never token lists).
 
-    __slots__ = ("inner",)
+    `lenient`: the field may also hold a non-list (a union such as `str | list[X]`), kept as given.
+    """
+
+    __slots__ = ("inner", "lenient")
     coerces = True
 
-    def __init__(self, inner: Codec) -> None:
+    def __init__(self, inner: Codec, lenient: bool = False) -> None:
         self.inner = inner
+        self.lenient = lenient
 
     def dump(self, value: Any, mode: int, exclude_none: bool) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
         dump = self.inner.dump
         return [None if v is None else dump(v, mode, exclude_none) for v in value]
 
@@ -185,6 +191,8 @@ class ListOf(Codec):
 
     def coerce(self, value: Any, field: str) -> Any:
         if not isinstance(value, list | tuple):
+            if self.lenient:
+                return value
             raise TinkexValidationError(
                 field, f"must be a list, got {type(value).__name__}", f"pass {field.rpartition('.')[2]}=[...]"
             )

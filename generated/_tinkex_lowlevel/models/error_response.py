@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
-from tinkex.types._base import WireModel, frozen
+from tinkex.types._base import Codec, ListOf, Obj, WireModel, frozen
 
 from .error_detail_item import ErrorDetailItem
 
@@ -17,3 +18,7 @@ class ErrorResponse(WireModel):
 
     detail: str | list[ErrorDetailItem] | None = None
     """What went wrong."""
+
+    _CODECS: ClassVar[dict[str, Codec]] = {
+        "detail": ListOf(lenient=True, inner=Obj(ErrorDetailItem)),
+    }
