@@ -86,6 +86,12 @@ def test_new_optional_fields_reach_the_public_types_through_gen_alone(tmp_path: 
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     # The request field is a keyword of the public type and is sent on the wire.
-    assert result["wire"] == {"max_tokens": 4, "drill_patience": 3, "temperature": 1.0, "top_k": -1, "top_p": 1.0}
+    assert result["wire"] == {
+        "max_tokens": 4,
+        "drill_patience": 3,
+        "temperature": 1.0,
+        "top_k": -1,
+        "top_p": 1.0,
+    }
     # The response field is read into the public type.
     assert result["region"] == "eu-1"
