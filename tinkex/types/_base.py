@@ -19,7 +19,7 @@ import dataclasses
 import datetime as _dt
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, NamedTuple, TypeVar, cast
 
 from tinkex._exceptions import TinkexValidationError
 
@@ -451,6 +451,31 @@ def _coercions(cls: type[WireModel]) -> tuple[tuple[str, Codec, str], ...]:
 _C = TypeVar("_C", bound=type)
 
 
+class Check(NamedTuple):
+    """A constructor check of one number field, generated from the spec (`x-tinkex-check-args`)."""
+
+    name: str
+    kind: str  # "int" or "number"
+    minimum: float | None
+    optional: bool
+    fix: str
+
+    def run(self, owner: str, value: Any) -> None:
+        if value is None and self.optional:
+            return
+        ok = is_int(value) if self.kind == "int" else is_number(value)
+        if ok and (self.minimum is None or value >= self.minimum):
+            return
+        bound = f" >= {self.minimum}" if self.minimum is not None else ""
+        what = "an int" if self.kind == "int" else "a number"
+        placeholder = f"<int{bound}>" if self.kind == "int" else "<float>"
+        raise TinkexValidationError(
+            f"{owner}.{self.name}",
+            f"must be {what}{bound}, got {value!r}",
+            self.fix or f"pass {self.name}={placeholder}",
+        )
+
+
 def _frozen_setattr(self: Any, name: str, value: Any) -> None:
     raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r} of {type(self).__name__}")
 
@@ -497,13 +522,18 @@ class WireModel:
     _TAGS: ClassVar[Mapping[str, str]] = {}
     # Fields shown as short reprs (number arrays).
     _SHORT_REPR: ClassVar[frozenset[str]] = frozenset()
+    # Constructor checks of number fields (generated for schemas marked `x-tinkex-check-args`).
+    _CHECKS: ClassVar[tuple[Check, ...]] = ()
     # The allowed values of enum fields (checked by from_dict_strict only).
     _ENUMS: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __post_init__(self) -> None:
+        cls = type(self)
+        for check in cls._CHECKS:
+            check.run(cls.__name__, getattr(self, check.name))
         # Constructor arguments that need a conversion: dicts for nested objects, ISO strings for
         # datetimes, base64 for bytes. Plain fields are kept as given.
-        for name, codec, field in _coercions(type(self)):
+        for name, codec, field in _coercions(cls):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, codec.coerce(value, field))

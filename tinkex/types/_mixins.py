@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tinkex._exceptions import TinkexValidationError
-from tinkex.types._base import Codec, Enum_, Pairs, WireModel, is_int, is_number
+from tinkex.types._base import Codec, Enum_, Pairs, WireModel, is_int
 from tinkex.types._enums import RequestErrorCategory
 
 if TYPE_CHECKING:
@@ -19,10 +19,8 @@ if TYPE_CHECKING:
     from _tinkex_lowlevel.models.sampled_sequence import SampledSequence
 
 __all__ = [
-    "AdamParamsMixin",
     "ForwardBackwardInputMixin",
     "ForwardBackwardOutputMixin",
-    "LoraConfigMixin",
     "ParsedCheckpointTinkerPathMixin",
     "RequestFailedResponseMixin",
     "SampleRequestMixin",
@@ -32,65 +30,8 @@ __all__ = [
 ]
 
 
-# --- checks ------------------------------------------------------------------------------------------
-
-
-def _number(inst: Any, name: str, fix: str = "") -> None:
-    value = getattr(inst, name)
-    if not is_number(value):
-        raise TinkexValidationError(
-            f"{type(inst).__name__}.{name}", f"must be a number, got {value!r}", fix or f"pass {name}=<float>"
-        )
-
-
-def _integer(inst: Any, name: str, minimum: int | None = None, optional: bool = False, fix: str = "") -> None:
-    value = getattr(inst, name)
-    if value is None and optional:
-        return
-    if not is_int(value) or (minimum is not None and value < minimum):
-        bound = f" >= {minimum}" if minimum is not None else ""
-        raise TinkexValidationError(
-            f"{type(inst).__name__}.{name}",
-            f"must be an int{bound}, got {value!r}",
-            fix or f"pass {name}=<int{bound}>",
-        )
-
-
 # --- request parameter objects -------------------------------------------------------------------------
-
-
-class LoraConfigMixin(WireModel):
-    """LoRA adapter settings of a new training run.
-
-    Example::
-
-        >>> from tinkex.types import LoraConfig
-        >>> LoraConfig(rank=16, seed=0).to_dict()
-        {'rank': 16, 'seed': 0, 'train_unembed': True, 'train_mlp': True, 'train_attn': True}
-    """
-
-    __slots__ = ()
-
-    def __post_init__(self) -> None:
-        _integer(self, "rank", 1, fix="pass rank=8, 16, 32 ...")
-        _integer(self, "seed", optional=True)
-
-
-class AdamParamsMixin(WireModel):
-    """AdamW settings of one optimizer step (weight decay is decoupled; grad_clip_norm 0 = no clipping).
-
-    Example::
-
-        >>> from tinkex.types import AdamParams
-        >>> AdamParams(learning_rate=1e-4).beta2
-        0.95
-    """
-
-    __slots__ = ()
-
-    def __post_init__(self) -> None:
-        for name in ("learning_rate", "beta1", "beta2", "eps", "weight_decay", "grad_clip_norm"):
-            _number(self, name)
+# (LoraConfig and AdamParams need no mixin: their number checks are generated from the spec.)
 
 
 class SamplingParamsMixin(WireModel):
@@ -109,12 +50,8 @@ class SamplingParamsMixin(WireModel):
         stop: Any
 
     def __post_init__(self) -> None:
-        _integer(self, "max_tokens", 1, optional=True)
-        _integer(self, "seed", optional=True)
+        super().__post_init__()  # the generated number checks
         _check_stop(self.stop)
-        _number(self, "temperature")
-        _integer(self, "top_k", fix="pass top_k=-1 to disable")
-        _number(self, "top_p")
 
 
 def _check_stop(value: Any) -> None:
@@ -219,7 +156,6 @@ class SampleRequestMixin(WireModel):
     def __post_init__(self) -> None:
         from _tinkex_lowlevel.models.model_input import ModelInput
 
-        _integer(self, "num_samples", 1, fix="pass num_samples=1 or more")
         if not isinstance(self.prompt, ModelInput):
             if not isinstance(self.prompt, dict):
                 raise TinkexValidationError(
@@ -228,8 +164,7 @@ class SampleRequestMixin(WireModel):
                     "use ModelInput.from_ints(tokens)",
                 )
             object.__setattr__(self, "prompt", ModelInput.from_dict(self.prompt))
-        super().__post_init__()
-        _integer(self, "topk_prompt_logprobs", 0, fix="pass topk_prompt_logprobs=0 or more")
+        super().__post_init__()  # the generated number checks and the nested objects
 
 
 # --- responses -----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Literal
 
-from tinkex.types._base import Codec, Obj, WireModel, frozen
+from tinkex.types._base import Check, Codec, Obj, WireModel, frozen
 from tinkex.types._mixins import SampleRequestMixin
 
 from .model_input import ModelInput
@@ -45,3 +45,8 @@ class SampleRequest(SampleRequestMixin, WireModel):
     }
     _TAGS: ClassVar[dict[str, str]] = {"type": "sample"}
     _TAG: ClassVar[str | None] = "sample"
+    _CHECKS: ClassVar[tuple[Check, ...]] = (
+        Check("num_samples", "int", 1, False, "pass num_samples=1 or more"),
+        Check("seq_id", "int", None, True, ""),
+        Check("topk_prompt_logprobs", "int", 0, False, "pass topk_prompt_logprobs=0 or more"),
+    )

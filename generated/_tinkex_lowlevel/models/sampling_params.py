@@ -3,7 +3,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from tinkex.types._base import WireModel, frozen
+from tinkex.types._base import Check, WireModel, frozen
 from tinkex.types._mixins import SamplingParamsMixin
 
 
@@ -26,4 +26,11 @@ class SamplingParams(SamplingParamsMixin, WireModel):
     top_p: float = 1.0
     """Nucleus cut-off."""
 
+    _CHECKS: ClassVar[tuple[Check, ...]] = (
+        Check("max_tokens", "int", 1, True, ""),
+        Check("seed", "int", None, True, ""),
+        Check("temperature", "number", None, False, ""),
+        Check("top_k", "int", None, False, "pass top_k=-1 to disable"),
+        Check("top_p", "number", None, False, ""),
+    )
     _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"stop"})
