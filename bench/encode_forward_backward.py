@@ -7,8 +7,9 @@ JSON body inside an httpx.Request, ready to send:
 
 * official: what tinker 0.7.0's `resources/training.py` does, `model_dump(request, exclude_unset=True,
   mode="json")`, then httpx's `json=` encoding (json.dumps), which `_base_client` hands the dict to;
-* tinkex: the generated `forward_backward._get_kwargs` (attrs `to_dict`, which passes the per-token
-  lists through by reference, then orjson), then the same httpx.Request.
+* tinkex: the generated `forward_backward._get_kwargs` (the public wire types' `to_dict`, generated from
+  the spec, which passes the per-token lists through by reference, then orjson), then the same
+  httpx.Request.
 
 Figures: median (and best) of N runs, official and tinkex interleaved, gc.collect() before each. The
 machine is shared, so the best-of column shows the cost without interference. Target: tinkex <= 1/20 of official.
@@ -28,19 +29,18 @@ import httpx
 import orjson
 import tinker
 from _tinkex_lowlevel.api.training import forward_backward
-from _tinkex_lowlevel.models import (
-    Datum,
-    EncodedTextChunk,
-    ForwardBackwardInput,
-    ForwardBackwardRequest,
-    LossFnInputs,
-    ModelInput,
-    TensorData,
-)
 from tinker._compat import model_dump
 
 import tinkex.types
 from tinkex._policy._wire_check import check_datums
+from tinkex.types import (
+    Datum,
+    EncodedTextChunk,
+    ForwardBackwardInput,
+    ForwardBackwardRequest,
+    ModelInput,
+    TensorData,
+)
 
 BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod"
 TARGET_RATIO = 20.0
@@ -81,9 +81,8 @@ def build_official(lists: list[tuple[list[int], list[int], list[float]]]) -> Any
 def build_tinkex(lists: list[tuple[list[int], list[int], list[float]]]) -> ForwardBackwardRequest:
     data = []
     for toks, targets, weights in lists:
-        inputs = LossFnInputs()
-        inputs.additional_properties = {
-            "target_tokens": TensorData(data=targets, dtype="int64", shape=[len(targets)]),  # type: ignore[arg-type]
+        inputs = {
+            "target_tokens": TensorData(data=targets, dtype="int64", shape=[len(targets)]),
             "weights": TensorData(data=weights, dtype="float32", shape=[len(weights)]),
         }
         data.append(

@@ -131,3 +131,26 @@ def normalize(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def wire_problems(name: str, written: Any, original: Any) -> list[str]:
+    """How `written` (what the generated type `name` writes back for the JSON `original`) differs in
+    meaning from `original`; empty when there is no difference.
+
+    The wire types write every `type` tag and the defaults of the objects they hold and leave out
+    nulls (the 0.18+ client style), so the bytes may differ from a 0.7.0 body; what must hold is that
+    the written JSON is valid for the spec, keeps every non-null key of the original, and decodes to
+    the same object.
+    """
+    import _tinkex_lowlevel.models as models
+
+    problems = errors(name, written)
+    if isinstance(original, dict):
+        kept = written if isinstance(written, dict) else {}
+        problems += [
+            f"{key}: dropped" for key, value in original.items() if value is not None and key not in kept
+        ]
+    cls = getattr(models, name)
+    if isinstance(cls, type) and cls.from_dict(written) != cls.from_dict(original):
+        problems.append(f"decodes differently: {cls.from_dict(written)!r} != {cls.from_dict(original)!r}")
+    return problems

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import pickle
 from typing import Any
 
-import attrs
 import numpy as np
 import orjson
 import pytest
@@ -861,9 +861,9 @@ def test_equality_and_hash() -> None:
 
 def test_types_are_frozen() -> None:
     lc = LoraConfig(rank=8)
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         lc.rank = 4  # type: ignore[misc]
-    with pytest.raises((attrs.exceptions.FrozenInstanceError, AttributeError)):
+    with pytest.raises((dataclasses.FrozenInstanceError, AttributeError)):
         lc.extra = 1  # type: ignore[attr-defined]
 
 
@@ -931,9 +931,43 @@ def test_future_retrieve_response_union_members() -> None:
     }
 
 
+def test_dataclasses_replace_makes_checked_copies() -> None:
+    # Real code written against the official SDK calls dataclasses.replace on these types.
+    req, tokens, _ = _fb_request(4)
+    datum = req.forward_backward_input.data[0]
+    changed = dataclasses.replace(datum, loss_fn_inputs={"target_tokens": [9, 9, 9, 9]})
+    assert changed.loss_fn_inputs["target_tokens"] == TensorData(data=[9, 9, 9, 9], dtype="int64", shape=[4])
+    assert changed.model_input is datum.model_input
+    assert datum.loss_fn_inputs["target_tokens"].data == tokens, "the original is unchanged"
+    fbi = dataclasses.replace(req.forward_backward_input, data=[changed])
+    assert dataclasses.replace(req, forward_backward_input=fbi).to_dict()["forward_backward_input"][
+        "data"
+    ] == [changed.to_dict()]
+    td = dataclasses.replace(TensorData(data=[1.0, 2.0], dtype="float32"), shape=(2,))
+    assert td.shape == [2]
+    seq = SampledSequence(stop_reason="stop", tokens=[1, 2])
+    response = SampleResponse(sequences=[seq])
+    assert dataclasses.replace(response, sequences=[dataclasses.replace(seq, tokens=[3])]).sequences[
+        0
+    ].tokens == [3]
+    out = ForwardBackwardOutput(
+        loss_fn_output_type="ArrayRecord", loss_fn_outputs=[], metrics={"loss:sum": 1.0}
+    )
+    assert dataclasses.replace(out, metrics={}).metrics == {}
+    # The checks run again on the copy.
+    with pytest.raises(TinkexValidationError, match=r"Datum\.loss_fn_inputs"):
+        dataclasses.replace(datum, loss_fn_inputs=[1, 2])
+    with pytest.raises(TinkexValidationError, match=r"LoraConfig\.rank"):
+        dataclasses.replace(LoraConfig(rank=8), rank=0)
+
+
 def test_lazy_table_matches_all() -> None:
+    import _tinkex_lowlevel.models as generated
+
     import tinkex.types as t
 
-    assert set(t._LAZY) == set(t.__all__)
+    # Every public name comes from the generated models or one hand-written alias module.
+    assert set(t.__all__) <= set(generated.__all__) | set(t._LOCAL)
+    assert set(t._LOCAL) <= set(t.__all__)
     assert sorted(dir(t)) == sorted(set(dir(t)))
     assert set(t.__all__) <= set(dir(t))

@@ -3,11 +3,11 @@ JSON for the same objects, both ways (our dumps equal theirs; their JSON decodes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 from typing import Any
 
-import attrs
 import numpy as np
 import orjson
 import pytest
@@ -70,11 +70,11 @@ def test_same_fields_order_and_defaults(name: str) -> None:
     }
     cls = getattr(ours, name)
     mine = {}
-    for a in attrs.fields(cls):
-        default = a.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            default = default.factory()  # type: ignore[attr-defined]
-        mine[a.name] = "<required>" if default is attrs.NOTHING else default
+    for f in dataclasses.fields(cls):
+        default = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        mine[f.name] = "<required>" if default is dataclasses.MISSING else default
     assert list(mine) == list(theirs)
     assert mine == theirs
 

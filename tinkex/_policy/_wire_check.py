@@ -18,13 +18,12 @@ is finite exactly when every term is, unless finite terms overflow; only then is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
-
-import attrs
 
 from tinkex._exceptions import TinkexValidationError
 from tinkex.types import (
@@ -232,7 +231,7 @@ def _coerce(cls: type[_T], value: object, field: str, fix: str) -> _T:
     if isinstance(value, cls):
         return value
     if isinstance(value, Mapping):
-        known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = [k for k in value if k not in known]
         if unknown:
             raise _fail(field, f"unknown key {unknown[0]!r} for {cls.__name__}", f"use {sorted(known)}")
@@ -305,7 +304,7 @@ def check_loss_fn_config(config: object, field: str = "loss_fn_config") -> dict[
 def check_adam_params(value: object, field: str = "adam_params") -> AdamParams:
     """An AdamParams (a dict is coerced, as officially) whose numbers are all finite."""
     params = _coerce(AdamParams, value, field, "pass AdamParams(learning_rate=1e-4)")
-    for a in attrs.fields(AdamParams):
+    for a in dataclasses.fields(AdamParams):
         check_finite_number(getattr(params, a.name), f"{field}.{a.name}")
     return params
 

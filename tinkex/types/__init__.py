@@ -1,5 +1,9 @@
 """The public wire types of tinkex: every name of the official `tinker.types` (0.7.0) with the same
-fields and defaults, as attrs classes with `to_dict` / `from_dict` and pydantic-style aliases.
+fields and defaults, with `to_dict` / `from_dict` and pydantic-style aliases.
+
+The classes are generated from openapi/tinker.yaml into `_tinkex_lowlevel.models` (`make gen`) as
+frozen slotted dataclasses (`dataclasses.replace` works); the behaviour the spec cannot say lives in
+the hand-written mixins of this package, named by each schema's `x-tinkex-mixin`.
 
 Example::
 
@@ -18,7 +22,74 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tinkex.types._datum import Datum, LossFnInputs, LossFnOutput
+    from _tinkex_lowlevel.models import (
+        AdamParams,
+        Checkpoint,
+        CheckpointArchiveUrlResponse,
+        CheckpointsListResponse,
+        CreateModelRequest,
+        CreateModelResponse,
+        CreateSamplingSessionRequest,
+        CreateSamplingSessionResponse,
+        CreateSessionRequest,
+        CreateSessionResponse,
+        Cursor,
+        Datum,
+        EncodedTextChunk,
+        ForwardBackwardInput,
+        ForwardBackwardOutput,
+        ForwardBackwardRequest,
+        ForwardRequest,
+        FutureRetrieveRequest,
+        GenericEvent,
+        GetInfoRequest,
+        GetInfoResponse,
+        GetSamplerResponse,
+        GetServerCapabilitiesResponse,
+        GetSessionResponse,
+        HealthResponse,
+        ImageAssetPointerChunk,
+        ImageChunk,
+        ListSessionsResponse,
+        LoadWeightsRequest,
+        LoadWeightsResponse,
+        LoraConfig,
+        LossFnInputs,
+        LossFnOutput,
+        ModelData,
+        ModelInput,
+        OptimStepRequest,
+        OptimStepResponse,
+        ParsedCheckpointTinkerPath,
+        RequestFailedResponse,
+        SampledSequence,
+        SampleRequest,
+        SampleResponse,
+        SamplingParams,
+        SaveWeightsForSamplerRequest,
+        SaveWeightsForSamplerResponse,
+        SaveWeightsForSamplerResponseInternal,
+        SaveWeightsRequest,
+        SaveWeightsResponse,
+        SessionEndEvent,
+        SessionHeartbeatRequest,
+        SessionHeartbeatResponse,
+        SessionStartEvent,
+        SupportedModel,
+        TelemetryBatch,
+        TelemetryResponse,
+        TelemetrySendRequest,
+        TensorData,
+        TrainingRun,
+        TrainingRunsResponse,
+        TryAgainResponse,
+        UnhandledExceptionEvent,
+        UnloadModelRequest,
+        UnloadModelResponse,
+        UntypedAPIFuture,
+        WeightsInfoResponse,
+    )
+
     from tinkex.types._enums import (
         CheckpointType,
         EventType,
@@ -31,171 +102,33 @@ if TYPE_CHECKING:
         StopReason,
         TensorDtype,
     )
-    from tinkex.types._model_input import (
-        EncodedTextChunk,
-        ImageAssetPointerChunk,
-        ImageChunk,
-        ModelInput,
-        ModelInputChunk,
-    )
-    from tinkex.types._requests import (
-        AdamParams,
-        CreateModelRequest,
-        CreateSamplingSessionRequest,
-        CreateSessionRequest,
-        ForwardBackwardInput,
-        ForwardBackwardRequest,
-        ForwardRequest,
-        FutureRetrieveRequest,
-        GetInfoRequest,
-        LoadWeightsRequest,
-        LoraConfig,
-        OptimStepRequest,
-        SampleRequest,
-        SamplingParams,
-        SaveWeightsForSamplerRequest,
-        SaveWeightsRequest,
-        SessionHeartbeatRequest,
-        TelemetrySendRequest,
-        UnloadModelRequest,
-    )
-    from tinkex.types._responses import (
-        CreateModelResponse,
-        CreateSamplingSessionResponse,
-        CreateSessionResponse,
-        ForwardBackwardOutput,
-        FutureRetrieveResponse,
-        GetInfoResponse,
-        GetSamplerResponse,
-        GetServerCapabilitiesResponse,
-        GetSessionResponse,
-        HealthResponse,
-        ListSessionsResponse,
-        LoadWeightsResponse,
-        ModelData,
-        OptimStepResponse,
-        RequestFailedResponse,
-        SampledSequence,
-        SampleResponse,
-        SaveWeightsForSamplerResponse,
-        SaveWeightsForSamplerResponseInternal,
-        SaveWeightsResponse,
-        SessionHeartbeatResponse,
-        SupportedModel,
-        TelemetryResponse,
-        TryAgainResponse,
-        UnloadModelResponse,
-        UntypedAPIFuture,
-        WeightsInfoResponse,
-    )
-    from tinkex.types._rest import (
-        Checkpoint,
-        CheckpointArchiveUrlResponse,
-        CheckpointsListResponse,
-        Cursor,
-        ParsedCheckpointTinkerPath,
-        TrainingRun,
-        TrainingRunsResponse,
-    )
-    from tinkex.types._telemetry import (
-        GenericEvent,
-        SessionEndEvent,
-        SessionStartEvent,
-        TelemetryBatch,
-        TelemetryEvent,
-        UnhandledExceptionEvent,
-    )
-    from tinkex.types._tensor import TensorData
+    from tinkex.types._unions import FutureRetrieveResponse, ModelInputChunk, TelemetryEvent
 
-# Submodules load on first use (PEP 562): creating ~70 classes costs tens of milliseconds on slow
-# machines, and most programs never touch the REST or telemetry types.
-_LAZY: dict[str, str] = {
-    "AdamParams": "_requests",
-    "Checkpoint": "_rest",
-    "CheckpointArchiveUrlResponse": "_rest",
-    "CheckpointType": "_enums",
-    "CheckpointsListResponse": "_rest",
-    "CreateModelRequest": "_requests",
-    "CreateModelResponse": "_responses",
-    "CreateSamplingSessionRequest": "_requests",
-    "CreateSamplingSessionResponse": "_responses",
-    "CreateSessionRequest": "_requests",
-    "CreateSessionResponse": "_responses",
-    "Cursor": "_rest",
-    "Datum": "_datum",
-    "EncodedTextChunk": "_model_input",
-    "EventType": "_enums",
-    "ForwardBackwardInput": "_requests",
-    "ForwardBackwardOutput": "_responses",
-    "ForwardBackwardRequest": "_requests",
-    "ForwardRequest": "_requests",
-    "FutureRetrieveRequest": "_requests",
-    "FutureRetrieveResponse": "_responses",
-    "GenericEvent": "_telemetry",
-    "GetInfoRequest": "_requests",
-    "GetInfoResponse": "_responses",
-    "GetSamplerResponse": "_responses",
-    "GetServerCapabilitiesResponse": "_responses",
-    "GetSessionResponse": "_responses",
-    "HealthResponse": "_responses",
-    "ImageAssetPointerChunk": "_model_input",
-    "ImageChunk": "_model_input",
-    "ListSessionsResponse": "_responses",
-    "LoadWeightsRequest": "_requests",
-    "LoadWeightsResponse": "_responses",
-    "LoraConfig": "_requests",
-    "LossFnInputs": "_datum",
-    "LossFnOutput": "_datum",
-    "LossFnType": "_enums",
-    "ModelData": "_responses",
-    "ModelID": "_enums",
-    "ModelInput": "_model_input",
-    "ModelInputChunk": "_model_input",
-    "OptimStepRequest": "_requests",
-    "OptimStepResponse": "_responses",
-    "ParsedCheckpointTinkerPath": "_rest",
-    "QueueState": "_enums",
-    "RequestErrorCategory": "_enums",
-    "RequestFailedResponse": "_responses",
-    "RequestID": "_enums",
-    "SampleRequest": "_requests",
-    "SampleResponse": "_responses",
-    "SampledSequence": "_responses",
-    "SamplingParams": "_requests",
-    "SaveWeightsForSamplerRequest": "_requests",
-    "SaveWeightsForSamplerResponse": "_responses",
-    "SaveWeightsForSamplerResponseInternal": "_responses",
-    "SaveWeightsRequest": "_requests",
-    "SaveWeightsResponse": "_responses",
-    "SessionEndEvent": "_telemetry",
-    "SessionHeartbeatRequest": "_requests",
-    "SessionHeartbeatResponse": "_responses",
-    "SessionStartEvent": "_telemetry",
-    "Severity": "_enums",
-    "StopReason": "_enums",
-    "SupportedModel": "_responses",
-    "TelemetryBatch": "_telemetry",
-    "TelemetryEvent": "_telemetry",
-    "TelemetryResponse": "_responses",
-    "TelemetrySendRequest": "_requests",
-    "TensorData": "_tensor",
-    "TensorDtype": "_enums",
-    "TrainingRun": "_rest",
-    "TrainingRunsResponse": "_rest",
-    "TryAgainResponse": "_responses",
-    "UnhandledExceptionEvent": "_telemetry",
-    "UnloadModelRequest": "_requests",
-    "UnloadModelResponse": "_responses",
-    "UntypedAPIFuture": "_responses",
-    "WeightsInfoResponse": "_responses",
+# Names load on first use (PEP 562): creating ~80 classes costs tens of milliseconds on slow machines,
+# and most programs never touch the REST or telemetry types. The wire classes come from the generated
+# package; the scalar aliases and union aliases from the hand-written modules below.
+_GENERATED = "_tinkex_lowlevel.models"
+_LOCAL: dict[str, str] = {
+    "CheckpointType": "tinkex.types._enums",
+    "EventType": "tinkex.types._enums",
+    "FutureRetrieveResponse": "tinkex.types._unions",
+    "LossFnType": "tinkex.types._enums",
+    "ModelID": "tinkex.types._enums",
+    "ModelInputChunk": "tinkex.types._unions",
+    "QueueState": "tinkex.types._enums",
+    "RequestErrorCategory": "tinkex.types._enums",
+    "RequestID": "tinkex.types._enums",
+    "Severity": "tinkex.types._enums",
+    "StopReason": "tinkex.types._enums",
+    "TelemetryEvent": "tinkex.types._unions",
+    "TensorDtype": "tinkex.types._enums",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _ALL:
         raise AttributeError(f"module 'tinkex.types' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tinkex.types.{module}"), name)
+    value = getattr(importlib.import_module(_LOCAL.get(name, _GENERATED)), name)
     globals()[name] = value
     return value
 
@@ -284,3 +217,5 @@ __all__ = [
     "UntypedAPIFuture",
     "WeightsInfoResponse",
 ]
+
+_ALL = frozenset(__all__)

@@ -1,24 +1,22 @@
-"""`Datum`: one training example, converting lists, numpy arrays and torch tensors in `loss_fn_inputs`
-to `TensorData` exactly as the official client does."""
+"""The hand-written part of `Datum` (generated from the spec): converting lists, numpy arrays and torch
+tensors in `loss_fn_inputs` to `TensorData` exactly as the official client does."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeAlias
-
-import attrs
+from typing import TYPE_CHECKING, Any
 
 from tinkex._exceptions import TinkexValidationError
-from tinkex.types._base import Codec, DictOf, Obj, WireModel
+from tinkex.types._base import WireModel
 from tinkex.types._enums import TensorDtype
-from tinkex.types._model_input import ModelInput
-from tinkex.types._tensor import TensorData, _numpy_tensor_dtype
+from tinkex.types._tensor import _numpy_tensor_dtype
 
-__all__ = ["Datum", "LossFnInputs", "LossFnOutput"]
+if TYPE_CHECKING:
+    from _tinkex_lowlevel.models.model_input import ModelInput
+    from _tinkex_lowlevel.models.tensor_data import TensorData
 
-LossFnInputs: TypeAlias = dict[str, TensorData]
-LossFnOutput: TypeAlias = dict[str, TensorData]
+__all__ = ["DatumMixin"]
 
 # The dtype of a plain-list loss input is chosen by its key (the official table, 0.7.0).
 KEY_DTYPES: dict[str, TensorDtype] = {
@@ -33,6 +31,8 @@ KEY_DTYPES: dict[str, TensorDtype] = {
 
 def convert_loss_input(key: str, value: Any) -> TensorData:
     """One `loss_fn_inputs` value -> TensorData (TensorData, torch tensor, numpy array, list, dict)."""
+    from _tinkex_lowlevel.models.tensor_data import TensorData
+
     if isinstance(value, TensorData):
         return value
     if isinstance(value, list):
@@ -71,6 +71,8 @@ def _to_loss_inputs(value: Any) -> dict[str, TensorData]:
 
 
 def _to_model_input(value: Any) -> ModelInput:
+    from _tinkex_lowlevel.models.model_input import ModelInput
+
     if isinstance(value, ModelInput):
         return value
     if isinstance(value, Mapping):
@@ -82,8 +84,7 @@ def _to_model_input(value: Any) -> ModelInput:
     )
 
 
-@attrs.frozen(kw_only=True, repr=False, eq=False)
-class Datum(WireModel):
+class DatumMixin(WireModel):
     """One training example: the model input and the named tensors its loss function reads.
 
     Plain lists get their dtype from the key (target_tokens -> int64; weights, advantages, logprobs,
@@ -91,6 +92,7 @@ class Datum(WireModel):
 
     Example::
 
+        >>> from tinkex.types import Datum, ModelInput
         >>> d = Datum(
         ...     model_input=ModelInput.from_ints([1, 2, 3]),
         ...     loss_fn_inputs={"target_tokens": [2, 3, 4], "weights": [1.0, 1.0, 1.0]},
@@ -99,13 +101,15 @@ class Datum(WireModel):
         'float32'
     """
 
-    loss_fn_inputs: LossFnInputs = attrs.field(converter=_to_loss_inputs)
-    model_input: ModelInput = attrs.field(converter=_to_model_input)
+    __slots__ = ()
 
-    _CODECS: ClassVar[dict[str, Codec]] = {
-        "loss_fn_inputs": DictOf(Obj(TensorData)),
-        "model_input": Obj(ModelInput),
-    }
+    if TYPE_CHECKING:
+        loss_fn_inputs: Any
+        model_input: ModelInput
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "loss_fn_inputs", _to_loss_inputs(self.loss_fn_inputs))
+        object.__setattr__(self, "model_input", _to_model_input(self.model_input))
 
     def to_dict(self) -> dict[str, Any]:
         # Hot path (32 datums per request): straight-line, no generic machinery.

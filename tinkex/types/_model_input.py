@@ -1,21 +1,24 @@
-"""`ModelInput` and its chunks (token text, inline image, image pointer) with the official helpers."""
+"""The hand-written part of `ModelInput` and its chunks (generated from the spec): the official
+helpers (from_ints, to_ints, length, append ...), token snapshots, fast decode paths and short reprs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeAlias
-
-import attrs
+from typing import TYPE_CHECKING, Any, Self
 
 from tinkex._exceptions import TinkexValidationError
-from tinkex.types._base import Bytes, Codec, ListOf, Union_, WireModel, short_repr, to_bytes
+from tinkex.types._base import WireModel, to_bytes
+
+if TYPE_CHECKING:
+    from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
+    from _tinkex_lowlevel.models.image_asset_pointer_chunk import ImageAssetPointerChunk
+    from _tinkex_lowlevel.models.image_chunk import ImageChunk
 
 __all__ = [
-    "EncodedTextChunk",
-    "ImageAssetPointerChunk",
-    "ImageChunk",
-    "ModelInput",
-    "ModelInputChunk",
+    "EncodedTextChunkMixin",
+    "ImageAssetPointerChunkMixin",
+    "ImageChunkMixin",
+    "ModelInputMixin",
 ]
 
 
@@ -37,29 +40,32 @@ def _to_tokens(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else list(value)
 
 
-def _check_format(inst: Any, att: attrs.Attribute[Any], value: Any) -> None:
+def _check_format(owner: str, value: Any) -> None:
     if value not in ("png", "jpeg"):
         raise TinkexValidationError(
-            f"{type(inst).__name__}.format",
+            f"{owner}.format",
             f"must be 'png' or 'jpeg', got {value!r}",
             "pass format='png' or 'jpeg'",
         )
 
 
-@attrs.frozen(kw_only=True, repr=False, eq=False)
-class EncodedTextChunk(WireModel):
+class EncodedTextChunkMixin(WireModel):
     """A run of token ids.
 
     Example::
 
+        >>> from tinkex.types import EncodedTextChunk
         >>> EncodedTextChunk(tokens=[1, 2, 3]).length
         3
     """
 
-    tokens: Sequence[int] = attrs.field(converter=_to_tokens, repr=short_repr)
-    type: Literal["encoded_text"] = "encoded_text"
+    __slots__ = ()
 
-    _TAG: ClassVar[str] = "encoded_text"
+    if TYPE_CHECKING:
+        tokens: Sequence[int]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", _to_tokens(self.tokens))
 
     @property
     def length(self) -> int:
@@ -71,8 +77,8 @@ class EncodedTextChunk(WireModel):
         return {"tokens": self.tokens, "type": "encoded_text"}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> EncodedTextChunk:
-        if isinstance(d, EncodedTextChunk):
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        if isinstance(d, cls):
             return d
         tokens = d.get("tokens") if isinstance(d, Mapping) else None
         if isinstance(tokens, list):
@@ -81,95 +87,73 @@ class EncodedTextChunk(WireModel):
         return super().from_dict(d)
 
 
-@attrs.frozen(kw_only=True, repr=False, eq=False)
-class ImageAssetPointerChunk(WireModel):
+class _ImageLength(WireModel):
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        expected_tokens: int | None
+        format: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_format(type(self).__name__, self.format)
+
+    @property
+    def length(self) -> int:
+        """The advisory token count; raises when `expected_tokens` is not set."""
+        if self.expected_tokens is None:
+            raise TinkexValidationError(
+                f"{type(self).__name__}.expected_tokens",
+                "is needed to compute the length",
+                "set expected_tokens to the number of tokens the image takes",
+            )
+        return self.expected_tokens
+
+
+class ImageAssetPointerChunkMixin(_ImageLength):
     """An image the server fetches from `location`; `expected_tokens` gives its length up front.
 
     Example::
 
+        >>> from tinkex.types import ImageAssetPointerChunk
         >>> ImageAssetPointerChunk(format="png", location="s3://b/i.png", expected_tokens=64).length
         64
     """
 
-    format: Literal["png", "jpeg"] = attrs.field(validator=_check_format)
-    location: str
-    expected_tokens: int | None = None
-    type: Literal["image_asset_pointer"] = "image_asset_pointer"
-
-    _TAG: ClassVar[str] = "image_asset_pointer"
-
-    @property
-    def length(self) -> int:
-        """The advisory token count; raises when `expected_tokens` is not set."""
-        if self.expected_tokens is None:
-            raise TinkexValidationError(
-                "ImageAssetPointerChunk.expected_tokens",
-                "is needed to compute the length",
-                "set expected_tokens to the number of tokens the image takes",
-            )
-        return self.expected_tokens
+    __slots__ = ()
 
 
-@attrs.frozen(kw_only=True, repr=False, eq=False)
-class ImageChunk(WireModel):
+class ImageChunkMixin(_ImageLength):
     """Inline image bytes (base64 on the wire); `expected_tokens` gives its length up front.
 
     Example::
 
+        >>> from tinkex.types import ImageChunk
         >>> ImageChunk(data=b"\\x89PNG", format="png", expected_tokens=16).to_dict()["data"]
         'iVBORw=='
     """
 
-    data: bytes = attrs.field(converter=to_bytes, repr=lambda b: f"<{len(b)} bytes>")
-    format: Literal["png", "jpeg"] = attrs.field(validator=_check_format)
-    expected_tokens: int | None = None
-    type: Literal["image"] = "image"
+    __slots__ = ()
 
-    _TAG: ClassVar[str] = "image"
-    _CODECS: ClassVar[dict[str, Codec]] = {"data": Bytes()}
+    if TYPE_CHECKING:
+        data: bytes
 
-    @property
-    def length(self) -> int:
-        """The advisory token count; raises when `expected_tokens` is not set."""
-        if self.expected_tokens is None:
-            raise TinkexValidationError(
-                "ImageChunk.expected_tokens",
-                "is needed to compute the length",
-                "set expected_tokens to the number of tokens the image takes",
-            )
-        return self.expected_tokens
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", to_bytes(self.data))
+        _check_format("ImageChunk", self.format)
 
 
-ModelInputChunk: TypeAlias = EncodedTextChunk | ImageAssetPointerChunk | ImageChunk
+def _chunk_union() -> Any:
+    from _tinkex_lowlevel.models.model_input import ModelInput
 
-_CHUNK_TYPES: dict[str, type[WireModel]] = {
-    "encoded_text": EncodedTextChunk,
-    "image_asset_pointer": ImageAssetPointerChunk,
-    "image": ImageChunk,
-}
+    return ModelInput._CODECS["chunks"].inner  # type: ignore[attr-defined]
 
 
-def pick_chunk(d: Mapping[str, Any]) -> type[WireModel]:
-    """The chunk class for a JSON chunk; 0.6.3 clients omit `type`, so infer it from the keys."""
-    tag = d.get("type")
-    if tag is not None:
-        cls = _CHUNK_TYPES.get(tag)
-        if cls is not None:
-            return cls
-    if "tokens" in d:
-        return EncodedTextChunk
-    if "location" in d:
-        return ImageAssetPointerChunk
-    if "data" in d:
-        return ImageChunk
-    raise TinkexValidationError(
-        "ModelInput.chunks",
-        f"unknown chunk {sorted(d)!r}",
-        "send type encoded_text, image or image_asset_pointer",
-    )
+def _to_chunks(value: Any) -> list[Any]:
+    from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
+    from _tinkex_lowlevel.models.image_asset_pointer_chunk import ImageAssetPointerChunk
+    from _tinkex_lowlevel.models.image_chunk import ImageChunk
 
-
-def _to_chunks(value: Any) -> list[ModelInputChunk]:
     if isinstance(value, list):
         chunks = value
     elif isinstance(value, tuple):
@@ -183,7 +167,8 @@ def _to_chunks(value: Any) -> list[ModelInputChunk]:
     for i, chunk in enumerate(chunks):
         if not isinstance(chunk, EncodedTextChunk | ImageAssetPointerChunk | ImageChunk):
             if isinstance(chunk, Mapping):
-                chunks = [c if not isinstance(c, Mapping) else pick_chunk(c).from_dict(c) for c in chunks]
+                union = _chunk_union()
+                chunks = [c if not isinstance(c, Mapping) else union.load(c) for c in chunks]
                 return _to_chunks(chunks)
             raise TinkexValidationError(
                 f"ModelInput.chunks[{i}]",
@@ -193,28 +178,34 @@ def _to_chunks(value: Any) -> list[ModelInputChunk]:
     return chunks
 
 
-@attrs.frozen(kw_only=True, repr=False, eq=False)
-class ModelInput(WireModel):
+class ModelInputMixin(WireModel):
     """The input sequence of a model: a list of chunks (token runs and images).
 
     Example::
 
+        >>> from tinkex.types import ModelInput
         >>> mi = ModelInput.from_ints([1, 2, 3]).append_int(4)
         >>> mi.length, mi.to_ints()
         (4, [1, 2, 3, 4])
     """
 
-    chunks: list[ModelInputChunk] = attrs.field(converter=_to_chunks)
+    __slots__ = ()
 
-    _CODECS: ClassVar[dict[str, Codec]] = {"chunks": ListOf(Union_(pick_chunk))}
+    if TYPE_CHECKING:
+        chunks: list[EncodedTextChunk | ImageAssetPointerChunk | ImageChunk]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chunks", _to_chunks(self.chunks))
 
     @classmethod
-    def from_ints(cls, tokens: Sequence[int]) -> ModelInput:
+    def from_ints(cls, tokens: Sequence[int]) -> Self:
         """One text chunk holding a snapshot of `tokens`."""
-        return cls(chunks=[EncodedTextChunk(tokens=tokens)])
+        from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
+
+        return cls(chunks=[EncodedTextChunk(tokens=tokens)])  # type: ignore[call-arg]  # a generated field
 
     @classmethod
-    def from_text(cls, text: str, tokenizer: Any, *, add_special_tokens: bool = True) -> ModelInput:
+    def from_text(cls, text: str, tokenizer: Any, *, add_special_tokens: bool = True) -> Self:
         """One text chunk holding `tokenizer.encode(text)` (any object with an `encode` method, e.g.
         a HuggingFace tokenizer or `client.get_tokenizer()`); `add_special_tokens=False` leaves out
         the BOS/EOS a HuggingFace tokenizer would add.
@@ -242,6 +233,8 @@ class ModelInput(WireModel):
 
     def to_ints(self) -> list[int]:
         """All token ids; raises `TinkexValidationError` if an image chunk is present."""
+        from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
+
         texts: list[EncodedTextChunk] = []
         for chunk in self.chunks:
             if not isinstance(chunk, EncodedTextChunk):
@@ -261,29 +254,32 @@ class ModelInput(WireModel):
         return sum(chunk.length for chunk in self.chunks)
 
     @classmethod
-    def empty(cls) -> ModelInput:
+    def empty(cls) -> Self:
         """A ModelInput without chunks."""
-        return cls(chunks=[])
+        return cls(chunks=[])  # type: ignore[call-arg]
 
-    def append(self, chunk: ModelInputChunk) -> ModelInput:
+    def append(self, chunk: EncodedTextChunk | ImageAssetPointerChunk | ImageChunk) -> Self:
         """A new ModelInput with `chunk` added at the end."""
-        return ModelInput(chunks=[*self.chunks, chunk])
+        return type(self)(chunks=[*self.chunks, chunk])  # type: ignore[call-arg]
 
-    def append_int(self, token: int) -> ModelInput:
+    def append_int(self, token: int) -> Self:
         """A new ModelInput with one more token (as a new text chunk, like the official)."""
+        from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
+
         return self.append(EncodedTextChunk(tokens=[token]))
 
     def to_dict(self) -> dict[str, Any]:
         return {"chunks": [chunk.to_dict() for chunk in self.chunks]}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ModelInput:
-        if isinstance(d, ModelInput):
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        if isinstance(d, cls):
             return d
         if not isinstance(d, Mapping) or "chunks" not in d:
             return super().from_dict(d)
         raw = d["chunks"] or []
-        return cls(chunks=[c if not isinstance(c, Mapping) else pick_chunk(c).from_dict(c) for c in raw])
+        union = _chunk_union()
+        return cls(chunks=[c if not isinstance(c, Mapping) else union.load(c) for c in raw])  # type: ignore[call-arg]
 
     def __repr__(self) -> str:
         if len(self.chunks) > 4:

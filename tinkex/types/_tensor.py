@@ -1,4 +1,5 @@
-"""`TensorData`: a flat number array with dtype and shape, and its numpy / torch interop.
+"""The hand-written part of `TensorData` (generated from the spec): numpy / torch interop, snapshotting
+of user data, a fast decode path and array-aware equality.
 
 `data` is a Python list, or a flat C-contiguous numpy array (orjson encodes it natively and
 `to_numpy` then copies nothing). User data is snapshotted at construction, as the official
@@ -10,12 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
-
-import attrs
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tinkex._exceptions import TinkexValidationError
-from tinkex.types._base import Array, Codec, WireModel, short_repr
+from tinkex.types._base import Array, Codec, WireModel
 from tinkex.types._enums import TensorDtype
 
 if TYPE_CHECKING:
@@ -23,12 +22,12 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import torch
 
-__all__ = ["TensorData"]
+__all__ = ["TensorDataMixin"]
 
 _DTYPES = ("int64", "float32")
 
 
-def _check_dtype(inst: Any, att: attrs.Attribute[Any], value: Any) -> None:
+def _check_dtype(value: Any) -> None:
     if value not in _DTYPES:
         raise TinkexValidationError(
             "TensorData.dtype",
@@ -98,12 +97,12 @@ def _numpy_tensor_dtype(array: Any, field: str) -> TensorDtype:
     )
 
 
-@attrs.frozen(kw_only=True, repr=False, eq=False)
-class TensorData(WireModel):
+class TensorDataMixin(WireModel):
     """A tensor on the wire: `data` flattened in row-major order, `dtype` int64 or float32, optional `shape`.
 
     Example::
 
+        >>> from tinkex.types import TensorData
         >>> td = TensorData(data=[1, 2, 3, 4], dtype="int64", shape=[2, 2])
         >>> td.tolist()
         [[1, 2], [3, 4]]
@@ -111,11 +110,19 @@ class TensorData(WireModel):
         True
     """
 
-    data: list[int] | list[float] | Any = attrs.field(converter=_convert_data, repr=short_repr)
-    dtype: TensorDtype = attrs.field(validator=_check_dtype)
-    shape: list[int] | None = attrs.field(default=None, converter=_convert_shape)
+    __slots__ = ()
 
-    _CODECS: ClassVar[dict[str, Codec]] = {"data": Array()}
+    if TYPE_CHECKING:
+        data: Any
+        dtype: TensorDtype
+        shape: list[int] | None
+
+    _MIXIN_CODECS: ClassVar[dict[str, Codec]] = {"data": Array()}
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", _convert_data(self.data))
+        _check_dtype(self.dtype)
+        object.__setattr__(self, "shape", _convert_shape(self.shape))
 
     def to_dict(self) -> dict[str, Any]:
         # Hot path: the data list / array goes into the body as is.
@@ -124,8 +131,8 @@ class TensorData(WireModel):
         return {"data": self.data, "dtype": self.dtype, "shape": self.shape}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> TensorData:
-        if isinstance(d, TensorData):
+    def from_dict(cls, d: Mapping[str, Any]) -> Self:
+        if isinstance(d, cls):
             return d
         if isinstance(d, Mapping):
             data, dtype, shape = d.get("data"), d.get("dtype"), d.get("shape")
@@ -144,7 +151,7 @@ class TensorData(WireModel):
     # --- conversions ------------------------------------------------------------------------------
 
     @classmethod
-    def from_numpy(cls, array: npt.NDArray[Any]) -> TensorData:
+    def from_numpy(cls, array: npt.NDArray[Any]) -> Self:
         """A snapshot of a numpy array, kept as a flat array (one memcpy, no Python list).
 
         float arrays become dtype float32, signed int arrays int64; other dtypes are rejected.
@@ -154,6 +161,7 @@ class TensorData(WireModel):
         Example::
 
             >>> import numpy as np
+            >>> from tinkex.types import TensorData
             >>> TensorData.from_numpy(np.zeros((2, 3), dtype=np.float32)).shape
             [2, 3]
         """
@@ -161,12 +169,13 @@ class TensorData(WireModel):
         return cls._trusted(data=_flat_array(array, copy=True), dtype=dtype, shape=list(array.shape))
 
     @classmethod
-    def from_torch(cls, tensor: torch.Tensor) -> TensorData:
+    def from_torch(cls, tensor: torch.Tensor) -> Self:
         """Wrap a torch tensor (detached, moved to CPU): floating -> float32, anything else -> int64.
 
         Example::
 
             >>> import torch
+            >>> from tinkex.types import TensorData
             >>> TensorData.from_torch(torch.tensor([1, 2])).dtype
             'int64'
         """
@@ -197,6 +206,7 @@ class TensorData(WireModel):
 
         Example::
 
+            >>> from tinkex.types import TensorData
             >>> TensorData(data=[1.0, 2.0], dtype="float32").to_numpy().dtype
             dtype('float32')
         """
@@ -213,6 +223,7 @@ class TensorData(WireModel):
 
         Example::
 
+            >>> from tinkex.types import TensorData
             >>> TensorData(data=[1, 2], dtype="int64").to_torch().tolist()
             [1, 2]
         """
@@ -233,6 +244,7 @@ class TensorData(WireModel):
 
         Example::
 
+            >>> from tinkex.types import TensorData
             >>> TensorData(data=[1, 2, 3, 4], dtype="int64", shape=[2, 2]).tolist()
             [[1, 2], [3, 4]]
         """
@@ -243,7 +255,7 @@ class TensorData(WireModel):
     # --- equality -------------------------------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TensorData):
+        if not isinstance(other, TensorDataMixin):
             return NotImplemented
         if self.dtype != other.dtype or self._shape_or_flat() != other._shape_or_flat():
             return False

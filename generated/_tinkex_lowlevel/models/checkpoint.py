@@ -1,116 +1,35 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from tinkex.types._base import Codec, DateTime, WireModel, frozen
 
-from ..models.checkpoint_type import CheckpointType, check_checkpoint_type
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="Checkpoint")
+from .checkpoint_type import CheckpointType
 
 
-@_attrs_define
-class Checkpoint:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class Checkpoint(WireModel):
     """A saved checkpoint. `checkpoint_id` is `weights/<name>` or `sampler_weights/<name>`."""
 
     checkpoint_id: str
-    """ `<kind>/<name>`. """
+    """`<kind>/<name>`."""
     checkpoint_type: CheckpointType
-    """ `training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`. """
+    """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`."""
     time: datetime.datetime
-    """ Creation time (UTC). """
+    """Creation time (UTC)."""
     tinker_path: str
-    """ `tinker://<run>/<kind>/<name>`. """
-    size_bytes: int | None | Unset = UNSET
-    """ Stored size. """
-    public: bool | Unset = False
-    """ Whether any user may load it. """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """`tinker://<run>/<kind>/<name>`."""
+    size_bytes: int | None = None
+    """Stored size."""
+    public: bool = False
+    """Whether any user may load it."""
 
-    def to_dict(self) -> dict[str, Any]:
-        checkpoint_id = self.checkpoint_id
-
-        checkpoint_type: str = self.checkpoint_type
-
-        time = self.time.isoformat().replace("+00:00", "Z")
-
-        tinker_path = self.tinker_path
-
-        size_bytes: int | None | Unset
-        if isinstance(self.size_bytes, Unset):
-            size_bytes = UNSET
-        else:
-            size_bytes = self.size_bytes
-
-        public = self.public
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "checkpoint_id": checkpoint_id,
-                "checkpoint_type": checkpoint_type,
-                "time": time,
-                "tinker_path": tinker_path,
-            }
-        )
-        if size_bytes is not UNSET:
-            field_dict["size_bytes"] = size_bytes
-        if public is not UNSET:
-            field_dict["public"] = public
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        checkpoint_id = d.pop("checkpoint_id")
-
-        checkpoint_type = check_checkpoint_type(d.pop("checkpoint_type"))
-
-        time = datetime.datetime.fromisoformat(d.pop("time"))
-
-        tinker_path = d.pop("tinker_path")
-
-        def _parse_size_bytes(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        size_bytes = _parse_size_bytes(d.pop("size_bytes", UNSET))
-
-        public = d.pop("public", UNSET)
-
-        checkpoint = cls(
-            checkpoint_id=checkpoint_id,
-            checkpoint_type=checkpoint_type,
-            time=time,
-            tinker_path=tinker_path,
-            size_bytes=size_bytes,
-            public=public,
-        )
-
-        checkpoint.additional_properties = d
-        return checkpoint
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _CODECS: ClassVar[dict[str, Codec]] = {
+        "time": DateTime(),
+    }
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "checkpoint_type": frozenset({"sampler", "training"}),
+    }

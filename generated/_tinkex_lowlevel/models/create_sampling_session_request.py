@@ -1,101 +1,26 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="CreateSamplingSessionRequest")
+from tinkex.types._base import WireModel, frozen
 
 
-@_attrs_define
-class CreateSamplingSessionRequest:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class CreateSamplingSessionRequest(WireModel):
     """Body of create_sampling_session. Both model keys are sent, one of them null."""
 
     session_id: str
-    """ The owning session. """
+    """The owning session."""
     sampling_session_seq_id: int
-    """ Per-session counter from 0, shared with ephemeral sampler saves. """
-    base_model: None | str | Unset = UNSET
-    """ Base model to sample from. """
-    model_path: None | str | Unset = UNSET
-    """ A `tinker://` sampler (or training) checkpoint path. """
-    type_: Literal["create_sampling_session"] | Unset = "create_sampling_session"
-    """ Request tag. """
+    """Per-session counter from 0, shared with ephemeral sampler saves."""
+    base_model: str | None = None
+    """Base model to sample from."""
+    model_path: str | None = None
+    """A `tinker://` sampler (or training) checkpoint path."""
+    type: Literal["create_sampling_session"] = "create_sampling_session"
+    """Request tag."""
 
-    def to_dict(self) -> dict[str, Any]:
-        session_id = self.session_id
-
-        sampling_session_seq_id = self.sampling_session_seq_id
-
-        base_model: None | str | Unset
-        if isinstance(self.base_model, Unset):
-            base_model = UNSET
-        else:
-            base_model = self.base_model
-
-        model_path: None | str | Unset
-        if isinstance(self.model_path, Unset):
-            model_path = UNSET
-        else:
-            model_path = self.model_path
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "session_id": session_id,
-                "sampling_session_seq_id": sampling_session_seq_id,
-            }
-        )
-        if base_model is not UNSET:
-            field_dict["base_model"] = base_model
-        if model_path is not UNSET:
-            field_dict["model_path"] = model_path
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        session_id = d.pop("session_id")
-
-        sampling_session_seq_id = d.pop("sampling_session_seq_id")
-
-        def _parse_base_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        base_model = _parse_base_model(d.pop("base_model", UNSET))
-
-        def _parse_model_path(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model_path = _parse_model_path(d.pop("model_path", UNSET))
-
-        type_ = cast(Literal["create_sampling_session"] | Unset, d.pop("type", UNSET))
-        if type_ != "create_sampling_session" and not isinstance(type_, Unset):
-            raise ValueError(f"type must match const 'create_sampling_session', got '{type_}'")
-
-        create_sampling_session_request = cls(
-            session_id=session_id,
-            sampling_session_seq_id=sampling_session_seq_id,
-            base_model=base_model,
-            model_path=model_path,
-            type_=type_,
-        )
-
-        return create_sampling_session_request
+    _TAGS: ClassVar[dict[str, str]] = {"type": "create_sampling_session"}
+    _TAG: ClassVar[str | None] = "create_sampling_session"

@@ -1,53 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from collections.abc import Sequence
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="EncodedTextChunk")
+from tinkex.types._base import WireModel, frozen
+from tinkex.types._model_input import EncodedTextChunkMixin
 
 
-@_attrs_define
-class EncodedTextChunk:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class EncodedTextChunk(EncodedTextChunkMixin, WireModel):
     """A run of token ids."""
 
-    tokens: list[int]
-    """ Token ids. """
-    type_: Literal["encoded_text"] | Unset = "encoded_text"
-    """ Chunk tag. """
+    tokens: Sequence[int]
+    """Token ids."""
+    type: Literal["encoded_text"] = "encoded_text"
+    """Chunk tag."""
 
-    def to_dict(self) -> dict[str, Any]:
-        tokens = self.tokens
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "tokens": tokens,
-            }
-        )
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        tokens = cast(list[int], d.pop("tokens"))
-
-        type_ = cast(Literal["encoded_text"] | Unset, d.pop("type", UNSET))
-        if type_ != "encoded_text" and not isinstance(type_, Unset):
-            raise ValueError(f"type must match const 'encoded_text', got '{type_}'")
-
-        encoded_text_chunk = cls(
-            tokens=tokens,
-            type_=type_,
-        )
-
-        return encoded_text_chunk
+    _TAGS: ClassVar[dict[str, str]] = {"type": "encoded_text"}
+    _TAG: ClassVar[str | None] = "encoded_text"
+    _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"tokens"})

@@ -1,53 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="GetInfoRequest")
+from tinkex.types._base import WireModel, frozen
 
 
-@_attrs_define
-class GetInfoRequest:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class GetInfoRequest(WireModel):
     """Body of get_info."""
 
     model_id: str
-    """ A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`. """
-    type_: Literal["get_info"] | Unset = "get_info"
-    """ Request tag. """
+    """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
+    type: Literal["get_info"] = "get_info"
+    """Request tag."""
 
-    def to_dict(self) -> dict[str, Any]:
-        model_id = self.model_id
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "model_id": model_id,
-            }
-        )
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        model_id = d.pop("model_id")
-
-        type_ = cast(Literal["get_info"] | Unset, d.pop("type", UNSET))
-        if type_ != "get_info" and not isinstance(type_, Unset):
-            raise ValueError(f"type must match const 'get_info', got '{type_}'")
-
-        get_info_request = cls(
-            model_id=model_id,
-            type_=type_,
-        )
-
-        return get_info_request
+    _TAGS: ClassVar[dict[str, str]] = {"type": "get_info"}
+    _TAG: ClassVar[str | None] = "get_info"

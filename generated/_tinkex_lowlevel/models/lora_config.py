@@ -1,89 +1,28 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+import dataclasses
+from typing import ClassVar
 
-from attrs import define as _attrs_define
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="LoraConfig")
+from tinkex.types._base import Check, WireModel, frozen
 
 
-@_attrs_define
-class LoraConfig:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class LoraConfig(WireModel):
     """LoRA settings of a new training run. At least one of the three train_* flags must be true."""
 
     rank: int
-    """ LoRA rank. """
-    seed: int | None | Unset = UNSET
-    """ Initialisation seed; null = random. """
-    train_unembed: bool | Unset = True
-    """ Adapt the unembedding. """
-    train_mlp: bool | Unset = True
-    """ Adapt MLP (and MoE) layers. """
-    train_attn: bool | Unset = True
-    """ Adapt attention layers. """
+    """LoRA rank."""
+    seed: int | None = None
+    """Initialisation seed; null = random."""
+    train_unembed: bool = True
+    """Adapt the unembedding."""
+    train_mlp: bool = True
+    """Adapt MLP (and MoE) layers."""
+    train_attn: bool = True
+    """Adapt attention layers."""
 
-    def to_dict(self) -> dict[str, Any]:
-        rank = self.rank
-
-        seed: int | None | Unset
-        if isinstance(self.seed, Unset):
-            seed = UNSET
-        else:
-            seed = self.seed
-
-        train_unembed = self.train_unembed
-
-        train_mlp = self.train_mlp
-
-        train_attn = self.train_attn
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "rank": rank,
-            }
-        )
-        if seed is not UNSET:
-            field_dict["seed"] = seed
-        if train_unembed is not UNSET:
-            field_dict["train_unembed"] = train_unembed
-        if train_mlp is not UNSET:
-            field_dict["train_mlp"] = train_mlp
-        if train_attn is not UNSET:
-            field_dict["train_attn"] = train_attn
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        rank = d.pop("rank")
-
-        def _parse_seed(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        seed = _parse_seed(d.pop("seed", UNSET))
-
-        train_unembed = d.pop("train_unembed", UNSET)
-
-        train_mlp = d.pop("train_mlp", UNSET)
-
-        train_attn = d.pop("train_attn", UNSET)
-
-        lora_config = cls(
-            rank=rank,
-            seed=seed,
-            train_unembed=train_unembed,
-            train_mlp=train_mlp,
-            train_attn=train_attn,
-        )
-
-        return lora_config
+    _CHECKS: ClassVar[tuple[Check, ...]] = (
+        Check("rank", "int", 1, False, "pass rank=8, 16, 32 ..."),
+        Check("seed", "int", None, True, ""),
+    )

@@ -1,85 +1,28 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import dataclasses
+from typing import ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from tinkex.types._base import WireModel, frozen
+from tinkex.types._mixins import ParsedCheckpointTinkerPathMixin
 
-from ..models.checkpoint_type import CheckpointType, check_checkpoint_type
-
-T = TypeVar("T", bound="ParsedCheckpointTinkerPath")
+from .checkpoint_type import CheckpointType
 
 
-@_attrs_define
-class ParsedCheckpointTinkerPath:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class ParsedCheckpointTinkerPath(ParsedCheckpointTinkerPathMixin, WireModel):
     """Client-side only: the parts of `tinker://<training_run_id>/<kind>/<name>`."""
 
     tinker_path: str
-    """ The whole path. """
+    """The whole path."""
     training_run_id: str
-    """ A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`. """
+    """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
     checkpoint_type: CheckpointType
-    """ `training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`. """
+    """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`."""
     checkpoint_id: str
-    """ `<kind>/<name>`. """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """`<kind>/<name>`."""
 
-    def to_dict(self) -> dict[str, Any]:
-        tinker_path = self.tinker_path
-
-        training_run_id = self.training_run_id
-
-        checkpoint_type: str = self.checkpoint_type
-
-        checkpoint_id = self.checkpoint_id
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "tinker_path": tinker_path,
-                "training_run_id": training_run_id,
-                "checkpoint_type": checkpoint_type,
-                "checkpoint_id": checkpoint_id,
-            }
-        )
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        tinker_path = d.pop("tinker_path")
-
-        training_run_id = d.pop("training_run_id")
-
-        checkpoint_type = check_checkpoint_type(d.pop("checkpoint_type"))
-
-        checkpoint_id = d.pop("checkpoint_id")
-
-        parsed_checkpoint_tinker_path = cls(
-            tinker_path=tinker_path,
-            training_run_id=training_run_id,
-            checkpoint_type=checkpoint_type,
-            checkpoint_id=checkpoint_id,
-        )
-
-        parsed_checkpoint_tinker_path.additional_properties = d
-        return parsed_checkpoint_tinker_path
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "checkpoint_type": frozenset({"sampler", "training"}),
+    }

@@ -1,74 +1,26 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import dataclasses
+from typing import ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from tinkex.types._base import WireModel, frozen
+from tinkex.types._mixins import RequestFailedResponseMixin
 
-from ..models.request_error_category import RequestErrorCategory, check_request_error_category
-
-T = TypeVar("T", bound="RequestFailedResponse")
+from .request_error_category import RequestErrorCategory
 
 
-@_attrs_define
-class RequestFailedResponse:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class RequestFailedResponse(RequestFailedResponseMixin, WireModel):
     """A 200 failure answer of retrieve_future: the operation failed for good. Clients detect it by the
-    `error` key (so no result type may have a top-level `error` field).
-
-    """
+    `error` key (so no result type may have a top-level `error` field)."""
 
     error: str
-    """ The message, e.g. `PromptTooLong: ...`. """
+    """The message, e.g. `PromptTooLong: ...`."""
     category: RequestErrorCategory
-    """ Who caused a failed operation. `user`: the request was wrong; `server` / `unknown`: the service.
-    Clients read a missing or unrecognised value as `unknown`.
-     """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Who caused a failed operation. `user`: the request was wrong; `server` / `unknown`: the service.
+    Clients read a missing or unrecognised value as `unknown`."""
 
-    def to_dict(self) -> dict[str, Any]:
-        error = self.error
-
-        category: str = self.category
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "error": error,
-                "category": category,
-            }
-        )
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        error = d.pop("error")
-
-        category = check_request_error_category(d.pop("category"))
-
-        request_failed_response = cls(
-            error=error,
-            category=category,
-        )
-
-        request_failed_response.additional_properties = d
-        return request_failed_response
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "category": frozenset({"server", "unknown", "user"}),
+    }

@@ -1,193 +1,52 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+import dataclasses
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
+from tinkex.types._base import Check, Codec, Obj, WireModel, frozen
+from tinkex.types._mixins import SampleRequestMixin
 
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.model_input import ModelInput
-    from ..models.sampling_params import SamplingParams
+from .model_input import ModelInput
+from .sampling_params import SamplingParams
 
 
-T = TypeVar("T", bound="SampleRequest")
-
-
-@_attrs_define
-class SampleRequest:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class SampleRequest(SampleRequestMixin, WireModel):
     """Body of asample. The client addresses a sampler with `sampling_session_id` + `seq_id`;
     `base_model` / `model_path` are an alternative addressing it never uses.
-    `prompt_logprobs` null means false.
+    `prompt_logprobs` null means false."""
 
-    """
-
+    num_samples: int = 1
+    """Sequences to draw."""
     prompt: ModelInput
-    """ A model input as a list of chunks (may be empty). """
+    """A model input as a list of chunks (may be empty)."""
     sampling_params: SamplingParams
-    """ Sampling knobs. Omitted fields take these defaults. Decision: `max_tokens` null means the server's
-    limit (the remaining context). `stop` is a string, a list of strings or a list of token ids.
-     """
-    num_samples: int | Unset = 1
-    """ Sequences to draw. """
-    base_model: None | str | Unset = UNSET
-    """ Alternative addressing. """
-    model_path: None | str | Unset = UNSET
-    """ Alternative addressing. """
-    sampling_session_id: None | str | Unset = UNSET
-    """ The sampler. """
-    seq_id: int | None | Unset = UNSET
-    """ Per-sampler counter; required with sampling_session_id. """
-    prompt_logprobs: bool | None | Unset = UNSET
-    """ Return the prompt's log-probabilities. """
-    topk_prompt_logprobs: int | Unset = 0
-    """ > 0: return the top-k per prompt position. """
-    type_: Literal["sample"] | Unset = "sample"
-    """ Request tag. """
+    """Sampling knobs. Omitted fields take these defaults. Decision: `max_tokens` null means the server's
+    limit (the remaining context). `stop` is a string, a list of strings or a list of token ids."""
+    base_model: str | None = None
+    """Alternative addressing."""
+    model_path: str | None = None
+    """Alternative addressing."""
+    sampling_session_id: str | None = None
+    """The sampler."""
+    seq_id: int | None = None
+    """Per-sampler counter; required with sampling_session_id."""
+    prompt_logprobs: bool | None = None
+    """Return the prompt's log-probabilities."""
+    topk_prompt_logprobs: int = 0
+    """> 0: return the top-k per prompt position."""
+    type: Literal["sample"] = "sample"
+    """Request tag."""
 
-    def to_dict(self) -> dict[str, Any]:
-        prompt = self.prompt.to_dict()
-
-        sampling_params = self.sampling_params.to_dict()
-
-        num_samples = self.num_samples
-
-        base_model: None | str | Unset
-        if isinstance(self.base_model, Unset):
-            base_model = UNSET
-        else:
-            base_model = self.base_model
-
-        model_path: None | str | Unset
-        if isinstance(self.model_path, Unset):
-            model_path = UNSET
-        else:
-            model_path = self.model_path
-
-        sampling_session_id: None | str | Unset
-        if isinstance(self.sampling_session_id, Unset):
-            sampling_session_id = UNSET
-        else:
-            sampling_session_id = self.sampling_session_id
-
-        seq_id: int | None | Unset
-        if isinstance(self.seq_id, Unset):
-            seq_id = UNSET
-        else:
-            seq_id = self.seq_id
-
-        prompt_logprobs: bool | None | Unset
-        if isinstance(self.prompt_logprobs, Unset):
-            prompt_logprobs = UNSET
-        else:
-            prompt_logprobs = self.prompt_logprobs
-
-        topk_prompt_logprobs = self.topk_prompt_logprobs
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "prompt": prompt,
-                "sampling_params": sampling_params,
-            }
-        )
-        if num_samples is not UNSET:
-            field_dict["num_samples"] = num_samples
-        if base_model is not UNSET:
-            field_dict["base_model"] = base_model
-        if model_path is not UNSET:
-            field_dict["model_path"] = model_path
-        if sampling_session_id is not UNSET:
-            field_dict["sampling_session_id"] = sampling_session_id
-        if seq_id is not UNSET:
-            field_dict["seq_id"] = seq_id
-        if prompt_logprobs is not UNSET:
-            field_dict["prompt_logprobs"] = prompt_logprobs
-        if topk_prompt_logprobs is not UNSET:
-            field_dict["topk_prompt_logprobs"] = topk_prompt_logprobs
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.model_input import ModelInput  # noqa: PLC0415
-        from ..models.sampling_params import SamplingParams  # noqa: PLC0415
-
-        d = dict(src_dict)
-        prompt = ModelInput.from_dict(d.pop("prompt"))
-
-        sampling_params = SamplingParams.from_dict(d.pop("sampling_params"))
-
-        num_samples = d.pop("num_samples", UNSET)
-
-        def _parse_base_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        base_model = _parse_base_model(d.pop("base_model", UNSET))
-
-        def _parse_model_path(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model_path = _parse_model_path(d.pop("model_path", UNSET))
-
-        def _parse_sampling_session_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sampling_session_id = _parse_sampling_session_id(d.pop("sampling_session_id", UNSET))
-
-        def _parse_seq_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        seq_id = _parse_seq_id(d.pop("seq_id", UNSET))
-
-        def _parse_prompt_logprobs(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        prompt_logprobs = _parse_prompt_logprobs(d.pop("prompt_logprobs", UNSET))
-
-        topk_prompt_logprobs = d.pop("topk_prompt_logprobs", UNSET)
-
-        type_ = cast(Literal["sample"] | Unset, d.pop("type", UNSET))
-        if type_ != "sample" and not isinstance(type_, Unset):
-            raise ValueError(f"type must match const 'sample', got '{type_}'")
-
-        sample_request = cls(
-            prompt=prompt,
-            sampling_params=sampling_params,
-            num_samples=num_samples,
-            base_model=base_model,
-            model_path=model_path,
-            sampling_session_id=sampling_session_id,
-            seq_id=seq_id,
-            prompt_logprobs=prompt_logprobs,
-            topk_prompt_logprobs=topk_prompt_logprobs,
-            type_=type_,
-        )
-
-        return sample_request
+    _CODECS: ClassVar[dict[str, Codec]] = {
+        "prompt": Obj(ModelInput),
+        "sampling_params": Obj(SamplingParams),
+    }
+    _TAGS: ClassVar[dict[str, str]] = {"type": "sample"}
+    _TAG: ClassVar[str | None] = "sample"
+    _CHECKS: ClassVar[tuple[Check, ...]] = (
+        Check("num_samples", "int", 1, False, "pass num_samples=1 or more"),
+        Check("seq_id", "int", None, True, ""),
+        Check("topk_prompt_logprobs", "int", 0, False, "pass topk_prompt_logprobs=0 or more"),
+    )

@@ -1,118 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="SaveWeightsForSamplerResponseInternal")
+from tinkex.types._base import WireModel, frozen
 
 
-@_attrs_define
-class SaveWeightsForSamplerResponseInternal:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class SaveWeightsForSamplerResponseInternal(WireModel):
     """What the client parses as the result of save_weights_for_sampler: `path` set for a named save,
-    `sampling_session_id` set (and `path` null) for an ephemeral one.
+    `sampling_session_id` set (and `path` null) for an ephemeral one."""
 
-    """
+    path: str | None = None
+    """The saved path."""
+    sampling_session_id: str | None = None
+    """The ephemeral sampler's id."""
+    type: Literal["save_weights_for_sampler"] | None = None
+    """Result tag (optional, nullable)."""
 
-    path: None | str | Unset = UNSET
-    """ The saved path. """
-    sampling_session_id: None | str | Unset = UNSET
-    """ The ephemeral sampler's id. """
-    type_: Literal["save_weights_for_sampler"] | None | Unset = UNSET
-    """ Result tag (optional, nullable). """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        path: None | str | Unset
-        if isinstance(self.path, Unset):
-            path = UNSET
-        else:
-            path = self.path
-
-        sampling_session_id: None | str | Unset
-        if isinstance(self.sampling_session_id, Unset):
-            sampling_session_id = UNSET
-        else:
-            sampling_session_id = self.sampling_session_id
-
-        type_: Literal["save_weights_for_sampler"] | None | Unset
-        if isinstance(self.type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if path is not UNSET:
-            field_dict["path"] = path
-        if sampling_session_id is not UNSET:
-            field_dict["sampling_session_id"] = sampling_session_id
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_path(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        path = _parse_path(d.pop("path", UNSET))
-
-        def _parse_sampling_session_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sampling_session_id = _parse_sampling_session_id(d.pop("sampling_session_id", UNSET))
-
-        def _parse_type_(data: object) -> Literal["save_weights_for_sampler"] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            type_type_0 = cast(Literal["save_weights_for_sampler"], data)
-            if type_type_0 != "save_weights_for_sampler":
-                raise ValueError(f"type_type_0 must match const 'save_weights_for_sampler', got '{type_type_0}'")
-            return type_type_0
-            return cast(Literal["save_weights_for_sampler"] | None | Unset, data)
-
-        type_ = _parse_type_(d.pop("type", UNSET))
-
-        save_weights_for_sampler_response_internal = cls(
-            path=path,
-            sampling_session_id=sampling_session_id,
-            type_=type_,
-        )
-
-        save_weights_for_sampler_response_internal.additional_properties = d
-        return save_weights_for_sampler_response_internal
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _TAGS: ClassVar[dict[str, str]] = {"type": "save_weights_for_sampler"}
+    _TAG: ClassVar[str | None] = "save_weights_for_sampler"

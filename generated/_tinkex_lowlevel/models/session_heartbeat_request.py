@@ -1,53 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="SessionHeartbeatRequest")
+from tinkex.types._base import WireModel, frozen
 
 
-@_attrs_define
-class SessionHeartbeatRequest:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class SessionHeartbeatRequest(WireModel):
     """Body of session_heartbeat."""
 
     session_id: str
-    """ The session to keep alive. """
-    type_: Literal["session_heartbeat"] | Unset = "session_heartbeat"
-    """ Request tag. """
+    """The session to keep alive."""
+    type: Literal["session_heartbeat"] = "session_heartbeat"
+    """Request tag."""
 
-    def to_dict(self) -> dict[str, Any]:
-        session_id = self.session_id
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "session_id": session_id,
-            }
-        )
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        session_id = d.pop("session_id")
-
-        type_ = cast(Literal["session_heartbeat"] | Unset, d.pop("type", UNSET))
-        if type_ != "session_heartbeat" and not isinstance(type_, Unset):
-            raise ValueError(f"type must match const 'session_heartbeat', got '{type_}'")
-
-        session_heartbeat_request = cls(
-            session_id=session_id,
-            type_=type_,
-        )
-
-        return session_heartbeat_request
+    _TAGS: ClassVar[dict[str, str]] = {"type": "session_heartbeat"}
+    _TAG: ClassVar[str | None] = "session_heartbeat"

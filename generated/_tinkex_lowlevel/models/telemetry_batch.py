@@ -1,235 +1,40 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+import dataclasses
+from typing import ClassVar
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from tinkex.types._base import Codec, ListOf, Union_, WireModel, frozen
 
-if TYPE_CHECKING:
-    from ..models.generic_event import GenericEvent
-    from ..models.session_end_event import SessionEndEvent
-    from ..models.session_start_event import SessionStartEvent
-    from ..models.unhandled_exception_event import UnhandledExceptionEvent
+from .generic_event import GenericEvent
+from .session_end_event import SessionEndEvent
+from .session_start_event import SessionStartEvent
+from .unhandled_exception_event import UnhandledExceptionEvent
 
 
-T = TypeVar("T", bound="TelemetryBatch")
-
-
-@_attrs_define
-class TelemetryBatch:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class TelemetryBatch(WireModel):
     """Client-side batch of telemetry events (same fields as TelemetrySendRequest, open)."""
 
-    events: list[GenericEvent | SessionEndEvent | SessionStartEvent | UnhandledExceptionEvent]
-    """ The events. """
+    events: list[GenericEvent | UnhandledExceptionEvent | SessionEndEvent | SessionStartEvent]
+    """The events."""
     platform: str
-    """ OS name. """
+    """OS name."""
     sdk_version: str
-    """ Client SDK version. """
+    """Client SDK version."""
     session_id: str
-    """ The session. """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """The session."""
 
-    def to_dict(self) -> dict[str, Any]:
-        from ..models.generic_event import GenericEvent  # noqa: PLC0415
-        from ..models.session_end_event import SessionEndEvent  # noqa: PLC0415
-        from ..models.unhandled_exception_event import UnhandledExceptionEvent  # noqa: PLC0415
-
-        events = []
-        for events_item_data in self.events:
-            events_item: dict[str, Any]
-            if isinstance(events_item_data, GenericEvent):
-                events_item = events_item_data.to_dict()
-            elif isinstance(events_item_data, UnhandledExceptionEvent):
-                events_item = events_item_data.to_dict()
-            elif isinstance(events_item_data, SessionEndEvent):
-                events_item = events_item_data.to_dict()
-            else:
-                events_item = events_item_data.to_dict()
-
-            events.append(events_item)
-
-        platform = self.platform
-
-        sdk_version = self.sdk_version
-
-        session_id = self.session_id
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "events": events,
-                "platform": platform,
-                "sdk_version": sdk_version,
-                "session_id": session_id,
-            }
-        )
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.generic_event import GenericEvent  # noqa: PLC0415
-        from ..models.session_end_event import SessionEndEvent  # noqa: PLC0415
-        from ..models.session_start_event import SessionStartEvent  # noqa: PLC0415
-        from ..models.unhandled_exception_event import UnhandledExceptionEvent  # noqa: PLC0415
-
-        d = dict(src_dict)
-        events = []
-        _events = d.pop("events")
-        for events_item_data in _events:
-
-            def _parse_events_item(
-                data: object,
-            ) -> GenericEvent | SessionEndEvent | SessionStartEvent | UnhandledExceptionEvent:
-                if (
-                    isinstance(data, dict)
-                    and data.keys()
-                    <= {"event", "event_id", "event_name", "event_session_index", "severity", "timestamp", "event_data"}
-                    and all(
-                        key in data
-                        for key in ["event", "event_id", "event_name", "event_session_index", "severity", "timestamp"]
-                    )
-                ):
-                    componentsschemas_telemetry_event_type_0 = GenericEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_0
-                if (
-                    isinstance(data, dict)
-                    and data.keys()
-                    <= {
-                        "error_message",
-                        "error_type",
-                        "event",
-                        "event_id",
-                        "event_session_index",
-                        "severity",
-                        "timestamp",
-                        "traceback",
-                    }
-                    and all(
-                        key in data
-                        for key in [
-                            "error_message",
-                            "error_type",
-                            "event",
-                            "event_id",
-                            "event_session_index",
-                            "severity",
-                            "timestamp",
-                        ]
-                    )
-                ):
-                    componentsschemas_telemetry_event_type_1 = UnhandledExceptionEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_1
-                if (
-                    isinstance(data, dict)
-                    and data.keys() <= {"duration", "event", "event_id", "event_session_index", "severity", "timestamp"}
-                    and all(
-                        key in data
-                        for key in ["duration", "event", "event_id", "event_session_index", "severity", "timestamp"]
-                    )
-                ):
-                    componentsschemas_telemetry_event_type_2 = SessionEndEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_2
-                if (
-                    isinstance(data, dict)
-                    and data.keys() <= {"event", "event_id", "event_session_index", "severity", "timestamp"}
-                    and all(
-                        key in data for key in ["event", "event_id", "event_session_index", "severity", "timestamp"]
-                    )
-                ):
-                    componentsschemas_telemetry_event_type_3 = SessionStartEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_3
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_telemetry_event_type_0 = GenericEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    if isinstance(data, dict) and all(
-                        key in data
-                        for key in ["event", "event_id", "event_name", "event_session_index", "severity", "timestamp"]
-                    ):
-                        raise
-                    pass
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_telemetry_event_type_1 = UnhandledExceptionEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    if isinstance(data, dict) and all(
-                        key in data
-                        for key in [
-                            "error_message",
-                            "error_type",
-                            "event",
-                            "event_id",
-                            "event_session_index",
-                            "severity",
-                            "timestamp",
-                        ]
-                    ):
-                        raise
-                    pass
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    componentsschemas_telemetry_event_type_2 = SessionEndEvent.from_dict(data)
-
-                    return componentsschemas_telemetry_event_type_2
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    if isinstance(data, dict) and all(
-                        key in data
-                        for key in ["duration", "event", "event_id", "event_session_index", "severity", "timestamp"]
-                    ):
-                        raise
-                    pass
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_telemetry_event_type_3 = SessionStartEvent.from_dict(data)
-
-                return componentsschemas_telemetry_event_type_3
-
-            events_item = _parse_events_item(events_item_data)
-
-            events.append(events_item)
-
-        platform = d.pop("platform")
-
-        sdk_version = d.pop("sdk_version")
-
-        session_id = d.pop("session_id")
-
-        telemetry_batch = cls(
-            events=events,
-            platform=platform,
-            sdk_version=sdk_version,
-            session_id=session_id,
-        )
-
-        telemetry_batch.additional_properties = d
-        return telemetry_batch
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    _CODECS: ClassVar[dict[str, Codec]] = {
+        "events": ListOf(
+            Union_(
+                (
+                    GenericEvent,
+                    UnhandledExceptionEvent,
+                    SessionEndEvent,
+                    SessionStartEvent,
+                ),
+                "TelemetryBatch.events",
+            )
+        ),
+    }

@@ -1,53 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+import dataclasses
+from typing import ClassVar, Literal
 
-from attrs import define as _attrs_define
-
-from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="UnloadModelRequest")
+from tinkex.types._base import WireModel, frozen
 
 
-@_attrs_define
-class UnloadModelRequest:
+@frozen
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
+class UnloadModelRequest(WireModel):
     """Body of unload_model."""
 
     model_id: str
-    """ A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`. """
-    type_: Literal["unload_model"] | Unset = "unload_model"
-    """ Request tag. """
+    """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
+    type: Literal["unload_model"] = "unload_model"
+    """Request tag."""
 
-    def to_dict(self) -> dict[str, Any]:
-        model_id = self.model_id
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "model_id": model_id,
-            }
-        )
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
-        return field_dict
-
-    @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        model_id = d.pop("model_id")
-
-        type_ = cast(Literal["unload_model"] | Unset, d.pop("type", UNSET))
-        if type_ != "unload_model" and not isinstance(type_, Unset):
-            raise ValueError(f"type must match const 'unload_model', got '{type_}'")
-
-        unload_model_request = cls(
-            model_id=model_id,
-            type_=type_,
-        )
-
-        return unload_model_request
+    _TAGS: ClassVar[dict[str, str]] = {"type": "unload_model"}
+    _TAG: ClassVar[str | None] = "unload_model"

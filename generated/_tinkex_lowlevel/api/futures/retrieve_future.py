@@ -96,33 +96,33 @@ def _parse_response(
             | UnloadModelResponse
         ):
             if isinstance(data, dict) and data.get("type") == "try_again":
-                componentsschemas_future_retrieve_response_type_0 = TryAgainResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_0 = TryAgainResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_0
             if isinstance(data, dict) and data.get("type") == "sample":
-                componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_3
             if isinstance(data, dict) and data.get("type") == "create_model":
-                componentsschemas_future_retrieve_response_type_4 = CreateModelResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_4 = CreateModelResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_4
             if isinstance(data, dict) and data.get("type") == "unload_model":
-                componentsschemas_future_retrieve_response_type_5 = UnloadModelResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_5 = UnloadModelResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_5
             if isinstance(data, dict) and data.get("type") == "save_weights":
-                componentsschemas_future_retrieve_response_type_6 = SaveWeightsResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_6 = SaveWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_6
             if isinstance(data, dict) and data.get("type") == "save_weights_for_sampler":
-                componentsschemas_future_retrieve_response_type_7 = SaveWeightsForSamplerResponseInternal.from_dict(
-                    data
+                componentsschemas_future_retrieve_response_type_7 = (
+                    SaveWeightsForSamplerResponseInternal.from_dict_strict(data)
                 )
 
                 return componentsschemas_future_retrieve_response_type_7
             if isinstance(data, dict) and data.get("type") == "load_weights":
-                componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_9
             if (
@@ -130,7 +130,7 @@ def _parse_response(
                 and data.keys() <= {"type", "request_id", "queue_state"}
                 and all(key in data for key in ["request_id", "queue_state"])
             ):
-                componentsschemas_future_retrieve_response_type_0 = TryAgainResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_0 = TryAgainResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_0
             if (
@@ -138,7 +138,7 @@ def _parse_response(
                 and data.keys() <= {"error", "category"}
                 and all(key in data for key in ["error", "category"])
             ):
-                componentsschemas_future_retrieve_response_type_1 = RequestFailedResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_1 = RequestFailedResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_1
             if (
@@ -146,7 +146,7 @@ def _parse_response(
                 and data.keys() <= {"loss_fn_output_type", "loss_fn_outputs", "metrics"}
                 and all(key in data for key in ["loss_fn_output_type", "loss_fn_outputs", "metrics"])
             ):
-                componentsschemas_future_retrieve_response_type_2 = ForwardBackwardOutput.from_dict(data)
+                componentsschemas_future_retrieve_response_type_2 = ForwardBackwardOutput.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_2
             if (
@@ -154,7 +154,7 @@ def _parse_response(
                 and data.keys() <= {"sequences", "type", "prompt_logprobs", "topk_prompt_logprobs"}
                 and all(key in data for key in ["sequences"])
             ):
-                componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_3
             if (
@@ -162,7 +162,7 @@ def _parse_response(
                 and data.keys() <= {"model_id", "type"}
                 and all(key in data for key in ["model_id"])
             ):
-                componentsschemas_future_retrieve_response_type_4 = CreateModelResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_4 = CreateModelResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_4
             if (
@@ -170,35 +170,35 @@ def _parse_response(
                 and data.keys() <= {"model_id", "type"}
                 and all(key in data for key in ["model_id"])
             ):
-                componentsschemas_future_retrieve_response_type_5 = UnloadModelResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_5 = UnloadModelResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_5
             if isinstance(data, dict) and data.keys() <= {"path", "type"} and all(key in data for key in ["path"]):
-                componentsschemas_future_retrieve_response_type_6 = SaveWeightsResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_6 = SaveWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_6
             if isinstance(data, dict) and data.keys() <= {"path", "sampling_session_id", "type"}:
-                componentsschemas_future_retrieve_response_type_7 = SaveWeightsForSamplerResponseInternal.from_dict(
-                    data
+                componentsschemas_future_retrieve_response_type_7 = (
+                    SaveWeightsForSamplerResponseInternal.from_dict_strict(data)
                 )
 
                 return componentsschemas_future_retrieve_response_type_7
             if isinstance(data, dict) and data.keys() <= {"path", "type"} and all(key in data for key in ["path"]):
-                componentsschemas_future_retrieve_response_type_8 = SaveWeightsForSamplerResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_8 = SaveWeightsForSamplerResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_8
             if isinstance(data, dict) and data.keys() <= {"path", "type"}:
-                componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_9
             if isinstance(data, dict) and data.keys() <= {"metrics"}:
-                componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_10
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_0 = TryAgainResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_0 = TryAgainResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -208,7 +208,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_1 = RequestFailedResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_1 = RequestFailedResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -218,7 +218,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_2 = ForwardBackwardOutput.from_dict(data)
+                componentsschemas_future_retrieve_response_type_2 = ForwardBackwardOutput.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -230,7 +230,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -240,7 +240,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_4 = CreateModelResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_4 = CreateModelResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_4
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -250,7 +250,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_5 = UnloadModelResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_5 = UnloadModelResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_5
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -260,7 +260,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_6 = SaveWeightsResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_6 = SaveWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_6
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -270,8 +270,8 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_7 = SaveWeightsForSamplerResponseInternal.from_dict(
-                    data
+                componentsschemas_future_retrieve_response_type_7 = (
+                    SaveWeightsForSamplerResponseInternal.from_dict_strict(data)
                 )
 
                 return componentsschemas_future_retrieve_response_type_7
@@ -280,7 +280,7 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_8 = SaveWeightsForSamplerResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_8 = SaveWeightsForSamplerResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_8
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -290,14 +290,14 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict(data)
+                componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_9
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict(data)
+            componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict_strict(data)
 
             return componentsschemas_future_retrieve_response_type_10
 
@@ -308,7 +308,7 @@ def _parse_response(
     if response.status_code == 400:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_400 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_400 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_400
 
@@ -317,7 +317,7 @@ def _parse_response(
     if response.status_code == 401:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_401
 
@@ -326,7 +326,7 @@ def _parse_response(
     if response.status_code == 404:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_404 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_404 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_404
 
@@ -335,7 +335,7 @@ def _parse_response(
     if response.status_code == 408:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_408 = FuturePendingResponse.from_dict(orjson.loads(response.content))
+            response_408 = FuturePendingResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_408
 
@@ -344,7 +344,7 @@ def _parse_response(
     if response.status_code == 410:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_410 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_410 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_410
 
@@ -353,7 +353,7 @@ def _parse_response(
     if response.status_code == 422:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_422 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_422 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_422
 
@@ -362,7 +362,7 @@ def _parse_response(
     if response.status_code == 429:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_429 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_429 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_429
 
@@ -371,7 +371,7 @@ def _parse_response(
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 

@@ -29,14 +29,14 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorResponse | GetSessionResponse | None:
     if response.status_code == 200:
-        response_200 = GetSessionResponse.from_dict(orjson.loads(response.content))
+        response_200 = GetSessionResponse.from_dict_strict(orjson.loads(response.content))
 
         return response_200
 
     if response.status_code == 401:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_401
 
@@ -45,7 +45,7 @@ def _parse_response(
     if response.status_code == 403:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_403 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_403 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_403
 
@@ -54,7 +54,7 @@ def _parse_response(
     if response.status_code == 404:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_404 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_404 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_404
 
@@ -63,7 +63,7 @@ def _parse_response(
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 

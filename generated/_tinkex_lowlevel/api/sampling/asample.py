@@ -45,14 +45,14 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorResponse | UntypedAPIFuture | None:
     if response.status_code == 200:
-        response_200 = UntypedAPIFuture.from_dict(orjson.loads(response.content))
+        response_200 = UntypedAPIFuture.from_dict_strict(orjson.loads(response.content))
 
         return response_200
 
     if response.status_code == 400:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_400 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_400 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_400
 
@@ -61,7 +61,7 @@ def _parse_response(
     if response.status_code == 401:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_401
 
@@ -70,7 +70,7 @@ def _parse_response(
     if response.status_code == 404:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_404 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_404 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_404
 
@@ -79,7 +79,7 @@ def _parse_response(
     if response.status_code == 422:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_422 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_422 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_422
 
@@ -88,7 +88,7 @@ def _parse_response(
     if response.status_code == 429:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_429 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_429 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_429
 
@@ -97,7 +97,7 @@ def _parse_response(
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 

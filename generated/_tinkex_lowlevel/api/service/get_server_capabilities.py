@@ -24,14 +24,14 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorResponse | GetServerCapabilitiesResponse | None:
     if response.status_code == 200:
-        response_200 = GetServerCapabilitiesResponse.from_dict(orjson.loads(response.content))
+        response_200 = GetServerCapabilitiesResponse.from_dict_strict(orjson.loads(response.content))
 
         return response_200
 
     if response.status_code == 401:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_401
 
@@ -40,7 +40,7 @@ def _parse_response(
     if response.status_code == 429:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_429 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_429 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_429
 
@@ -49,7 +49,7 @@ def _parse_response(
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 

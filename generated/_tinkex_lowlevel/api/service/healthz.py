@@ -24,14 +24,14 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorResponse | HealthResponse | None:
     if response.status_code == 200:
-        response_200 = HealthResponse.from_dict(orjson.loads(response.content))
+        response_200 = HealthResponse.from_dict_strict(orjson.loads(response.content))
 
         return response_200
 
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 

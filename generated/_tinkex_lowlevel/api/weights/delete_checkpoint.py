@@ -43,7 +43,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 400:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_400 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_400 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_400
 
@@ -52,7 +52,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 401:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_401
 
@@ -61,7 +61,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 403:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_403 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_403 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_403
 
@@ -70,7 +70,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 404:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_404 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_404 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_404
 
@@ -79,7 +79,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 

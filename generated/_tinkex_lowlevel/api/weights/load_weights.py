@@ -40,14 +40,14 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorResponse | UntypedAPIFuture | None:
     if response.status_code == 200:
-        response_200 = UntypedAPIFuture.from_dict(orjson.loads(response.content))
+        response_200 = UntypedAPIFuture.from_dict_strict(orjson.loads(response.content))
 
         return response_200
 
     if response.status_code == 400:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_400 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_400 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_400
 
@@ -56,7 +56,7 @@ def _parse_response(
     if response.status_code == 401:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_401 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_401
 
@@ -65,7 +65,7 @@ def _parse_response(
     if response.status_code == 403:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_403 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_403 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_403
 
@@ -74,7 +74,7 @@ def _parse_response(
     if response.status_code == 404:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_404 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_404 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_404
 
@@ -83,7 +83,7 @@ def _parse_response(
     if response.status_code == 409:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_409 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_409 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_409
 
@@ -92,7 +92,7 @@ def _parse_response(
     if response.status_code == 422:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_422 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_422 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_422
 
@@ -101,7 +101,7 @@ def _parse_response(
     if response.status_code == 429:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_429 = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_429 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_429
 
@@ -110,7 +110,7 @@ def _parse_response(
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
-            response_5xx = ErrorResponse.from_dict(orjson.loads(response.content))
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
 
             return response_5xx
 
