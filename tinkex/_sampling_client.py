@@ -27,7 +27,13 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
-from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for, tokenizer_id_from_capabilities
+from tinkex._runtime._tokenizer import (
+    load_tokenizer,
+    no_tokenizer_error,
+    server_lists_no_tokenizer,
+    tokenizer_id_for,
+    tokenizer_id_from_capabilities,
+)
 from tinkex._tinker_path import parse_tinker_path
 from tinkex.types import GetInfoResponse, GetSamplerResponse, ModelInput, SampleResponse, SamplingParams
 
@@ -424,6 +430,8 @@ class SamplingClient:
                     return tokenizer_id_for(data.tokenizer_id, None)
         response = await rt.requester.call("get_server_capabilities", purpose="session")
         listed = tokenizer_id_from_capabilities(response.body, sampler.base_model)
+        if listed is None and server_lists_no_tokenizer(response.body, sampler.base_model):
+            raise no_tokenizer_error(sampler.base_model)
         return tokenizer_id_for(listed, sampler.base_model)
 
     def get_tokenizer(self) -> Any:
