@@ -17,7 +17,8 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
 def demo(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the demo sets it at import; keep the test's env as it was
     spec = importlib.util.spec_from_file_location("tinkex_demo_under_test", DEMO)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
