@@ -253,7 +253,8 @@ def main() -> None:
         )
     print(
         f"\nTargets for tinkex: >= {TARGET_MBPS:.0f} MB/s, peak RSS growth < {TARGET_RSS_MIB:.0f} MiB. "
-        "tinkex verifies SHA-256 and fsyncs before the atomic rename; the official CLI does neither."
+        "tinkex verifies SHA-256 (and fsyncs an archive it keeps) before the atomic rename; the official "
+        "CLI does neither."
     )
 
 

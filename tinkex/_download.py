@@ -656,13 +656,14 @@ def _open_destination(destination: str | os.PathLike[str], force: bool) -> tuple
     return dest, Path(tmp), os.fdopen(fd, "w+b")
 
 
-def _finish(fh: IO[bytes], tmp: Path, dest: Path, size: int) -> None:
+def _finish(fh: IO[bytes], tmp: Path, dest: Path, size: int, *, fsync: bool) -> None:
     fh.flush()
     on_disk = os.fstat(fh.fileno()).st_size
     if on_disk != size:  # the hash covers what we wrote; this proves it is what the file holds
         raise DownloadIntegrityError(f"internal error: wrote {size} bytes but the file holds {on_disk}")
     # fsync before the rename: after a crash the name must point at the whole file, not a hole.
-    os.fsync(fh.fileno())
+    if fsync:
+        os.fsync(fh.fileno())
     fh.close()
     os.replace(tmp, dest)
 
@@ -792,6 +793,7 @@ def _run_download(
     sleep: Callable[[float], Any],
     clock: Callable[[], float],
     cancel: threading.Event | None = None,
+    fsync: bool = True,
 ) -> DownloadResult:
     """The whole download on the calling thread (the async variant runs it on a worker)."""
     if chunk_size < 1:
@@ -835,7 +837,7 @@ def _run_download(
         # A cancellation that arrived during the last chunk wins over committing the file.
         if cancel is not None and cancel.is_set():
             raise _Cancelled
-        _finish(fh, tmp, dest, result.size)
+        _finish(fh, tmp, dest, result.size, fsync=fsync)
         done = True
         return result
     finally:
@@ -864,6 +866,7 @@ def download_archive(
     ssl_context: ssl.SSLContext | None = None,
     _sleep: Callable[[float], Any] = time.sleep,
     _clock: Callable[[], float] = time.time,
+    _fsync: bool = True,
 ) -> DownloadResult:
     """Download `url` (a signed storage URL) to the file `destination`, safely.
 
@@ -899,6 +902,7 @@ def download_archive(
         ssl_context=ssl_context,
         sleep=_sleep,
         clock=_clock,
+        fsync=_fsync,
     )
 
 
@@ -919,6 +923,7 @@ async def download_archive_async(
     ssl_context: ssl.SSLContext | None = None,
     _sleep: Callable[[float], Any] | None = None,
     _clock: Callable[[], float] = time.time,
+    _fsync: bool = True,
 ) -> DownloadResult:
     """Async twin of `download_archive`: the transfer runs on a worker thread (file writes and
     hashing block anyway) while the event loop stays free; `progress` and `refresh_url` run on the
@@ -960,6 +965,7 @@ async def download_archive_async(
         sleep=_sleep or wait,
         clock=_clock,
         cancel=cancel,
+        fsync=_fsync,
     )
     future = loop.run_in_executor(None, job)
     try:
@@ -1039,8 +1045,16 @@ def download_checkpoint(
     done = False
     try:
         url = fresh_url()
+        # An archive extracted and deleted at once is not worth an fsync (it can cost seconds per
+        # GiB): the rename still keeps a half-written archive from ever being extracted.
         result = download_archive(
-            url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
+            url,
+            archive,
+            progress=progress,
+            force=True,
+            refresh_url=fresh_url,
+            _fsync=not extract,
+            **download_options,
         )
         if extract:
             extract_archive(archive, target, force=force)
@@ -1100,8 +1114,16 @@ async def download_checkpoint_async(
     done = False
     try:
         url = await fresh_url()
+        # An archive extracted and deleted at once is not worth an fsync (it can cost seconds per
+        # GiB): the rename still keeps a half-written archive from ever being extracted.
         result = await download_archive_async(
-            url, archive, progress=progress, force=True, refresh_url=fresh_url, **download_options
+            url,
+            archive,
+            progress=progress,
+            force=True,
+            refresh_url=fresh_url,
+            _fsync=not extract,
+            **download_options,
         )
         if extract:
             await _extract_in_thread(archive, target, force)
