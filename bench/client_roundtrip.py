@@ -4,11 +4,16 @@ Measures (1) a forward_backward round trip of 32 datums x 8192 tokens (submit, l
 (2) 256 concurrent sample calls. The null backend computes nothing worth mentioning, but the server
 still parses, validates and answers ~800,000 numbers per forward_backward in one Python thread
 (~45 ms here), which both clients wait for: the "wall" rows include that share, the "client CPU"
-rows are the clients' own cost (encoding, HTTP, polling, decoding). The two SDKs run interleaved,
-order flipped every round; "paired" is the median of the per-round ratios, which cancels the
-machine's drift. Targets from issue 3: >= 5x faster for (1) and >= 2x for (2).
+rows are the clients' own cost (encoding, HTTP, polling, decoding).
 
-    .venv/bin/python bench/client_roundtrip.py [--repeats 11]
+How "client CPU" is measured: each SDK lives in its own worker process (this script with --worker),
+and a row is the CPU time (user + system, all threads) of that worker during the call, so one SDK's
+background threads (the official client runs its own event-loop thread) can never be counted in the
+other's figure. The parent only starts the server and the workers and tells them when to run. The
+two SDKs run interleaved, order flipped every round; "paired" is the median of the per-round ratios,
+which cancels the machine's drift. Targets from issue 3: >= 5x faster for (1) and >= 2x for (2).
+
+    .venv/bin/python bench/client_roundtrip.py [--repeats 11] [--datums 32 --tokens 8192 --samples 256]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import json
 import os
 import socket
 import statistics
@@ -25,7 +31,7 @@ import sys
 import time
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -36,19 +42,23 @@ TOKENS = 8192
 CONCURRENT_SAMPLES = 256
 
 
-def build_batch(sdk: ModuleType) -> list[Any]:
+SDKS = {"tinkex": "tinkex", "tinker 0.7.0": "tinker"}
+
+
+def build_batch(sdk: ModuleType, datums: int, tokens: int) -> list[Any]:
     types = sdk.types
-    tokens = [(i * 7919) % 250 for i in range(TOKENS + 1)]
+    ids = [(i * 7919) % 250 for i in range(tokens + 1)]
     return [
         types.Datum(
-            model_input=types.ModelInput.from_ints(tokens[:-1]),
-            loss_fn_inputs={"target_tokens": tokens[1:], "weights": [1.0] * TOKENS},
+            model_input=types.ModelInput.from_ints(ids[:-1]),
+            loss_fn_inputs={"target_tokens": ids[1:], "weights": [1.0] * tokens},
         )
-        for _ in range(DATUMS)
+        for _ in range(datums)
     ]
 
 
-Timing = tuple[float, float]  # (wall seconds, this process's CPU seconds: the client's own cost)
+# (wall seconds, CPU seconds of the worker process, i.e. of this one SDK's threads only)
+Timing = tuple[float, float]
 
 
 def _clock() -> Timing:
@@ -63,12 +73,13 @@ def _since(start: Timing) -> Timing:
 class Workload:
     """One SDK's clients, set up and warmed once; `forward_backward()` and `samples()` time one round."""
 
-    def __init__(self, sdk: ModuleType, base_url: str) -> None:
+    def __init__(self, sdk: ModuleType, base_url: str, datums: int, tokens: int, samples: int) -> None:
+        self.datums, self.concurrent = datums, samples
         self.service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
         base_model = self.service.get_server_capabilities().supported_models[0].model_name
         self.training = self.service.create_lora_training_client(base_model=base_model, rank=8)
         self.sampler = self.service.create_sampling_client(base_model=base_model)
-        self.batch = build_batch(sdk)
+        self.batch = build_batch(sdk, datums, tokens)
         self.prompt = sdk.types.ModelInput.from_ints(list(range(1, 65)))
         self.params = sdk.types.SamplingParams(max_tokens=16, temperature=1.0)
         self.forward_backward()  # warm-up: connections, imports, lazy paths
@@ -78,7 +89,7 @@ class Workload:
         start = _clock()
         out = self.training.forward_backward(self.batch, "cross_entropy").result()
         timing = _since(start)
-        assert len(out.loss_fn_outputs) == DATUMS
+        assert len(out.loss_fn_outputs) == self.datums
         return timing
 
     def samples(self) -> Timing:
@@ -86,10 +97,10 @@ class Workload:
             results = await asyncio.gather(
                 *(
                     self.sampler.sample_async(prompt=self.prompt, num_samples=1, sampling_params=self.params)
-                    for _ in range(CONCURRENT_SAMPLES)
+                    for _ in range(self.concurrent)
                 )
             )
-            assert len(results) == CONCURRENT_SAMPLES
+            assert len(results) == self.concurrent
 
         start = _clock()
         asyncio.run(burst())
@@ -128,28 +139,96 @@ def null_server() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def worker(module: str, base_url: str, args: argparse.Namespace) -> None:
+    """One SDK in this process: answer each command line ("fb" / "samples") on stdin with its Timing
+    as a JSON line on the original stdout (anything the SDK prints goes to stderr instead)."""
+    proto: IO[str] = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    load = Workload(importlib.import_module(module), base_url, args.datums, args.tokens, args.samples)
+    try:
+        print("ready", file=proto, flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "quit":
+                break
+            timing = load.forward_backward() if command == "fb" else load.samples()
+            print(json.dumps(timing), file=proto, flush=True)
+    finally:
+        load.close()
+
+
+class Worker:
+    """The parent's handle on one worker process."""
+
+    def __init__(self, module: str, base_url: str, args: argparse.Namespace) -> None:
+        sizes = ["--datums", str(args.datums), "--tokens", str(args.tokens), "--samples", str(args.samples)]
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", module, "--base-url", base_url, *sizes],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.proc.args!r} exited before answering ({what})")
+        return line
+
+    def run(self, command: str) -> Timing:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        wall, cpu = json.loads(self._expect(command))
+        return float(wall), float(cpu)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--datums", type=int, default=DATUMS, help="forward_backward batch size")
+    parser.add_argument("--tokens", type=int, default=TOKENS, help="tokens per datum")
+    parser.add_argument("--samples", type=int, default=CONCURRENT_SAMPLES, help="concurrent sample calls")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("TINKER_TELEMETRY", "0")
+    if args.worker is not None:
+        worker(args.worker, args.base_url, args)
+        return
 
-    sdks = {"tinkex": importlib.import_module("tinkex"), "tinker 0.7.0": importlib.import_module("tinker")}
-    timings: dict[str, dict[str, list[Timing]]] = {name: {"fb": [], "samples": []} for name in sdks}
+    timings: dict[str, dict[str, list[Timing]]] = {name: {"fb": [], "samples": []} for name in SDKS}
     with null_server() as base_url:
-        loads = {name: Workload(sdk, base_url) for name, sdk in sdks.items()}
+        workers: dict[str, Worker] = {}
         try:
+            for name, module in SDKS.items():
+                workers[name] = Worker(module, base_url, args)
             # Interleaved, the order flipped every round: both clients see the same machine state
             # (this shared 2-core VM drifts by +-30% over minutes), and neither always goes first.
+            # One call at a time: the idle worker only waits on its stdin meanwhile.
             for round_ in range(args.repeats):
-                order = list(loads) if round_ % 2 == 0 else list(reversed(loads))
-                for name in order:
-                    timings[name]["fb"].append(loads[name].forward_backward())
-                for name in order:
-                    timings[name]["samples"].append(loads[name].samples())
+                order = list(workers) if round_ % 2 == 0 else list(reversed(workers))
+                for kind in ("fb", "samples"):
+                    for name in order:
+                        timings[name][kind].append(workers[name].run(kind))
         finally:
-            for load in loads.values():
-                load.close()
+            for w in workers.values():
+                w.close()
 
     def median(name: str, kind: str, index: int) -> float:
         return statistics.median(t[index] for t in timings[name][kind])
@@ -159,16 +238,21 @@ def main() -> None:
         pairs = zip(timings["tinker 0.7.0"][kind], timings["tinkex"][kind], strict=True)
         return statistics.median(off[index] / own[index] for off, own in pairs)
 
+    shape = f"{args.datums}x{args.tokens}"
     print(f"\nmedian of {args.repeats} interleaved rounds, null backend in its own process on 127.0.0.1")
     print("wall = the round trip as a user sees it (includes the server's share, the same for both);")
-    print("client CPU = this process's CPU time during the call (the client's own cost);")
+    print("client CPU = CPU time (user+system, all threads) of the SDK's own worker process during the")
+    print("  call: each SDK runs alone in its own process, so neither is charged for the other's threads;")
     print("paired = median over rounds of (official / tinkex) within the round")
-    print(f"{'':42} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9} {'paired':>7} {'target':>7}")
+    print(
+        f"{'(each SDK in its own process)':42} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9}"
+        f" {'paired':>7} {'target':>7}"
+    )
     for label, kind, index, target in [
-        ("forward_backward 32x8192, wall (ms)", "fb", 0, ">= 5x"),
-        ("forward_backward 32x8192, client CPU (ms)", "fb", 1, ""),
-        (f"{CONCURRENT_SAMPLES} concurrent samples, wall (ms)", "samples", 0, ">= 2x"),
-        (f"{CONCURRENT_SAMPLES} concurrent samples, client CPU (ms)", "samples", 1, ""),
+        (f"forward_backward {shape}, wall (ms)", "fb", 0, ">= 5x"),
+        (f"forward_backward {shape}, client CPU (ms)", "fb", 1, ""),
+        (f"{args.samples} concurrent samples, wall (ms)", "samples", 0, ">= 2x"),
+        (f"{args.samples} concurrent samples, client CPU (ms)", "samples", 1, ""),
     ]:
         ours, official = median("tinkex", kind, index), median("tinker 0.7.0", kind, index)
         print(

@@ -21,10 +21,12 @@ import argparse
 import importlib
 import json
 import os
+import sys
 import tarfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tokenizer is a local directory; never ask a hub
 
@@ -40,6 +42,12 @@ DEFAULT_STEPS = 150
 DEFAULT_BATCH = 32
 DEFAULT_LR = 4e-3
 DEFAULT_RANK = 32
+
+# Without a terminal (a CI log, `make demo | tee log`) a redrawn progress bar turns into one line per
+# update; there the demo prints a compact line every PLAIN_EVERY_STEPS steps, or sooner when
+# PLAIN_EVERY_S seconds passed since the last one (slow steps still show signs of life).
+PLAIN_EVERY_STEPS = 10
+PLAIN_EVERY_S = 5.0
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,17 +87,62 @@ def make_datum(tinker: Any, tokenizer: Any, prompt: str, completion: str) -> Any
     )
 
 
+def plain_line_due(step: int, total: int, now: float, last_line_at: float | None) -> bool:
+    """Whether the plain (non-terminal) progress prints a line after `step` (0-based) of `total`:
+    the first and last steps, every PLAIN_EVERY_STEPS-th, or after PLAIN_EVERY_S seconds of silence.
+
+    >>> [s for s in range(25) if plain_line_due(s, 25, now=0.0, last_line_at=0.0)]
+    [0, 10, 20, 24]
+    >>> plain_line_due(3, 25, now=6.0, last_line_at=0.5)
+    True
+    """
+    if step in (0, total - 1) or step % PLAIN_EVERY_STEPS == 0 or last_line_at is None:
+        return True
+    return now - last_line_at >= PLAIN_EVERY_S
+
+
+class PlainProgress:
+    """Training progress as whole lines (`step  40/150  loss 1.234  0.31 s/step  eta 34 s`), for
+    output that is not a terminal; the same calls as the tqdm bar used on a terminal."""
+
+    def __init__(self, total: int, out: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.total, self.out, self.clock = total, out, clock
+        self.started = clock()
+        self.last_line_at: float | None = None
+
+    def update(self, step: int, loss: float) -> None:
+        now = self.clock()
+        if not plain_line_due(step, self.total, now, self.last_line_at):
+            return
+        per_step = (now - self.started) / (step + 1)
+        eta = per_step * (self.total - step - 1)
+        width = len(str(self.total))
+        print(
+            f"step {step + 1:>{width}}/{self.total}  loss {loss:.3f}  {per_step:.2f} s/step  eta {eta:.0f} s",
+            file=self.out,
+            flush=True,
+        )
+        self.last_line_at = now
+
+
 def train(tinker: Any, training_client: Any, tokenizer: Any, examples: list[dict[str, str]],
           args: argparse.Namespace) -> list[float]:  # fmt: skip
     import random
 
-    from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed; only used untyped here
-
     rng = random.Random(args.seed)
     data = [make_datum(tinker, tokenizer, e["prompt"], e["completion"]) for e in examples]
     losses: list[float] = []
-    bar = tqdm(range(args.steps), desc="training", unit="step", dynamic_ncols=True)
-    for step in bar:
+    # The bar draws on stderr and the step lines go to stdout: redraw only when both are a terminal.
+    interactive = sys.stdout.isatty() and sys.stderr.isatty()
+    bar: Any = None
+    plain = None
+    if interactive:
+        from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed; only used untyped here
+
+        bar = tqdm(total=args.steps, desc="training", unit="step", dynamic_ncols=True)
+    else:
+        plain = PlainProgress(args.steps, sys.stdout)
+    for step in range(args.steps):
         batch = rng.sample(data, args.batch_size)
         # Linear decay to 0: schedules live in the client; every optim_step carries its own lr.
         adam = tinker.types.AdamParams(learning_rate=args.learning_rate * (1 - step / args.steps))
@@ -101,9 +154,15 @@ def train(tinker: Any, training_client: Any, tokenizer: Any, examples: list[dict
         n_tokens = sum(sum(d.loss_fn_inputs["weights"].tolist()) for d in batch)
         loss = result.metrics["loss:sum"] / n_tokens  # nats per answer token
         losses.append(loss)
+        if plain is not None:
+            plain.update(step, loss)
+            continue
+        bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")
         if step % 10 == 0 or step == args.steps - 1:
             bar.write(f"step {step:4d}  loss {loss:.3f}")
+    if bar is not None:
+        bar.close()
     return losses
 
 

@@ -35,6 +35,8 @@ from tinkex._runtime._tokenizer import (
     decode_tokens,
     encode_text,
     load_tokenizer,
+    no_tokenizer_error,
+    server_lists_no_tokenizer,
     tokenizer_id_for,
     tokenizer_id_from_capabilities,
 )
@@ -511,6 +513,8 @@ class SamplingClient:
                     return tokenizer_id_for(data.tokenizer_id, None)
         response = await rt.requester.call(ops.get_server_capabilities)
         listed = tokenizer_id_from_capabilities(response.body, sampler.base_model)
+        if listed is None and server_lists_no_tokenizer(response.body, sampler.base_model):
+            raise no_tokenizer_error(sampler.base_model)
         return tokenizer_id_for(listed, sampler.base_model)
 
     def get_tokenizer(self) -> Any:

@@ -30,7 +30,14 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._sync import sync_only
-from tinkex._runtime._tokenizer import decode_tokens, encode_text, load_tokenizer, tokenizer_id_for
+from tinkex._runtime._tokenizer import (
+    decode_tokens,
+    encode_text,
+    load_tokenizer,
+    no_tokenizer_error,
+    server_lists_no_tokenizer,
+    tokenizer_id_for,
+)
 from tinkex.types import (
     AdamParams,
     Datum,
@@ -569,12 +576,7 @@ class TrainingClient:
             prompt = tinkex.types.ModelInput.from_ints(tok.encode("Hello"))
         """
         if self._tokenizer is None:
-            info = self._rt.run(self._get_info())
-            data = info.model_data
-            tid = tokenizer_id_for(
-                getattr(data, "tokenizer_id", None), getattr(data, "model_name", None) or info.model_name
-            )
-            self._tokenizer = load_tokenizer(tid)
+            self._tokenizer = load_tokenizer(self._rt.run(self._tokenizer_id()))
         return self._tokenizer
 
     def encode(self, text: str, *, add_special_tokens: bool = True) -> list[int]:
@@ -595,6 +597,18 @@ class TrainingClient:
             print(tc.decode(result.sequences[0].tokens))
         """
         return decode_tokens(self.get_tokenizer(), tokens, skip_special_tokens=skip_special_tokens)
+
+    async def _tokenizer_id(self) -> str:
+        info = await self._get_info()
+        data = info.model_data
+        listed = getattr(data, "tokenizer_id", None)
+        base_model = getattr(data, "model_name", None) or info.model_name
+        if not listed and base_model:
+            # Before guessing a hub name from the model name: does the server say it has none?
+            response = await self._rt.requester.call(ops.get_server_capabilities)
+            if server_lists_no_tokenizer(response.body, base_model):
+                raise no_tokenizer_error(base_model)
+        return tokenizer_id_for(listed, base_model)
 
 
 _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)

@@ -1,9 +1,12 @@
-"""bench/encode_forward_backward.py keeps working: both encoders run and put the same body on the wire."""
+"""The bench scripts keep working on small sizes: encode_forward_backward (both encoders send the same
+body) and client_roundtrip (each SDK measured in its own process)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import pytest
 
 from ._spec import ROOT
 
@@ -28,3 +31,16 @@ def test_encode_bench_runs_and_both_sides_send_the_same_body() -> None:
     # The script asserts the two bodies are equal (modulo the chunk tag tinkex sends) before timing.
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "encode -> httpx.Request" in proc.stdout
+
+
+def test_client_roundtrip_bench_runs_each_sdk_in_its_own_process() -> None:
+    pytest.importorskip("tinker")
+    pytest.importorskip("tinkex_server")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "client_roundtrip.py"), "--repeats", "1",
+         "--datums", "2", "--tokens", "32", "--samples", "4"],
+        capture_output=True, text=True, timeout=110, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "each SDK runs alone in its own process" in proc.stdout
+    assert "4 concurrent samples, client CPU (ms)" in proc.stdout

@@ -639,3 +639,58 @@ def test_a_long_download_may_refresh_its_url_each_time_it_expires_after_progress
     assert (tmp_path / "a.tar").read_bytes() == big_data
     assert len(calls) == 4
     assert result.resumes == 4
+
+
+def test_memory_stays_flat_the_body_is_read_into_a_few_reused_buffers(
+    server: ArchiveServer, big_data: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh chunk per read made the allocator grow and trim the heap for every MiB; the pool
+    # bounds both memory and allocations, whatever the file's size.
+    import tinkex._download as dl
+
+    made: list[int] = []
+    real_bytearray = bytearray
+
+    class CountingWriter(dl._Writer):
+        def buffer(self) -> bytearray:
+            before = self._made
+            buf = super().buffer()
+            if self._made > before:
+                made.append(len(buf))
+            assert isinstance(buf, real_bytearray)
+            return buf
+
+    monkeypatch.setattr(dl, "_Writer", CountingWriter)
+    chunk = 64 * 1024
+    server.resources["/a.tar"] = Resource(big_data)
+    result = download_archive(server.url("/a.tar"), tmp_path / "a.tar", chunk_size=chunk)
+    assert (tmp_path / "a.tar").read_bytes() == big_data
+    assert result.sha256 == hashlib.sha256(big_data).hexdigest()
+    assert len(big_data) // chunk > 4 * dl._BUFFERS  # many more chunks than buffers
+    assert made == [chunk] * len(made)
+    assert 1 <= len(made) <= dl._BUFFERS
+
+
+async def test_a_kept_file_is_fsynced_an_archive_extracted_and_deleted_is_not(
+    server: ArchiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fsync costs seconds per GiB on a real disk; only a file the user keeps is worth it.
+    import tinkex._download as dl
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(dl.os, "fsync", counting_fsync)
+    server.resources["/ckpt"] = Resource(tar_bytes({"a": b"1"}))
+    rest = FakeRest(server.url("/ckpt"))
+    dl.download_checkpoint(rest, "tinker://r/weights/w", tmp_path / "x")
+    await dl.download_checkpoint_async(rest, "tinker://r/weights/w", tmp_path / "y")
+    assert synced == []
+    dl.download_checkpoint(rest, "tinker://r/weights/w", tmp_path / "z", extract=False)
+    await dl.download_checkpoint_async(rest, "tinker://r/weights/w", tmp_path / "w", extract=False)
+    dl.download_archive(server.url("/ckpt"), tmp_path / "a.tar")
+    assert len(synced) == 3

@@ -7,6 +7,7 @@ import asyncio
 import pickle
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -396,3 +397,37 @@ def test_names_that_cannot_be_sent_are_refused_before_the_request(
         client.create_lora_training_client(base_model="m\udc00", rank=4)
     assert not server.ops("create_sampling_session")
     assert not server.ops("create_model")
+
+
+def test_a_model_the_server_lists_without_a_tokenizer_fails_at_once_without_the_hub(
+    server: FakeTinker, client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinkex._sampling_client as sampling_module
+
+    def never(tokenizer_id: str) -> object:
+        raise AssertionError(f"the tokenizer loader was asked for {tokenizer_id!r}")
+
+    monkeypatch.setattr(sampling_module, "load_tokenizer", never)
+    server.script(
+        "get_server_capabilities",
+        json_response(200, {"supported_models": [{"model_name": "tinkex/null", "tokenizer_id": None}]}),
+    )
+    sc = client.create_sampling_client(base_model="tinkex/null")
+    with pytest.raises(tinkex.TinkexError, match=r"offers no tokenizer for 'tinkex/null'.*token ids"):
+        sc.get_tokenizer()
+
+
+def test_a_server_path_missing_here_is_an_immediate_error_not_a_hub_lookup(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    transformers = pytest.importorskip("transformers")
+    from tinkex._runtime._tokenizer import load_tokenizer, tokenizer_id_for
+
+    def never(name: str, **kwargs: object) -> object:
+        raise AssertionError(f"from_pretrained was called for {name!r}")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", never)
+    missing = str(tmp_path / "on-the-server-machine")
+    assert tokenizer_id_for(missing + ":v2", None) == missing + ":v2"  # a path keeps its colons
+    with pytest.raises(tinkex.TinkexError, match="does not exist on this machine"):
+        load_tokenizer(missing)

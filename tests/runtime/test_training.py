@@ -470,3 +470,21 @@ def test_dict_arguments_are_coerced_as_officially_and_other_types_named(
         tc.forward_backward(_datum([1]), "cross_entropy")  # type: ignore[arg-type]
     tc.forward_backward([_datum([1]).to_dict()], "cross_entropy").result(timeout=10)  # type: ignore[list-item]
     assert _seq_ids(server) == [("optim_step", 1), ("forward_backward", 2)]
+
+
+def test_get_tokenizer_fails_at_once_when_the_server_lists_the_model_without_one(
+    server: FakeTinker, client: ServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinkex._training_client as training_module
+
+    def never(tokenizer_id: str) -> object:
+        raise AssertionError(f"the tokenizer loader was asked for {tokenizer_id!r}")
+
+    monkeypatch.setattr(training_module, "load_tokenizer", never)
+    server.script(
+        "get_server_capabilities",
+        json_response(200, {"supported_models": [{"model_name": "tiny-model", "tokenizer_id": None}]}),
+    )
+    tc = client.create_lora_training_client(base_model="tiny-model", rank=4)
+    with pytest.raises(tinkex.TinkexError, match=r"offers no tokenizer for 'tiny-model'"):
+        tc.get_tokenizer()

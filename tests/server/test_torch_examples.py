@@ -32,6 +32,12 @@ def test_demo_trains_samples_saves_downloads_and_plots(tmp_path: Path) -> None:
     assert losses[-1] < losses[0]
     assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "exact-match accuracy" in proc.stdout
+    # Not a terminal: whole progress lines (first and last step), no bar redrawn with carriage returns.
+    assert "\r" not in proc.stdout + proc.stderr
+    assert [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("step ")] == [
+        "1/4",
+        "4/4",
+    ]
     extracted = [p for p in out.iterdir() if p.is_dir()]
     assert len(extracted) == 1
     assert {"adapter_config.json", "adapter_model.safetensors"} <= {p.name for p in extracted[0].iterdir()}

@@ -342,7 +342,7 @@ class ConnectionPool:
     Example::
 
         pool = ConnectionPool("http", "127.0.0.1", 8000, ssl_context=None, max_connections=16)
-        status, headers, body = await pool.request("GET", "/api/v1/healthz", {}, None,
+        status, headers, body = await pool.request("GET", "/healthz", {}, None,
                                                    connect_timeout=5, read_timeout=60)
         await pool.aclose()
     """

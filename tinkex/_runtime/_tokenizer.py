@@ -14,6 +14,8 @@ __all__ = [
     "decode_tokens",
     "encode_text",
     "load_tokenizer",
+    "no_tokenizer_error",
+    "server_lists_no_tokenizer",
     "tokenizer_id_for",
     "tokenizer_id_from_capabilities",
 ]
@@ -37,7 +39,7 @@ def tokenizer_id_for(tokenizer_id: str | None, model_name: str | None) -> str:
     'Qwen/Qwen3-8B'
     """
     if tokenizer_id:
-        if os.path.exists(tokenizer_id):
+        if os.path.exists(tokenizer_id) or _is_path(tokenizer_id):
             return tokenizer_id
         # Later official clients strip a ":suffix" the server may append to the hub id.
         return tokenizer_id.split(":", 1)[0]
@@ -74,6 +76,41 @@ def tokenizer_id_from_capabilities(body: object, base_model: str) -> str | None:
     return None
 
 
+def server_lists_no_tokenizer(body: object, base_model: str) -> bool:
+    """Whether a get_server_capabilities reply says outright that `base_model` has no tokenizer: its
+    entry carries `tokenizer_id: null` (a tinkex server's answer for a model without one). Then
+    guessing a hub repository from the model name would only waste time on a name the server owns.
+
+    >>> server_lists_no_tokenizer({"supported_models": [{"model_name": "m", "tokenizer_id": None}]}, "m")
+    True
+    >>> server_lists_no_tokenizer({"supported_models": [{"model_name": "m"}]}, "m")
+    False
+    """
+    models = body.get("supported_models") if isinstance(body, Mapping) else None
+    if not isinstance(models, Iterable) or isinstance(models, str | bytes):
+        return False
+    return any(
+        isinstance(m, Mapping)
+        and m.get("model_name") == base_model
+        and "tokenizer_id" in m
+        and m["tokenizer_id"] is None
+        for m in models
+    )
+
+
+def no_tokenizer_error(base_model: str) -> TinkexError:
+    """The error for a model whose server offers no tokenizer: say so at once, and how to go on."""
+    return TinkexError(
+        f"the server offers no tokenizer for {base_model!r}; encode the prompt yourself and pass token "
+        "ids (types.ModelInput.from_ints([...]), or `tinkex sample --tokens 1,2,3`)"
+    )
+
+
+def _is_path(tokenizer_id: str) -> bool:
+    # A filesystem path, never a hub repository id ("org/name"): absolute, or explicitly relative.
+    return os.path.isabs(tokenizer_id) or tokenizer_id.startswith(("./", "../", "~"))
+
+
 def _hub_offline() -> bool:
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY:
         return True
@@ -94,6 +131,14 @@ def load_tokenizer(tokenizer_id: str) -> Any:
         raise TinkexError(
             "get_tokenizer needs the optional 'transformers' package: pip install 'tinkex[tokenizer]'"
         ) from exc
+    if _is_path(tokenizer_id) and not os.path.isdir(os.path.expanduser(tokenizer_id)):
+        # The server's own directory, absent here (a server on another machine): the hub has no such
+        # repository, so asking it would only cost retries.
+        raise TinkexError(
+            f"the tokenizer directory {tokenizer_id!r} the server named does not exist on this machine; "
+            "load the tokenizer yourself, or pass token ids (types.ModelInput.from_ints([...]))"
+        )
+    tokenizer_id = os.path.expanduser(tokenizer_id)
     kwargs: dict[str, Any] = {"use_fast": True}
     if tokenizer_id == _KIMI:
         kwargs.update(trust_remote_code=True, revision=_KIMI_REVISION)

@@ -660,8 +660,56 @@ def _int_list(value: str) -> list[int]:
     return ids
 
 
+def _read_prompt_file(path: str) -> str:
+    """The text of --prompt-file ("-" reads stdin), without the one trailing newline editors and
+    `echo` add (a prompt ending in "=" should not gain a newline token)."""
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+    except UnicodeDecodeError as e:
+        raise click.BadParameter(f"{path}: not UTF-8 text ({e.reason})", param_hint="--prompt-file") from e
+    except OSError as e:
+        raise click.BadParameter(f"{path}: {e.strerror or e}", param_hint="--prompt-file") from e
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _check_output_path(path: str) -> Path:
+    """--output must be writable before any request is made (a sample is never computed for nothing)."""
+    out = Path(path)
+    if out.is_dir():
+        raise click.BadParameter(f"{path} is a directory; give a file name", param_hint="--output")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise click.BadParameter(f"directory {str(parent)!r} does not exist", param_hint="--output")
+    if not os.access(parent, os.W_OK):
+        raise click.BadParameter(f"directory {str(parent)!r} is not writable", param_hint="--output")
+    return out
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # Beside the target and renamed: an interrupted write never leaves half a file in its place.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 @cli.command()
 @click.argument("prompt", required=False)
+@click.option(
+    "--prompt-file",
+    default=None,
+    metavar="FILE",
+    help="Read the prompt text from FILE ('-' = stdin; one trailing newline is dropped).",
+)
 @click.option("--tokens", default=None, metavar="IDS", help="Prompt as token ids (1,2,3) instead of text.")
 @click.option("--model-path", default=None, metavar="TINKER_PATH", help="Sampler checkpoint (tinker://...).")
 @click.option("--base-model", default=None, help="Base model to sample from (no fine-tuned weights).")
@@ -672,11 +720,19 @@ def _int_list(value: str) -> list[int]:
 @click.option("--top-k", default=-1, show_default=True, type=int)
 @click.option("--seed", default=None, type=int)
 @click.option("--stop", multiple=True, help="Stop string (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="FILE",
+    help="Write the samples (text, or JSON with --json) to FILE instead of stdout.",
+)
 @_json_option
 @command
 def sample(
     ctx: Context,
     prompt: str | None,
+    prompt_file: str | None,
     tokens: str | None,
     model_path: str | None,
     base_model: str | None,
@@ -687,16 +743,29 @@ def sample(
     top_k: int,
     seed: int | None,
     stop: Sequence[str],
+    output: str | None,
 ) -> None:
-    """Sample completions of PROMPT (text, needs the tokenizer) or of --tokens."""
-    if (prompt is None) == (tokens is None):
-        raise click.UsageError("give either a PROMPT text or --tokens, not both")
+    """Sample completions of PROMPT (text, needs the tokenizer), of --prompt-file or of --tokens."""
+    if sum(x is not None for x in (prompt, prompt_file, tokens)) != 1:
+        raise click.UsageError("give exactly one of a PROMPT text, --prompt-file or --tokens")
     if (model_path is None) == (base_model is None):
         raise click.UsageError("give either --model-path or --base-model")
-    # Bad token ids are a usage error found before any request (no session for a doomed command).
+    # Bad local input is a usage error found before any request (no session for a doomed command).
     token_ids = _int_list(tokens) if tokens is not None else None
+    if prompt_file is not None:
+        prompt = _read_prompt_file(prompt_file)
+    out_path = _check_output_path(output) if output is not None else None
     sc = ctx.service().create_sampling_client(model_path=model_path, base_model=base_model)
-    tokenizer = sc.get_tokenizer() if prompt is not None else None
+    tokenizer = None
+    if prompt is not None:
+        try:
+            tokenizer = sc.get_tokenizer()
+        except tinkex.TinkexError as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise tinkex.TinkexError(
+                f"a text prompt needs the model's tokenizer, which is not available ({reason}); "
+                "pass the prompt as token ids instead: --tokens 1,2,3"
+            ) from e
     ids = tokenizer.encode(prompt) if tokenizer is not None else (token_ids or [])
     params = tinkex.SamplingParams(
         max_tokens=max_tokens,
@@ -719,7 +788,13 @@ def sample(
     for i, item in enumerate(out):
         body = item.get("text", " ".join(str(t) for t in item["tokens"]))
         lines.append(f"--- sample {i} (stop: {item['stop_reason']}) ---\n{body}")
-    ctx.emit({"prompt_tokens": ids, "samples": out}, "\n".join(lines))
+    data = {"prompt_tokens": ids, "samples": out}
+    if out_path is None:
+        ctx.emit(data, "\n".join(lines))
+        return
+    _write_atomically(out_path, (to_json(data) if ctx.json_output else "\n".join(lines)) + "\n")
+    if not ctx.json_output:  # --json keeps stdout for the document (here: in the file) and errors
+        click.echo(f"tinkex: wrote {len(out)} sample(s) to {out_path}", err=True)
 
 
 # --- serve --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ five losses can be computed exactly from them); samples are drawn from `random.R
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,8 @@ from tinkex_server._wire import check_text_only, datum_length
 from tinkex_server.backends.base import AdamSpec, BaseModelInfo, LoraSpec, SamplingSpec, UserInputError
 
 __all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
+
+logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -100,6 +103,18 @@ def _tensor(values: FloatArray) -> dict[str, Any]:
     return {"data": values.astype(np.float32), "dtype": "float32", "shape": [len(values)]}
 
 
+def _byte_tokenizer_dir(cache_dir: Path | None) -> str | None:
+    """The local directory of the byte-level tokenizer (built once into the model cache), or None when
+    it cannot be had here (no `tokenizers`/`transformers`, unwritable cache): clients then need ids."""
+    try:
+        from tinkex_server.models import ensure_byte_tokenizer
+
+        return str(ensure_byte_tokenizer(cache_dir).resolve())
+    except Exception as exc:  # optional here: a null server must start whatever the tokenizer libraries do
+        logger.warning("null backend: no tokenizer to offer clients (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
 class NullBackend:
     """A `Backend` without a model. Tracks which models/samplers exist so misuse fails like the real one.
 
@@ -112,14 +127,23 @@ class NullBackend:
     # Calls take microseconds (a 32x8192 forward_backward ~15 ms): run them on the event loop.
     runs_inline = True
 
-    def __init__(self, models: Mapping[str, str | Path] | None = None) -> None:
+    def __init__(
+        self,
+        models: Mapping[str, str | Path] | None = None,
+        *,
+        tokenizer: bool = True,
+        cache_dir: Path | None = None,
+    ) -> None:
         self._names = [DEFAULT_NULL_MODEL, *(models or {})]
         self._models: dict[str, dict[str, Any]] = {}
         self._samplers: dict[str, str] = {}
+        self._tokenizer_id = _byte_tokenizer_dir(cache_dir) if tokenizer else None
 
     def supported_models(self) -> list[BaseModelInfo]:
+        # Every model here samples byte ids 0..255, which the tiny models' byte-level tokenizer
+        # decodes: listing its local directory lets a client encode text prompts offline.
         return [
-            BaseModelInfo(name=n, arch="null", tokenizer_id=None, max_context_length=4096)
+            BaseModelInfo(name=n, arch="null", tokenizer_id=self._tokenizer_id, max_context_length=4096)
             for n in self._names
         ]
 

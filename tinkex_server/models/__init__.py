@@ -8,6 +8,7 @@ from tinkex_server.models._build import (
     TinyModelSpec,
     build_tokenizer_files,
     default_cache_dir,
+    ensure_byte_tokenizer,
     ensure_tiny_model,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "TinyModelSpec",
     "build_tokenizer_files",
     "default_cache_dir",
+    "ensure_byte_tokenizer",
     "ensure_tiny_model",
 ]

@@ -177,6 +177,48 @@ def _is_built(spec: TinyModelSpec, directory: Path) -> bool:
     return bool(recipe == {"build_version": BUILD_VERSION, "spec": attrs.asdict(spec)})
 
 
+#: The directory name (under the model cache) of the byte-level tokenizer on its own, for backends
+#: without a model of their own (the null backend) that still want to hand clients a tokenizer.
+BYTE_TOKENIZER_DIR = "tinkex--byte-tokenizer"
+
+
+def ensure_byte_tokenizer(cache_dir: Path | None = None) -> Path:
+    """Write the byte-level tokenizer (the one the tiny models carry) once, atomically, into the model
+    cache and return its directory; needs `tokenizers` and `transformers`, not torch.
+
+    Example:
+        >>> AutoTokenizer.from_pretrained(ensure_byte_tokenizer()).encode("a")  # doctest: +SKIP
+        [256, 97]
+    """
+    root = cache_dir if cache_dir is not None else default_cache_dir()
+    target = root / BYTE_TOKENIZER_DIR
+    recipe = {"build_version": BUILD_VERSION, "spec": "byte-tokenizer"}
+
+    def built() -> bool:
+        try:
+            return bool(json.loads((target / _MARKER).read_text()) == recipe)
+        except (OSError, ValueError):
+            return False
+
+    if built():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        build_tokenizer_files(staging)
+        (staging / _MARKER).write_text(json.dumps(recipe, sort_keys=True, indent=1) + "\n")
+        if target.exists() and not built():
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not built():  # not a lost race with an equal build: surface it
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def ensure_tiny_model(name: str, cache_dir: Path | None = None) -> Path:
     """Build the named built-in model once (atomically) and return its Hugging Face directory.
 
