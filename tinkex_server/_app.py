@@ -30,6 +30,7 @@ from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sig
 from tinkex_server._core import HTTPError, ServerCore
 from tinkex_server._fast_decode import decode_hot_body
 from tinkex_server._futures import pending_reply
+from tinkex_server._proto import decode_request_body
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
 from tinkex_server._wire import (
     TinkerPath,
@@ -41,6 +42,8 @@ from tinkex_server._wire import (
     parse_tinker_path,
 )
 from tinkex_server.backends.base import AdamSpec, LoraSpec, SamplingSpec, UserInputError
+
+from tinkex_server import _v038
 
 __all__ = ["InjectedDrop", "create_app"]
 
@@ -67,6 +70,9 @@ _LATER_FIELDS: dict[str, tuple[str, ...]] = {
     "load_weights": ("weights_access_token",),
     "send_telemetry": ("process_uuid",),
 }
+# ... and everything tinker 0.38 adds (tinkex_server/_v038.py), honoured there.
+for _op, _fields in _v038.LATER_FIELDS.items():
+    _LATER_FIELDS[_op] = tuple(dict.fromkeys(_LATER_FIELDS.get(_op, ()) + _fields))
 
 
 def _later_problems(later: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -138,8 +144,10 @@ def _query_int(request: Request, name: str, default: int) -> int:
 def _checkpoint_path(request: Request) -> TinkerPath:
     p = request.path_params
     kind, name = p["checkpoint_kind"], p["checkpoint_name"]
-    if kind not in ("weights", "sampler_weights"):
-        raise HTTPError(400, f"invalid checkpoint id {kind}/{name}: kind must be weights or sampler_weights")
+    if kind not in ("weights", "sampler_weights", "external_weights"):
+        raise HTTPError(
+            400, f"invalid checkpoint id {kind}/{name}: kind must be weights, sampler_weights or external_weights"
+        )
     return TinkerPath(run_id=p["training_run_id"], kind=kind, name=name)
 
 
@@ -150,8 +158,9 @@ def _parse_path_400(path: str, field: str) -> TinkerPath:
         raise HTTPError(400, f"{field}: {e}") from None
 
 
-def _checkpoint_json(row: CheckpointRow) -> dict[str, Any]:
+def _checkpoint_json(row: CheckpointRow, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
+        **(extra or {}),
         "checkpoint_id": row.checkpoint_id,
         "checkpoint_type": row.kind,
         "time": iso_time(row.created_at),
@@ -178,6 +187,7 @@ class _Routes:
 
     def __init__(self, core: ServerCore) -> None:
         self.core = core
+        self.v038 = _v038.V038Routes(core, self)
 
     # -- service ------------------------------------------------------------------------------------
     async def healthz(self, request: Request) -> Response:
@@ -188,7 +198,8 @@ class _Routes:
         # so clients ignore it): it lets a sampler of a base model load the local tokenizer offline
         # instead of guessing a hub name from the model name.
         models = [
-            {"model_name": m.name, "max_context_length": m.max_context_length, "tokenizer_id": m.tokenizer_id}
+            {"model_name": m.name, "max_context_length": m.max_context_length, "tokenizer_id": m.tokenizer_id,
+             "trainable": True, "sampleable": True}
             for m in self.core.models.values()
         ]
         return _json({"supported_models": models})
@@ -201,6 +212,7 @@ class _Routes:
             session_id, owner=owner, now=core.clock(), tags=list(body.get("tags") or []),
             user_metadata=body.get("user_metadata"), sdk_version=body.get("sdk_version"),
         )  # fmt: skip
+        self.v038.on_session_created(session_id, body["_later"])
         return _json({"type": "create_session", "session_id": session_id})
 
     async def session_heartbeat(self, request: Request, owner: str, body: Any) -> Response:
@@ -250,6 +262,7 @@ class _Routes:
             )
         )  # fmt: skip
         core.live_models.add(model_id)
+        self.v038.on_model_created(model_id, body["_later"])
 
         def job() -> dict[str, Any]:
             try:
@@ -277,6 +290,7 @@ class _Routes:
             "is_lora": True,
             "lora_rank": run.lora_rank,
             "model_name": run.base_model,
+            **self.v038.optimizer_extra(run.run_id),
         })  # fmt: skip
 
     async def unload_model(self, request: Request, owner: str, body: Any) -> Response:
@@ -339,6 +353,8 @@ class _Routes:
         return await self._forward(request, owner, body, "forward_input", backward=False)
 
     async def forward_backward(self, request: Request, owner: str, body: Any) -> Response:
+        if body.get("_proto"):
+            return await self.v038.forward_backward_proto(request, owner, body)
         return await self._forward(request, owner, body, "forward_backward_input", backward=True)
 
     async def optim_step(self, request: Request, owner: str, body: Any) -> Response:
@@ -349,9 +365,10 @@ class _Routes:
             adam = AdamSpec.from_wire(body.get("adam_params"))
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"adam_params: {e}") from None
+        spec = self.v038.optim_spec(model_id, body["_later"], adam)
 
         def job() -> dict[str, Any]:
-            return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, adam)}
+            return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, spec)}
 
         return await self._ordered(request, owner, model_id, body, job, touch_run=True)
 
@@ -395,6 +412,7 @@ class _Routes:
                 expires_at=None if ttl is None else now + float(ttl),
             )  # fmt: skip
             core.store.put_checkpoint(row)
+            self.v038.on_checkpoint_saved(row, later)
             core.store.touch_run(run.run_id, now)
             return {"path": row.tinker_path}
 
@@ -463,6 +481,8 @@ class _Routes:
         return await self._ordered(request, owner, model_id, body, job, touch_run=False)
 
     async def load_weights(self, request: Request, owner: str, body: Any) -> Response:
+        if body["_later"].get("create_via_load"):
+            return await self.v038.create_via_load(request, owner, body)
         core = self.core
         model_id = body["model_id"]
         run = core.active_run(model_id, owner)
@@ -567,6 +587,8 @@ class _Routes:
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"sampling_params: {e}") from None
         sampler = row
+        later = body["_later"]
+        num_samples = int(body.get("num_samples") or 1)
 
         def job() -> dict[str, Any]:
             if sampler.sampler_id not in core.loaded_samplers:
@@ -579,13 +601,19 @@ class _Routes:
                 prompt = model_input_tokens(body["prompt"])
             except ValueError as e:
                 raise UserInputError(f"prompt: {e}") from None
+            extras = _v038.sample_extras(later, len(prompt), bool(body.get("prompt_logprobs")))
+            kwargs = {"extras": extras} if extras.any else {}
             out = core.backend.sample(
-                sampler.sampler_id, prompt, int(body.get("num_samples") or 1), params,
-                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0),
+                sampler.sampler_id, prompt, num_samples, params,
+                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0), **kwargs,
             )  # fmt: skip
-            return {"type": "sample", **out}
+            return _v038.apply_sample_extras({"type": "sample", **out}, extras)
 
-        return _json({"request_id": core.submit(owner, None, job), "model_id": None})
+        rid = core.submit(owner, None, job)
+        # tinker >= 0.38 requires one id per sequence (provenance spans name them); older clients
+        # ignore the extra field.
+        ids = self.v038.sequence_ids(rid, num_samples)
+        return _json({"request_id": rid, "model_id": None, "sample_sequence_ids": ids})
 
     # -- futures ------------------------------------------------------------------------------------
     async def retrieve_future(self, request: Request, owner: str, body: Any) -> Response:
@@ -609,7 +637,7 @@ class _Routes:
             if not entry.done:  # woken by a shutdown: answer "pending" now instead of holding it
                 status, pending = pending_reply(core.config.faults.pending, rid)
                 return _json(pending, status)
-        return Response(entry.encoded_body(), media_type="application/json")
+        return _v038.future_response(entry, request.headers.get("accept"), body["_later"])
 
     # -- checkpoints and REST -----------------------------------------------------------------------
     async def weights_info(self, request: Request, owner: str, body: Any) -> Response:
@@ -622,6 +650,7 @@ class _Routes:
         return _json({
             "base_model": run.base_model, "is_lora": True, "lora_rank": run.lora_rank,
             "train_unembed": run.train_unembed, "train_mlp": run.train_mlp, "train_attn": run.train_attn,
+            **self.v038.optimizer_extra(run.run_id),
         })  # fmt: skip
 
     def _run_json(self, run: RunRow) -> dict[str, Any]:
@@ -632,8 +661,8 @@ class _Routes:
             "training_run_id": run.run_id, "base_model": run.base_model, "model_owner": run.owner,
             "is_lora": True, "corrupted": False, "lora_rank": run.lora_rank,
             "last_request_time": iso_time(run.last_request_time),
-            "last_checkpoint": _checkpoint_json(last) if last else None,
-            "last_sampler_checkpoint": _checkpoint_json(last_s) if last_s else None,
+            "last_checkpoint": _checkpoint_json(last, self.v038.checkpoint_extra(last)) if last else None,
+            "last_sampler_checkpoint": _checkpoint_json(last_s, self.v038.checkpoint_extra(last_s)) if last_s else None,
             "user_metadata": _string_map(run.user_metadata),
         }  # fmt: skip
 
@@ -653,14 +682,14 @@ class _Routes:
         run = self.core.owned_run(request.path_params["training_run_id"], owner)
         self.core.reap_checkpoints()
         rows = self.core.store.checkpoints_of_run(run.run_id)
-        return _json({"checkpoints": [_checkpoint_json(c) for c in rows], "cursor": None})
+        return _json({"checkpoints": [_checkpoint_json(c, self.v038.checkpoint_extra(c)) for c in rows], "cursor": None})
 
     async def list_user_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 100), _query_int(request, "offset", 0)
         self.core.reap_checkpoints()
         rows, total = self.core.store.list_checkpoints(owner, limit, offset)
         return _json({
-            "checkpoints": [_checkpoint_json(c) for c in rows],
+            "checkpoints": [_checkpoint_json(c, self.v038.checkpoint_extra(c)) for c in rows],
             "cursor": {"offset": offset, "limit": limit, "total_count": total},
         })  # fmt: skip
 
@@ -717,6 +746,7 @@ class _Routes:
         return _json({
             "training_run_ids": [r.run_id for r in self.core.store.runs_of_session(sid)],
             "sampler_ids": [s.sampler_id for s in self.core.store.samplers_of_session(sid)],
+            **self.v038.session_json_extra(sid),
         })  # fmt: skip
 
     async def get_sampler(self, request: Request, owner: str, body: Any) -> Response:
@@ -845,9 +875,16 @@ async def _handle(
     body: Any = None
     if has_body:
         raw = await request.body()
+        try:  # protobuf / zstd bodies of tinker >= 0.38; 415 for a content type no operation takes
+            body, raw = decode_request_body(
+                op_id, raw, request.headers.get("content-type"), request.headers.get("content-encoding")
+            )
+        except HTTPError as e:
+            return _error(e.status, e.detail, e.headers)
         # Training batches: parsed and validated in one pass; None (or any other operation) takes the
         # generic path below, which also names the problems of an invalid body.
-        body = decode_hot_body(op_id, raw)
+        if body is None:
+            body = decode_hot_body(op_id, raw)
         if body is not None:
             body["_later"] = {}
         else:
@@ -858,6 +895,9 @@ async def _handle(
             if not isinstance(body, dict):
                 return _error(400, "body must be a JSON object")
             later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
+            problems = _v038.upgrade_body(op_id, body, later)
+            if problems:
+                return _error(422, problems)
             problems = core.validator.check_body(op_id, body)
             problems += _later_problems(later)
             if problems:
@@ -929,10 +969,13 @@ def create_app(core: ServerCore) -> Starlette:
     # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
     # Every path is distinct, so the order changes nothing else.
     hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
-    for op_id, method, path, has_body in sorted(_OPERATIONS, key=lambda op: op[0] not in hot):
-        handler: Handler = getattr(routes, op_id)
+    for op_id, method, path, has_body in sorted(_OPERATIONS + _v038.OPERATIONS, key=lambda op: op[0] not in hot):
+        handler: Handler = getattr(routes, op_id, None) or (
+            routes.v038.not_offered if op_id in _v038.NOT_OFFERED else getattr(routes.v038, op_id)
+        )
         table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
+    table.append(Route("/storage/external/{run_id}/{name}/{file:path}", routes.v038.storage_external, methods=["GET"]))
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_DropFilter())

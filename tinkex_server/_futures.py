@@ -22,6 +22,7 @@ from tinkex_server._faults import PendingStyle
 from tinkex_server.backends.base import UserInputError
 
 __all__ = [
+    "BinaryResult",
     "DEFAULT_FUTURE_TTL_S",
     "DEFAULT_LONG_POLL_S",
     "DEFAULT_SEQ_GAP_TIMEOUT_S",
@@ -64,6 +65,15 @@ def pending_reply(style: PendingStyle, request_id: str) -> tuple[int, dict[str, 
     return 408, body
 
 
+@attrs.frozen
+class BinaryResult:
+    """A job result already encoded as protobuf on the compute thread (tinker >= 0.38 asks for
+    forward_backward results that way); its JSON form is made only if a poll asks for JSON."""
+
+    proto: bytes
+    to_json: Callable[[bytes], bytes]
+
+
 @attrs.define(eq=False)
 class FutureEntry:
     """One queued operation and, once finished, its result or failure."""
@@ -80,6 +90,9 @@ class FutureEntry:
     payload: bytes | None = None
     failure: dict[str, Any] | None = None  # {"error": str, "category": "user" | "server"}
     event: asyncio.Event = attrs.field(factory=asyncio.Event)
+    # The protobuf body (Accept: application/x-protobuf), made by the job or on the first such poll.
+    proto_payload: bytes | None = None
+    json_from_proto: Callable[[bytes], bytes] | None = None
 
     @property
     def done(self) -> bool:
@@ -89,6 +102,8 @@ class FutureEntry:
         """The retrieve_future body of a finished entry, as sent."""
         if self.failure is not None:
             return orjson.dumps(self.failure)
+        if self.payload is None and self.proto_payload is not None and self.json_from_proto is not None:
+            self.payload = self.json_from_proto(self.proto_payload)
         assert self.payload is not None
         return self.payload
 
@@ -129,7 +144,12 @@ class FutureStore:
         self._entries[entry.request_id] = entry
         return entry
 
-    def resolve(self, entry: FutureEntry, result: dict[str, Any]) -> None:
+    def resolve(self, entry: FutureEntry, result: dict[str, Any] | BinaryResult) -> None:
+        if isinstance(result, BinaryResult):
+            entry.proto_payload, entry.json_from_proto = result.proto, result.to_json
+            entry.done_at = self._clock()
+            entry.event.set()
+            return
         # Backends may hand numpy arrays (the null backend does): orjson writes them without a detour
         # through Python floats.
         try:
