@@ -72,11 +72,15 @@ def generate(dest: Path) -> None:
     _check_pins(env)
     with tempfile.TemporaryDirectory(prefix="tinkex-gen-") as scratch:
         out = Path(scratch) / PACKAGE
+        # The JSON client speaks the 0.7.0 generation of the spec (what tinker >= 0.38 adds is marked
+        # x-tinker-since and left out: scripts/spec_views.py); the 0.38 binary bodies come from protoc.
+        view = Path(scratch) / "tinker-0.7.yaml"
+        view.write_text(_generation_yaml("0.7"), encoding="utf-8")
         cmd = [
             str(_tool("openapi-python-client")),
             "generate",
             "--path",
-            str(SPEC),
+            str(view),
             "--config",
             str(CONFIG),
             "--custom-template-path",
@@ -96,6 +100,16 @@ def generate(dest: Path) -> None:
             (out / name).write_text(text, encoding="utf-8")
         _compile_proto(out / "proto", env)
         shutil.copytree(out, dest)
+
+
+def _generation_yaml(generation: str) -> str:
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from spec_views import generation_view
+
+    doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    return str(yaml.safe_dump(generation_view(doc, generation), sort_keys=False, allow_unicode=True))
 
 
 def _compile_proto(dest: Path, env: dict[str, str]) -> None:

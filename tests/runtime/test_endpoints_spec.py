@@ -20,7 +20,8 @@ def test_endpoint_table_matches_the_spec() -> None:
         op["operationId"]: (method.upper(), path)
         for path, item in spec["paths"].items()
         for method, op in item.items()
-        if method in ("get", "post", "put", "delete", "patch")
+        # the SDK speaks the 0.7.0 generation; what tinker 0.38 adds (x-tinker-since) is issue 11's
+        if method in ("get", "post", "put", "delete", "patch") and "x-tinker-since" not in op
     }
     assert ops == ENDPOINTS
 
