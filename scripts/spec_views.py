@@ -54,14 +54,13 @@ def generation_view(doc: dict[str, Any], generation: str) -> dict[str, Any]:
             del item[method]
         if not any(k in item for k in ("get", "put", "post", "delete", "patch")):
             del doc["paths"][path]
-    doc = _prune(doc, generation, dropped)
-    return doc
+    pruned: dict[str, Any] = _prune(doc, generation, dropped)
+    return pruned
 
 
 def _prune(node: Any, generation: str, dropped: set[str]) -> Any:
     if isinstance(node, list):
-        kept = [_prune(x, generation, dropped) for x in node if not _gone(x, generation, dropped)]
-        return kept
+        return [_prune(x, generation, dropped) for x in node if not _gone(x, generation, dropped)]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
@@ -72,7 +71,11 @@ def _prune(node: Any, generation: str, dropped: set[str]) -> Any:
     for key, value in node.items():
         if key == "x-tinker-since-values":
             continue
-        if isinstance(value, dict) and key not in ("examples", "example", "default") and _gone(value, generation, dropped):
+        if (
+            isinstance(value, dict)
+            and key not in ("examples", "example", "default")
+            and _gone(value, generation, dropped)
+        ):
             continue
         if key == "enum" and newer_values:
             value = [v for v in value if v not in newer_values]
@@ -82,8 +85,7 @@ def _prune(node: Any, generation: str, dropped: set[str]) -> Any:
     for combiner in ("oneOf", "anyOf"):
         alts = out.get(combiner)
         if isinstance(alts, list) and len(alts) == 1 and set(out) <= {combiner, "description"}:
-            merged = dict(alts[0])
-            return merged
+            return dict(alts[0])
     return out
 
 

@@ -26,6 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from tinkex_server import _v038
 from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sign_url, verify_signature
 from tinkex_server._core import HTTPError, ServerCore
 from tinkex_server._fast_decode import decode_hot_body
@@ -42,8 +43,6 @@ from tinkex_server._wire import (
     parse_tinker_path,
 )
 from tinkex_server.backends.base import AdamSpec, LoraSpec, SamplingSpec, UserInputError
-
-from tinkex_server import _v038
 
 __all__ = ["InjectedDrop", "create_app"]
 
@@ -146,7 +145,8 @@ def _checkpoint_path(request: Request) -> TinkerPath:
     kind, name = p["checkpoint_kind"], p["checkpoint_name"]
     if kind not in ("weights", "sampler_weights", "external_weights"):
         raise HTTPError(
-            400, f"invalid checkpoint id {kind}/{name}: kind must be weights, sampler_weights or external_weights"
+            400,
+            f"invalid checkpoint id {kind}/{name}: kind must be weights, sampler_weights or external_weights",
         )
     return TinkerPath(run_id=p["training_run_id"], kind=kind, name=name)
 
@@ -198,8 +198,13 @@ class _Routes:
         # so clients ignore it): it lets a sampler of a base model load the local tokenizer offline
         # instead of guessing a hub name from the model name.
         models = [
-            {"model_name": m.name, "max_context_length": m.max_context_length, "tokenizer_id": m.tokenizer_id,
-             "trainable": True, "sampleable": True}
+            {
+                "model_name": m.name,
+                "max_context_length": m.max_context_length,
+                "tokenizer_id": m.tokenizer_id,
+                "trainable": True,
+                "sampleable": True,
+            }
             for m in self.core.models.values()
         ]
         return _json({"supported_models": models})
@@ -682,7 +687,12 @@ class _Routes:
         run = self.core.owned_run(request.path_params["training_run_id"], owner)
         self.core.reap_checkpoints()
         rows = self.core.store.checkpoints_of_run(run.run_id)
-        return _json({"checkpoints": [_checkpoint_json(c, self.v038.checkpoint_extra(c)) for c in rows], "cursor": None})
+        return _json(
+            {
+                "checkpoints": [_checkpoint_json(c, self.v038.checkpoint_extra(c)) for c in rows],
+                "cursor": None,
+            }
+        )
 
     async def list_user_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 100), _query_int(request, "offset", 0)
@@ -969,13 +979,17 @@ def create_app(core: ServerCore) -> Starlette:
     # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
     # Every path is distinct, so the order changes nothing else.
     hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
-    for op_id, method, path, has_body in sorted(_OPERATIONS + _v038.OPERATIONS, key=lambda op: op[0] not in hot):
+    for op_id, method, path, has_body in sorted(
+        _OPERATIONS + _v038.OPERATIONS, key=lambda op: op[0] not in hot
+    ):
         handler: Handler = getattr(routes, op_id, None) or (
             routes.v038.not_offered if op_id in _v038.NOT_OFFERED else getattr(routes.v038, op_id)
         )
         table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
-    table.append(Route("/storage/external/{run_id}/{name}/{file:path}", routes.v038.storage_external, methods=["GET"]))
+    table.append(
+        Route("/storage/external/{run_id}/{name}/{file:path}", routes.v038.storage_external, methods=["GET"])
+    )
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_DropFilter())

@@ -22,11 +22,11 @@ from tinkex_server._faults import PendingStyle
 from tinkex_server.backends.base import UserInputError
 
 __all__ = [
-    "BinaryResult",
     "DEFAULT_FUTURE_TTL_S",
     "DEFAULT_LONG_POLL_S",
     "DEFAULT_SEQ_GAP_TIMEOUT_S",
     "Admission",
+    "BinaryResult",
     "ComputeWorker",
     "FutureEntry",
     "FutureStore",

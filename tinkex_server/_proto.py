@@ -155,7 +155,9 @@ def _tensor(t: Any, pointer: str) -> dict[str, Any]:
     if not shape:
         shape = [len(data)]
     if math.prod(shape) != len(data):
-        raise _problem(f"{pointer}/shape", f"shape {shape} holds {math.prod(shape)} elements, data has {len(data)}")
+        raise _problem(
+            f"{pointer}/shape", f"shape {shape} holds {math.prod(shape)} elements, data has {len(data)}"
+        )
     return {"data": data, "dtype": name, "shape": shape}
 
 
@@ -180,7 +182,10 @@ def _dense_from_csr(csr: Any, wire: np.dtype[Any], shape: list[int], pointer: st
 def _chunk(c: Any, pointer: str) -> dict[str, Any]:
     kind = c.WhichOneof("chunk")
     if kind == "encoded_text":
-        return {"type": "encoded_text", "tokens": _array(c.encoded_text.tokens, np.dtype("<i4"), f"{pointer}/tokens")}
+        return {
+            "type": "encoded_text",
+            "tokens": _array(c.encoded_text.tokens, np.dtype("<i4"), f"{pointer}/tokens"),
+        }
     if kind == "image":
         img = c.image
         chunk: dict[str, Any] = {"type": "image", "format": img.format, "data_bytes": len(img.data)}
@@ -310,7 +315,9 @@ def encode_forward_backward_output(result: Mapping[str, Any]) -> bytes:
 
         encode_forward_backward_output({"loss_fn_outputs": [], "metrics": {"loss:sum": 1.0}})
     """
-    out = pb.ForwardBackwardOutput(loss_fn_output_type=str(result.get("loss_fn_output_type") or "ArrayRecord"))
+    out = pb.ForwardBackwardOutput(
+        loss_fn_output_type=str(result.get("loss_fn_output_type") or "ArrayRecord")
+    )
     for key, value in (result.get("metrics") or {}).items():
         out.metrics[key] = float(value)
     outputs: Sequence[Mapping[str, Any]] = result.get("loss_fn_outputs") or []

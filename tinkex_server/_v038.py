@@ -213,7 +213,9 @@ def _target_tensor(t: Any, prompt_len: int) -> Any:
         raise UserInputError(f"{where} must be a TensorData object")
     shape = list(t.get("shape") or [])
     if len(shape) != 2 or shape[0] != prompt_len - 1:
-        raise UserInputError(f"{where} must have shape [len(prompt) - 1, K] = [{prompt_len - 1}, K], got {shape}")
+        raise UserInputError(
+            f"{where} must have shape [len(prompt) - 1, K] = [{prompt_len - 1}, K], got {shape}"
+        )
     rows, cols = shape
     values = np.asarray(t.get("data") or [], dtype=np.int64)
     crow, col = t.get("sparse_crow_indices"), t.get("sparse_col_indices")
@@ -288,7 +290,7 @@ class V038Routes:
             core.store.put_extra(
                 "session", sid, {"finished": {"type": kind, "detail": body.get("detail"), "at": core.clock()}}
             )
-            core._expire(row)  # noqa: SLF001 - the session's end: its models unload, heartbeats stop
+            core._expire(row)
         return Response(status_code=204)
 
     def session_json_extra(self, session_id: str) -> dict[str, Any]:
@@ -310,9 +312,16 @@ class V038Routes:
     def _status(self, session_id: str, expired: bool) -> dict[str, Any]:
         finished = self.core.store.get_extra("session", session_id).get("finished")
         if finished is not None:
-            return {"type": "client_finished", "reason": {"type": finished["type"]}, "detail": finished.get("detail")}
+            return {
+                "type": "client_finished",
+                "reason": {"type": finished["type"]},
+                "detail": finished.get("detail"),
+            }
         if expired:
-            return {"type": "failed", "reason": {"type": "request", "detail": "no heartbeat before the timeout"}}
+            return {
+                "type": "failed",
+                "reason": {"type": "request", "detail": "no heartbeat before the timeout"},
+            }
         return {"type": "active"}
 
     async def search_sessions(self, request: Request, owner: str, body: Any) -> Response:
@@ -334,7 +343,9 @@ class V038Routes:
             status = self._status(row.session_id, row.expired)
             if wanted_status and status["type"] not in wanted_status:
                 continue
-            ckpts = [c for r in store.runs_of_session(row.session_id) for c in store.checkpoints_of_run(r.run_id)]
+            ckpts = [
+                c for r in store.runs_of_session(row.session_id) for c in store.checkpoints_of_run(r.run_id)
+            ]
             out.append({
                 "session_id": row.session_id, "created_at": iso_time(row.created_at), "owner": owner,
                 "project_id": extra.get("project_id") or "default", "status": status,
@@ -404,7 +415,9 @@ class V038Routes:
         kind = self.optimizer_config(model_id).get("type", "adamw")
         dimuon = later.get("dimuon")
         if dimuon is not None and kind != "dimuon":
-            raise HTTPError(400, f"optim_params: model {model_id} was created with optimizer {kind}; send AdamParams")
+            raise HTTPError(
+                400, f"optim_params: model {model_id} was created with optimizer {kind}; send AdamParams"
+            )
         if dimuon is None and kind == "dimuon":
             raise HTTPError(400, f"optim_params: model {model_id} was created with Dimuon; send DimuonParams")
         return dimuon if dimuon is not None else adam
@@ -421,12 +434,16 @@ class V038Routes:
         if path is None:
             raise HTTPError(400, f"path: {body['path']!r} is not a tinker:// path")
         if path.kind != "weights":
-            raise HTTPError(400, f"path: {path} is a sampler checkpoint; load_weights needs a weights/ checkpoint")
+            raise HTTPError(
+                400, f"path: {path} is a sampler checkpoint; load_weights needs a weights/ checkpoint"
+            )
         row = core.readable_checkpoint(path, owner)  # 404 for missing, expired or another key's
         source = core.store.get_run(row.run_id)
         base_model = later.get("base_model") or (source.base_model if source else None)
         if base_model is None or base_model not in core.models:
-            raise HTTPError(400, f"base_model {base_model!r} is not offered here; choose one of {sorted(core.models)}")
+            raise HTTPError(
+                400, f"base_model {base_model!r} is not offered here; choose one of {sorted(core.models)}"
+            )
         if source is not None and source.base_model != base_model:
             raise HTTPError(400, f"path: {path} was trained from {source.base_model}, not {base_model}")
         model_id = body["model_id"]
@@ -434,7 +451,9 @@ class V038Routes:
             first = core.create_requests.get(model_id)
             if first is not None:
                 return _json({"request_id": first, "model_id": model_id})
-            raise HTTPError(400, f"model_seq_id {later['model_seq_id']} was already used in session {session.session_id}")
+            raise HTTPError(
+                400, f"model_seq_id {later['model_seq_id']} was already used in session {session.session_id}"
+            )
         lora = LoraSpec(
             rank=source.lora_rank or LoraSpec().rank if source else LoraSpec().rank,
             train_unembed=source.train_unembed if source else True,
@@ -486,9 +505,11 @@ class V038Routes:
             result = core.backend.forward_backward(
                 model_id, fbi["data"], fbi["loss_fn"], fbi.get("loss_fn_config"), backward
             )
-            return BinaryResult(proto=encode_forward_backward_output(result), to_json=forward_backward_output_json)
+            return BinaryResult(
+                proto=encode_forward_backward_output(result), to_json=forward_backward_output_json
+            )
 
-        return await self.routes._ordered(request, owner, model_id, body, job, touch_run=True)  # noqa: SLF001
+        return await self.routes._ordered(request, owner, model_id, body, job, touch_run=True)
 
     # -- checkpoints --------------------------------------------------------------------------------
     def on_checkpoint_saved(self, row: CheckpointRow, later: Mapping[str, Any]) -> None:
@@ -519,7 +540,7 @@ class V038Routes:
             raise HTTPError(422, "ttl_seconds must be a positive integer or null")
         run = core.active_run(model_id, owner)
         later = {"ttl_seconds": ttl, "overwrite": True}
-        save = self.routes._save_job(  # noqa: SLF001
+        save = self.routes._save_job(
             owner, run, f"{_EXTERNAL_KIND}/{name}",
             lambda d: core.backend.save_sampler_weights(model_id, d), "external", later,
         )  # fmt: skip
@@ -527,7 +548,7 @@ class V038Routes:
         def job() -> dict[str, Any]:
             return {"type": "save_weights_external", **save()}
 
-        return await self.routes._ordered(request, owner, model_id, body, job, touch_run=False)  # noqa: SLF001
+        return await self.routes._ordered(request, owner, model_id, body, job, touch_run=False)
 
     async def external_weights_urls(self, request: Request, owner: str, body: Any) -> Response:
         core = self.core
@@ -572,7 +593,9 @@ class V038Routes:
         if not isinstance(source_path, str):
             raise HTTPError(422, "source_path is required")
         if not isinstance(sid, str) or type(seq) is not int:
-            raise HTTPError(422, "session_id and model_seq_id are required: the copy becomes a run of that session")
+            raise HTTPError(
+                422, "session_id and model_seq_id are required: the copy becomes a run of that session"
+            )
         path = parse_tinker_path(source_path)
         row = core.readable_checkpoint(path, owner)
         session = core.live_session(sid, owner)
@@ -635,4 +658,10 @@ OPERATIONS: list[tuple[str, str, str, bool]] = [
     ("retrieve_futures", "POST", "/retrieve_futures", True),
     ("cancel_future", "POST", "/cancel_future", True),
 ]  # fmt: skip
-NOT_OFFERED = {"auth_token", "create_custom_loss", "join_sampling_session", "retrieve_futures", "cancel_future"}
+NOT_OFFERED = {
+    "auth_token",
+    "create_custom_loss",
+    "join_sampling_session",
+    "retrieve_futures",
+    "cancel_future",
+}

@@ -57,7 +57,8 @@ def spec() -> dict[str, Any]:
     import importlib.util
 
     loader = importlib.util.spec_from_file_location("spec_views", ROOT / "scripts" / "spec_views.py")
-    assert loader is not None and loader.loader is not None
+    assert loader is not None
+    assert loader.loader is not None
     module = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(module)
     view: dict[str, Any] = module.generation_view(full_spec(), "0.7")

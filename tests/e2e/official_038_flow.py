@@ -52,7 +52,8 @@ def main(base_url: str, api_key: str, base_model: str) -> None:
         # client creation returns a future of the client
         tc = sc.create_lora_training_client(base_model=base_model, rank=4, seed=0).result()
         info = tc.get_info()
-        assert info.model_data.model_name == base_model and info.lora_rank == 4, info
+        assert info.model_data.model_name == base_model, info
+        assert info.lora_rank == 4, info
         tokenizer = tc.get_tokenizer()  # a local directory: loads offline
         assert tokenizer.decode(tokenizer.encode("hi", add_special_tokens=False)) == "hi"
 
@@ -93,14 +94,18 @@ def main(base_url: str, api_key: str, base_model: str) -> None:
         s2 = sampler.sample(prompt, 2, params).result()
         assert [s.tokens for s in s1.sequences] == [s.tokens for s in s2.sequences]
         ids = [s.sequence_id for s in s1.sequences + s2.sequences]
-        assert all(isinstance(i, str) and i for i in ids) and len(set(ids)) == 4, ids
+        assert all(isinstance(i, str) and i for i in ids), ids
+        assert len(set(ids)) == 4, ids
         assert s1.prompt_cache_hit_tokens == 0
         rich = sampler.sample(prompt, 1, params, include_prompt_logprobs=True, topk_sample_logprobs=3,
                               prompt_logprobs_last_n=1).result()  # fmt: skip
-        assert rich.prompt_logprobs is not None and rich.prompt_logprobs[:2] == [None, None], rich.prompt_logprobs
+        assert rich.prompt_logprobs is not None, rich.prompt_logprobs
+        assert rich.prompt_logprobs[:2] == [None, None], rich.prompt_logprobs
         assert rich.sequences[0].topk_logprobs is not None
         lps = sampler.compute_logprobs(prompt).result()
-        assert lps[0] is None and len(lps) == 3 and all(isinstance(x, float) for x in lps[1:]), lps
+        assert lps[0] is None, lps
+        assert len(lps) == 3, lps
+        assert all(isinstance(x, float) for x in lps[1:]), lps
         named_sampler = sc.create_sampling_client(model_path=named.path).result()
         assert len(named_sampler.sample(prompt, 1, params).result().sequences) == 1
 
@@ -116,7 +121,8 @@ def main(base_url: str, api_key: str, base_model: str) -> None:
         assert tc.model_id in [r.training_run_id for r in runs.training_runs]
         ckpts = rc.list_checkpoints(tc.model_id).result().checkpoints
         by_path = {c.tinker_path: c for c in ckpts}
-        assert state.path in by_path and by_path[state.path].expires_at is not None, by_path
+        assert state.path in by_path, by_path
+        assert by_path[state.path].expires_at is not None, by_path
         rc.set_checkpoint_ttl_from_tinker_path(state.path, None).result()
         again = {c.tinker_path: c for c in rc.list_checkpoints(tc.model_id).result().checkpoints}
         assert again[state.path].expires_at is None
@@ -134,7 +140,7 @@ def main(base_url: str, api_key: str, base_model: str) -> None:
         ext = tc.save_weights_external("export-1").result()
         urls = rc.get_external_weights_urls(ext.path).result().urls
         assert "adapter_model.safetensors" in urls, urls
-        with urllib.request.urlopen(urls["adapter_model.safetensors"], timeout=30) as r:  # noqa: S310
+        with urllib.request.urlopen(urls["adapter_model.safetensors"], timeout=30) as r:
             assert len(r.read()) > 0
         sc.close("success").result()
     print(f"FLOW038 OK in {time.monotonic() - t0:.1f}s", flush=True)

@@ -38,7 +38,9 @@ def test_official_038_client_runs_the_full_flow_on_the_torch_backend(tmp_path: P
         pytest.skip("no tinker 0.38 virtualenv (make setup creates .venv-tinker038)")
     from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
 
-    with LocalServer(backend="torch", data_dir=tmp_path / "data", long_poll_s=1.0, zstd_fwdbwd=True) as server:
+    with LocalServer(
+        backend="torch", data_dir=tmp_path / "data", long_poll_s=1.0, zstd_fwdbwd=True
+    ) as server:
         proc = subprocess.run(
             [str(python), str(FLOW), server.base_url, DEFAULT_DEV_API_KEY, "tinkex/micro-llama"],
             capture_output=True, text=True, timeout=390, env=offline_env(), cwd=tmp_path,

@@ -26,7 +26,8 @@ def _generation_0_7(spec: dict[str, Any]) -> dict[str, Any]:
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "spec_views.py"
     loader = importlib.util.spec_from_file_location("spec_views", path)
-    assert loader is not None and loader.loader is not None
+    assert loader is not None
+    assert loader.loader is not None
     module = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(module)
     view: dict[str, Any] = module.generation_view(spec, "0.7")

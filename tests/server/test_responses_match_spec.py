@@ -91,7 +91,13 @@ async def test_every_operation_answers_what_the_spec_declares(h: Harness) -> Non
     await h.client.get("/api/v1/audit")
     await h.client.get("/api/v1/billing/usage/events")
     await h.client.get("/api/v1/billing/usage/checkpoints/current")
-    for flagged in ("auth/token", "create_custom_loss", "join_sampling_session", "retrieve_futures", "cancel_future"):
+    for flagged in (
+        "auth/token",
+        "create_custom_loss",
+        "join_sampling_session",
+        "retrieve_futures",
+        "cancel_future",
+    ):
         assert (await h.post(flagged, {})).status_code == 501
     await h.post(f"sessions/{sid2}/finish", {"reason": {"type": "success"}, "detail": "done"})
     await h.run("unload_model", {"model_id": mid})

@@ -94,9 +94,8 @@ def _array_tensor(data: Any, shape: Any, where: str, n: int, *, integer: bool) -
             f"{where} has shape {shape} ({len(data)} elements) but model_input has {n} tokens; "
             f"this server accepts only 1-D ({n},) tensors"
         )
-    if integer and data.dtype.kind == "f":
-        if not np.all(np.mod(data, 1) == 0):
-            raise UserInputError(f"{where} is an int64 tensor; its data must be integers")
+    if integer and data.dtype.kind == "f" and not np.all(np.mod(data, 1) == 0):
+        raise UserInputError(f"{where} is an int64 tensor; its data must be integers")
     t = torch.from_numpy(np.array(data, dtype=np.int64 if integer else np.float32))
     if not integer and n and not bool(torch.isfinite(t).all()):
         raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")

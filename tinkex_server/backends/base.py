@@ -15,8 +15,6 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 __all__ = [
-    "DimuonSpec",
-    "SampleExtras",
     "DEFAULT_ADAM_BETA1",
     "DEFAULT_ADAM_BETA2",
     "DEFAULT_ADAM_EPS",
@@ -30,7 +28,9 @@ __all__ = [
     "AdamSpec",
     "Backend",
     "BaseModelInfo",
+    "DimuonSpec",
     "LoraSpec",
+    "SampleExtras",
     "SamplingSpec",
     "UserInputError",
 ]

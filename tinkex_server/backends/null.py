@@ -276,7 +276,11 @@ class NullBackend:
                 if tok in stops:
                     reason = "stop"
                     break
-            seq: dict[str, Any] = {"tokens": tokens, "logprobs": [fake_logprob(t) for t in tokens], "stop_reason": reason}
+            seq: dict[str, Any] = {
+                "tokens": tokens,
+                "logprobs": [fake_logprob(t) for t in tokens],
+                "stop_reason": reason,
+            }
             if extras.topk_sample > 0:
                 k = min(extras.topk_sample, NULL_VOCAB_SIZE)
                 top = sorted(((t, fake_logprob(t)) for t in range(k)), key=lambda p: -p[1])
@@ -296,15 +300,25 @@ class NullBackend:
             if (ids >= NULL_VOCAB_SIZE).any() or (ids < -1).any():
                 raise UserInputError(f"target_prompt_logprobs has token ids outside [-1, {NULL_VOCAB_SIZE})")
             lps = np.where(ids >= 0, -0.5 - np.mod(np.maximum(ids, 0), 11) / 2.0, 0.0).astype(np.float32)
-            out["target_prompt_logprobs"] = {"data": lps.reshape(-1), "dtype": "float32", "shape": list(ids.shape)}
+            out["target_prompt_logprobs"] = {
+                "data": lps.reshape(-1),
+                "dtype": "float32",
+                "shape": list(ids.shape),
+            }
         if extras.alt_k > 0:
             rng = random.Random(seed ^ 0x5EED)
             rows = max(len(prompt) - 1, 0)
-            draws = np.array([rng.randrange(NULL_VOCAB_SIZE) for _ in range(rows * extras.alt_k)], dtype=np.int64)
+            draws = np.array(
+                [rng.randrange(NULL_VOCAB_SIZE) for _ in range(rows * extras.alt_k)], dtype=np.int64
+            )
             shape = [rows, extras.alt_k]
             out["prompt_alt_tokens"] = {
                 "tokens": {"data": draws, "dtype": "int64", "shape": shape},
-                "logprobs": {"data": (-0.5 - np.mod(draws, 11) / 2.0).astype(np.float32), "dtype": "float32", "shape": shape},
+                "logprobs": {
+                    "data": (-0.5 - np.mod(draws, 11) / 2.0).astype(np.float32),
+                    "dtype": "float32",
+                    "shape": shape,
+                },
             }
         return out
 

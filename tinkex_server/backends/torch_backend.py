@@ -349,7 +349,9 @@ class TorchBackend:
                 )
             raw_tokens = chunk.get("tokens")
             if raw_tokens is not None:  # a list (JSON) or an int32 array (protobuf bodies)
-                tokens.extend(raw_tokens.tolist() if hasattr(raw_tokens, "tolist") else (int(t) for t in raw_tokens))
+                tokens.extend(
+                    raw_tokens.tolist() if hasattr(raw_tokens, "tolist") else (int(t) for t in raw_tokens)
+                )
         self._check_ids(tokens, f"{where}.chunks[*].tokens", base)
         if len(tokens) > self._context(base):
             raise UserInputError(
@@ -605,7 +607,9 @@ class TorchBackend:
                 if extras.target_prompt is not None:
                     result["target_prompt_logprobs"] = _target_logprobs(prompt_lp[:-1], extras.target_prompt)
                 if extras.alt_k > 0:
-                    result["prompt_alt_tokens"] = _alt_draws(out.logits[0, :-1].float(), extras.alt_k, params, seed)
+                    result["prompt_alt_tokens"] = _alt_draws(
+                        out.logits[0, :-1].float(), extras.alt_k, params, seed
+                    )
                 result["sequences"] = self._generate(
                     base, model, out, num_samples, budget, params, rule, gens, extras.topk_sample
                 )
@@ -662,7 +666,12 @@ class TorchBackend:
             cache = _cache_of(out)
             logits = out.logits[:, -1].float()
         return [
-            {"tokens": t, "logprobs": lp, "stop_reason": reason or "length", **({"topk_logprobs": tk} if topk else {})}
+            {
+                "tokens": t,
+                "logprobs": lp,
+                "stop_reason": reason or "length",
+                **({"topk_logprobs": tk} if topk else {}),
+            }
             for t, lp, reason, tk in zip(tokens, logprobs, reasons, tops, strict=True)
         ]
 
