@@ -58,6 +58,7 @@ bench: setup
 	$(PY) bench/encode_forward_backward.py
 	$(PY) bench/client_roundtrip.py
 	$(PY) bench/download.py
+	$(PY) bench/server_forward_backward.py
 
 clean:
 	rm -rf $(VENV) $(VENV038) .pytest_cache .mypy_cache .ruff_cache demo-output

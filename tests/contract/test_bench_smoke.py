@@ -28,3 +28,14 @@ def test_encode_bench_runs_and_both_sides_send_the_same_body() -> None:
     # The script asserts the two bodies are equal (modulo the chunk tag tinkex sends) before timing.
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "encode -> httpx.Request" in proc.stdout
+
+
+def test_server_forward_backward_bench_runs_and_both_paths_agree() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "server_forward_backward.py"), "--datums", "2", "--tokens", "64",
+         "--runs", "1"],
+        capture_output=True, text=True, timeout=100, check=False,
+    )  # fmt: skip
+    # The script asserts the protobuf and JSON paths compute the same loss before timing.
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "protobuf" in proc.stdout
