@@ -9,7 +9,7 @@ STAMP038 := $(VENV038)/.installed
 # tinker-cookbook goes in with --no-deps (it asks tml-renderers>=0.4.1, which the registry lacks;
 # 0.2.1 imports fine for the renderers used here), so its imports are listed and pinned here.
 COOKBOOK_DEPS := chz==0.4.0 datasets==5.2.0 blobfile==3.3.0 cloudpickle==3.1.3 tiktoken==0.14.0 \
-	pyrage==1.4.0 termcolor==3.3.0 pylatexenc==2.11 math-verify==0.9.0 tml-renderers==0.2.1
+	pyrage==1.4.0 termcolor==3.3.0 pylatexenc==2.11 math-verify==0.9.0 tml-renderers==0.2.1 pillow==13.0.0
 
 .PHONY: setup gen gen-check lint typecheck test test-fast demo bench clean
 
