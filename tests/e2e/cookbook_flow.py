@@ -64,7 +64,7 @@ def rl(base_url: str, model: str, log_dir: str, loss_fn: str) -> None:
             n_batches=2,
             group_size=2,
             include_fewshot=False,
-        ),  # fmt: skip
+        ),
         learning_rate=1e-3,
         max_tokens=4,
         lora_rank=4,
