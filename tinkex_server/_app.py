@@ -674,13 +674,19 @@ class _Routes:
     async def list_training_runs(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
         self.core.reap_checkpoints()
-        runs, total = self.core.store.list_runs(owner, limit, offset)
+        self.v038.check_access_scope(request)
+        project = request.query_params.get("project_id")
+        if project is None:
+            runs, total = self.core.store.list_runs(owner, limit, offset)
+        else:  # tinker 0.38: only runs of sessions in that project
+            runs, total = self.v038.runs_in_project(owner, project, limit, offset)
         return _json({
             "training_runs": [self._run_json(r) for r in runs],
             "cursor": {"offset": offset, "limit": limit, "total_count": total},
         })  # fmt: skip
 
     async def get_training_run(self, request: Request, owner: str, body: Any) -> Response:
+        self.v038.check_access_scope(request)
         return _json(self._run_json(self.core.owned_run(request.path_params["training_run_id"], owner)))
 
     async def list_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
@@ -744,11 +750,13 @@ class _Routes:
         return Response(status_code=302, headers={"Location": url, "Expires": http_date(expires)})
 
     async def list_sessions(self, request: Request, owner: str, body: Any) -> Response:
+        self.v038.check_access_scope(request)
         limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
         rows, _total = self.core.store.list_sessions(owner, limit, offset)
         return _json({"sessions": [r.session_id for r in rows]})
 
     async def get_session(self, request: Request, owner: str, body: Any) -> Response:
+        self.v038.check_access_scope(request)
         sid = request.path_params["session_id"]
         row = self.core.store.get_session(sid)
         if row is None or row.owner != owner:

@@ -363,6 +363,24 @@ class V038Routes:
         # Refused with the reason in the protocol's own "failed" answer: no request traces are kept.
         return _json({"status": "failed", "error": "this local server records no request traces to export"})
 
+    @staticmethod
+    def check_access_scope(request: Request) -> None:
+        """`access_scope` (0.38) on run and session reads: owned or accessible. Both answer the caller's
+        own here: other users' public checkpoints stay loadable by path, they are not listed."""
+        scope = request.query_params.get("access_scope")
+        if scope is not None and scope not in ("owned", "accessible"):
+            raise HTTPError(
+                422,
+                [{"loc": ["query", "access_scope"], "pointer": "query/access_scope",
+                  "msg": "access_scope must be owned or accessible", "type": "enum"}],
+            )  # fmt: skip
+
+    def runs_in_project(self, owner: str, project: str, limit: int, offset: int) -> tuple[list[RunRow], int]:
+        store = self.core.store
+        runs, _ = store.list_runs(owner, 1_000_000, 0)
+        mine = [r for r in runs if store.get_extra("session", r.session_id).get("project_id") == project]
+        return mine[offset : offset + limit], len(mine)
+
     # -- admin and billing reads --------------------------------------------------------------------
     async def get_audit_log(self, request: Request, owner: str, body: Any) -> Response:
         entries = []

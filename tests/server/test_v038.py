@@ -271,3 +271,18 @@ def test_stable_reinforce_caps_the_importance_weight() -> None:
     elementwise_loss("stable_reinforce", lp, inputs, None).sum().backward()
     assert lp.grad is not None
     assert lp.grad.tolist() == pytest.approx([-1.0, -2.0])  # r = 1, and r = e^5 capped at 2
+
+
+async def test_runs_filter_by_project_and_access_scope_is_checked(h: Harness) -> None:
+    r = await h.post("create_session", {"tags": [], "user_metadata": {}, "sdk_version": "0.38.0",
+                                        "project_id": "p1", "display_name": "first"})  # fmt: skip
+    sid = r.json()["session_id"]
+    in_p1 = await h.model(sid)
+    await h.model(await h.session())
+    runs = (await h.client.get("/api/v1/training_runs", params={"project_id": "p1"})).json()
+    assert [x["training_run_id"] for x in runs["training_runs"]] == [in_p1]
+    assert runs["cursor"]["total_count"] == 1
+    assert (await h.client.get(f"/api/v1/sessions/{sid}")).json()["display_name"] == "first"
+    ok = await h.client.get("/api/v1/training_runs", params={"access_scope": "accessible"})
+    assert ok.status_code == 200
+    assert (await h.client.get("/api/v1/sessions", params={"access_scope": "everyone"})).status_code == 422
