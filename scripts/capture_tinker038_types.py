@@ -37,7 +37,11 @@ def main() -> int:
             kind = "dataclass"
         else:
             continue
-        table[name] = {"kind": kind, "fields": list(fields), "required": sorted(k for k, v in fields.items() if v)}
+        table[name] = {
+            "kind": kind,
+            "fields": list(fields),
+            "required": sorted(k for k, v in fields.items() if v),
+        }
     out["types"] = table
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
