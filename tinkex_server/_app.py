@@ -70,6 +70,7 @@ _LATER_FIELDS: dict[str, tuple[str, ...]] = {
     "send_telemetry": ("process_uuid",),
 }
 # ... and everything tinker 0.38 adds (tinkex_server/_v038.py), honoured there.
+_REPLAYED |= _v038.REPLAYED
 for _op, _fields in _v038.LATER_FIELDS.items():
     _LATER_FIELDS[_op] = tuple(dict.fromkeys(_LATER_FIELDS.get(_op, ()) + _fields))
 

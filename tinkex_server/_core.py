@@ -195,6 +195,12 @@ class ServerCore:
             raise HTTPError(404, f"session {session_id} not found")
         if row.expired or self.clock() - self._last_seen(row) > self.config.session_timeout_s:
             self._expire(row)
+            finished = self.store.get_extra("session", session_id).get("finished")
+            if finished is not None:  # tinker >= 0.38 ended it (sessions/{id}/finish)
+                raise HTTPError(
+                    404,
+                    f"session {session_id} was finished by its client ({finished['type']}); start a new one",
+                )
             raise HTTPError(
                 404,
                 f"session {session_id} expired: no heartbeat for more than "

@@ -39,7 +39,7 @@ from tinkex_server.backends.base import DimuonSpec, LoraSpec, SampleExtras, User
 if TYPE_CHECKING:
     from tinkex_server._app import _Routes
 
-__all__ = ["LATER_FIELDS", "OPERATIONS", "V038Routes", "future_response", "upgrade_body"]
+__all__ = ["LATER_FIELDS", "OPERATIONS", "REPLAYED", "V038Routes", "future_response", "upgrade_body"]
 
 # Fields 0.38 adds to the bodies of 0.7.0 operations: taken out of the body before the schema check
 # (whose request objects are closed, as 0.7.0's are) and handed to the handler in body["_later"].
@@ -158,14 +158,12 @@ def _proto_of(entry: FutureEntry) -> bytes | None:
     if entry.proto_payload is not None:
         return entry.proto_payload
     payload = entry.encoded_body()
-    if b'"sequences"' in payload[:4096] or b'"sequences"' in payload:
-        result = orjson.loads(payload)
-        if isinstance(result, dict) and isinstance(result.get("sequences"), list):
-            entry.proto_payload = encode_sample_response(result)
-    elif b'"loss_fn_outputs"' in payload:
-        result = orjson.loads(payload)
-        if isinstance(result, dict) and isinstance(result.get("loss_fn_outputs"), list):
-            entry.proto_payload = encode_forward_backward_output(result)
+    # Results are encoded with their keys in the jobs' order: a sample result starts with its type tag,
+    # a forward_backward result with loss_fn_output_type; nothing else has a protobuf form.
+    if payload.startswith(b'{"type":"sample"'):
+        entry.proto_payload = encode_sample_response(orjson.loads(payload))
+    elif payload.startswith(b'{"loss_fn_output_type"'):
+        entry.proto_payload = encode_forward_backward_output(orjson.loads(payload))
     return entry.proto_payload
 
 
@@ -472,12 +470,11 @@ class V038Routes:
             raise HTTPError(
                 400, f"model_seq_id {later['model_seq_id']} was already used in session {session.session_id}"
             )
-        lora = LoraSpec(
-            rank=source.lora_rank or LoraSpec().rank if source else LoraSpec().rank,
-            train_unembed=source.train_unembed if source else True,
-            train_mlp=source.train_mlp if source else True,
-            train_attn=source.train_attn if source else True,
-        )
+        # The checkpoint's own rank and targets (the backend's load replaces the adapter with its shape).
+        lora = LoraSpec() if source is None else LoraSpec(
+            rank=source.lora_rank or LoraSpec().rank, train_unembed=source.train_unembed,
+            train_mlp=source.train_mlp, train_attn=source.train_attn,
+        )  # fmt: skip
         now = core.clock()
         core.store.add_run(
             RunRow(run_id=model_id, session_id=session.session_id, owner=owner, base_model=base_model,
@@ -676,6 +673,8 @@ OPERATIONS: list[tuple[str, str, str, bool]] = [
     ("retrieve_futures", "POST", "/retrieve_futures", True),
     ("cancel_future", "POST", "/cancel_future", True),
 ]  # fmt: skip
+# The 0.38 operations that create or change something: a repeated X-Idempotency-Key gets the first answer.
+REPLAYED = {"session_finish", "set_session_project", "save_weights_external", "copy_weights"}
 NOT_OFFERED = {
     "auth_token",
     "create_custom_loss",
