@@ -102,7 +102,21 @@ def main(base_url: str, api_key: str, base_model: str) -> None:
         assert rich.prompt_logprobs is not None, rich.prompt_logprobs
         assert rich.prompt_logprobs[:2] == [None, None], rich.prompt_logprobs
         assert rich.sequences[0].topk_logprobs is not None
+        # logprobs of chosen ids at each prompt position after the first (-1 = none), and alternative draws
+        targets = types.TensorData(data=[20, -1, 30, 31], dtype="int64", shape=[2, 2])
+        extra = sampler.sample(
+            prompt, 1, params, target_prompt_logprobs=targets, prompt_alt_tokens_k=3
+        ).result()
+        assert extra.target_prompt_logprobs is not None
+        assert extra.target_prompt_logprobs.shape == [2, 2]
+        cells = [float(x) for x in extra.target_prompt_logprobs.data]
+        assert cells[1] == 0.0
+        assert all(x < 0 for x in (cells[0], cells[2], cells[3])), cells
+        assert extra.prompt_alt_tokens is not None
+        assert extra.prompt_alt_tokens.tokens.shape == [2, 3]
         lps = sampler.compute_logprobs(prompt).result()
+        # row 0 scores position 1, whose prompt token is 20: the same logprob compute_logprobs gives
+        assert math.isclose(cells[0], lps[1], rel_tol=1e-4, abs_tol=1e-5), (cells, lps)
         assert lps[0] is None, lps
         assert len(lps) == 3, lps
         assert all(isinstance(x, float) for x in lps[1:]), lps
