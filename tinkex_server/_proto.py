@@ -11,6 +11,7 @@ is pure (bytes in, dicts/bytes out) and raises `HTTPError` naming the field on b
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -307,36 +308,62 @@ def wants_protobuf(accept: str | None) -> bool:
     return bool(accept) and PROTOBUF in (accept or "").lower()
 
 
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: list[Any]) -> list[Any]:
+    """A length-delimited field: its key, its length, then the payload's pieces (not copied)."""
+    size = sum(len(x) if isinstance(x, bytes) else x.nbytes for x in payload)
+    return [_uvarint(number << 3 | 2), _uvarint(size), *payload]
+
+
+def _string(number: int, text: str) -> list[Any]:
+    return _field(number, [text.encode()])
+
+
 def encode_forward_backward_output(result: Mapping[str, Any]) -> bytes:
     """A backend's forward_backward result as a protobuf ForwardBackwardOutput: one ArrayRecord, each
     output name one BatchedTensor of every datum's array with byte offsets.
+
+    Written directly in the protobuf wire format: the per-datum arrays go into the one output buffer
+    as they are (a single copy), where building the message object and serializing it copies them twice
+    and costs ~5 ms for a 32 x 8192 batch. tests/server/test_v038.py checks it parses to the same message.
 
     Example::
 
         encode_forward_backward_output({"loss_fn_outputs": [], "metrics": {"loss:sum": 1.0}})
     """
-    out = pb.ForwardBackwardOutput(
-        loss_fn_output_type=str(result.get("loss_fn_output_type") or "ArrayRecord")
-    )
-    for key, value in (result.get("metrics") or {}).items():
-        out.metrics[key] = float(value)
+    pieces: list[Any] = _string(1, str(result.get("loss_fn_output_type") or "ArrayRecord"))
     outputs: Sequence[Mapping[str, Any]] = result.get("loss_fn_outputs") or []
-    if not outputs:
-        return out.SerializeToString()
-    record = out.loss_fn_outputs.add(type_tag="ArrayRecord", num_datums=len(outputs))
-    for name in outputs[0]:
-        dtype_name = str(outputs[0][name].get("dtype") or "float32")
-        np_dtype = np.float32 if dtype_name == "float32" else np.int64
-        arrays = [np.ascontiguousarray(o[name]["data"], dtype=np_dtype) for o in outputs]
-        sizes = np.fromiter((a.nbytes for a in arrays), dtype=np.int64, count=len(arrays))
-        offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])
-        shape = list(outputs[0][name].get("shape") or [])
-        bt = record.fields[name]
-        bt.data = b"".join(a.tobytes() for a in arrays)
-        bt.offsets = offsets.astype("<i8").tobytes()
-        bt.dtype = _TO_PROTO_DTYPE[dtype_name]
-        bt.trailing_shape.extend(int(s) for s in shape[1:])
-    return out.SerializeToString()
+    if outputs:
+        record: list[Any] = _string(1, "ArrayRecord")
+        for name in outputs[0]:
+            dtype_name = str(outputs[0][name].get("dtype") or "float32")
+            np_dtype = np.dtype("<f4") if dtype_name == "float32" else np.dtype("<i8")
+            arrays = [np.ascontiguousarray(o[name]["data"], dtype=np_dtype).reshape(-1) for o in outputs]
+            sizes = np.fromiter((a.nbytes for a in arrays), dtype=np.int64, count=len(arrays))
+            offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)]).astype("<i8")
+            shape = list(outputs[0][name].get("shape") or [])
+            tensor = _field(1, [memoryview(a).cast("B") for a in arrays])
+            tensor += _field(2, [offsets.tobytes()])
+            tensor += [_uvarint(3 << 3), _uvarint(_TO_PROTO_DTYPE[dtype_name])]
+            if len(shape) > 1:
+                tensor += _field(4, [b"".join(_uvarint(int(d)) for d in shape[1:])])
+            record += _field(2, [*_string(1, name), *_field(2, tensor)])
+        record += [_uvarint(3 << 3), _uvarint(len(outputs))]
+        pieces += _field(2, record)
+    for key, value in (result.get("metrics") or {}).items():
+        pieces += _field(3, [*_string(1, str(key)), _uvarint(2 << 3 | 1), struct.pack("<d", float(value))])
+    return b"".join(pieces)
 
 
 def forward_backward_output_json(payload: bytes) -> bytes:

@@ -286,3 +286,29 @@ async def test_runs_filter_by_project_and_access_scope_is_checked(h: Harness) ->
     ok = await h.client.get("/api/v1/training_runs", params={"access_scope": "accessible"})
     assert ok.status_code == 200
     assert (await h.client.get("/api/v1/sessions", params={"access_scope": "everyone"})).status_code == 422
+
+
+def test_the_hand_written_output_encoding_is_the_message_protobuf_builds() -> None:
+    rng = np.random.default_rng(0)
+    result = {
+        "loss_fn_output_type": "ArrayRecord",
+        "loss_fn_outputs": [
+            {"logprobs": {"data": rng.standard_normal(n).astype(np.float32), "dtype": "float32", "shape": [n]},
+             "ids": {"data": list(range(2 * n)), "dtype": "int64", "shape": [n, 2]}}
+            for n in (3, 0, 200)
+        ],
+        "metrics": {"loss:sum": 1.5, "n:max": 3.0},
+    }  # fmt: skip
+    ours = pb.ForwardBackwardOutput.FromString(_proto.encode_forward_backward_output(result))
+    built = pb.ForwardBackwardOutput(loss_fn_output_type="ArrayRecord")
+    built.metrics.update(result["metrics"])
+    record = built.loss_fn_outputs.add(type_tag="ArrayRecord", num_datums=3)
+    for name, dtype, proto_dtype in (("logprobs", "<f4", pb.DTYPE_FLOAT32), ("ids", "<i8", pb.DTYPE_INT64)):
+        arrays = [np.asarray(o[name]["data"], dtype=dtype) for o in result["loss_fn_outputs"]]
+        record.fields[name].data = b"".join(a.tobytes() for a in arrays)
+        record.fields[name].offsets = np.cumsum([0] + [a.nbytes for a in arrays]).astype("<i8").tobytes()
+        record.fields[name].dtype = proto_dtype
+        if name == "ids":
+            record.fields[name].trailing_shape.append(2)
+    assert ours == built
+    assert _proto.forward_backward_output_json(_proto.encode_forward_backward_output(result))

@@ -100,6 +100,8 @@ def _token_ids(values: list[Any]) -> npt.NDArray[np.integer[Any]]:
     """Target token ids as integers. Ids of a byte-sized vocabulary (this backend's, and the local tiny
     models') convert through `bytes()` at ~7 ns per id, against ~30 ns through numpy."""
     if isinstance(values, np.ndarray):  # protobuf bodies: bytes() of an array would be its raw buffer
+        if values.size and values.min() >= 0 and values.max() < NULL_VOCAB_SIZE:
+            return values.astype(np.uint8)  # the table lookup below, as for JSON lists
         return values.astype(np.int64, copy=False)
     try:
         return np.frombuffer(bytes(values), dtype=np.uint8)
