@@ -293,8 +293,15 @@ class V038Routes:
 
     def session_json_extra(self, session_id: str) -> dict[str, Any]:
         # Only what was set: 0.7.0-era answers stay byte for byte what they were.
+        out: dict[str, Any] = {}
         extra = self.core.store.get_extra("session", session_id)
-        return {"display_name": extra["display_name"]} if extra.get("display_name") is not None else {}
+        if extra.get("display_name") is not None:
+            out["display_name"] = extra["display_name"]
+        row = self.core.store.get_session(session_id)
+        if row is not None and row.user_metadata:  # an extra key for 0.7.0 clients, which ignore it
+            out["user_metadata"] = {str(k): v if isinstance(v, str) else orjson.dumps(v).decode()
+                                    for k, v in row.user_metadata.items()}  # fmt: skip
+        return out
 
     async def set_session_project(self, request: Request, owner: str, body: Any) -> Response:
         sid = request.path_params["session_id"]
