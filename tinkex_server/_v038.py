@@ -108,7 +108,7 @@ def upgrade_body(op_id: str, body: dict[str, Any], later: dict[str, Any]) -> lis
         later = {"optim_params": body.pop("optim_params")}
         upgrade_body("optim_step", body, later); body["adam_params"]  # -> {"learning_rate": 0.1}
     """
-    problems: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = _sparse_json_problems(op_id, body)
     if op_id == "optim_step" and "optim_params" in later and "adam_params" not in body:
         params = later["optim_params"]
         if not isinstance(params, dict):
@@ -149,6 +149,26 @@ def upgrade_body(op_id: str, body: dict[str, Any], later: dict[str, Any]) -> lis
     for field in ("record_stability_info", "allow_metadata_only"):
         if later.get(field) is not None and not isinstance(later[field], bool):
             problems.append(_p(field, "must be a boolean or null"))
+    return problems
+
+
+def _sparse_json_problems(op_id: str, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Sparse (CSR) loss inputs in a JSON forward / forward_backward body: refused, naming the tensor.
+    The JSON path reads tensors as dense `data`; protobuf bodies (what 0.38 sends) carry CSR exactly."""
+    key = {"forward": "forward_input", "forward_backward": "forward_backward_input"}.get(op_id)
+    fbi = body.get(key) if key else None
+    data = fbi.get("data") if isinstance(fbi, dict) else None
+    problems = []
+    for i, datum in enumerate(data if isinstance(data, list) else []):
+        inputs = datum.get("loss_fn_inputs") if isinstance(datum, dict) else None
+        for name, t in (inputs or {}).items() if isinstance(inputs, dict) else ():
+            if isinstance(t, dict) and (
+                t.get("sparse_crow_indices") is not None or t.get("sparse_col_indices") is not None
+            ):
+                pointer = f"/{key}/data/{i}/loss_fn_inputs/{name}"
+                problems.append({"loc": ["body", key, "data", i, "loss_fn_inputs", name], "pointer": pointer,
+                                 "msg": f"{pointer}: sparse tensors are taken in protobuf bodies only; send dense data",
+                                 "type": "value"})  # fmt: skip
     return problems
 
 

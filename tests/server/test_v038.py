@@ -12,7 +12,7 @@ import pytest
 import torch
 import zstandard
 from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
-from server_helpers import Harness
+from server_helpers import Harness, datum
 
 from tinkex_server import _proto, _v038
 from tinkex_server._core import HTTPError
@@ -312,3 +312,13 @@ def test_the_hand_written_output_encoding_is_the_message_protobuf_builds() -> No
             record.fields[name].trailing_shape.append(2)
     assert ours == built
     assert _proto.forward_backward_output_json(_proto.encode_forward_backward_output(result))
+
+
+async def test_sparse_tensors_in_json_bodies_are_refused_not_misread(h: Harness) -> None:
+    mid = await h.model(await h.session())
+    d = datum([1, 2])
+    d["loss_fn_inputs"]["target_tokens"].update(sparse_crow_indices=[0, 1], sparse_col_indices=[0])
+    r = await h.post("forward_backward", {"forward_backward_input": {"data": [d], "loss_fn": "cross_entropy"},
+                                          "model_id": mid, "seq_id": 1})  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["pointer"] == "/forward_backward_input/data/0/loss_fn_inputs/target_tokens"
