@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--session-timeout", type=float, default=DEFAULT_SESSION_TIMEOUT_S, metavar="SECONDS",
         help=f"seconds without heartbeat before a session expires (default {DEFAULT_SESSION_TIMEOUT_S:g})",
     )  # fmt: skip
+    p.add_argument(
+        "--zstd-fwdbwd", action="store_true",
+        help="ask tinker >= 0.38 clients to zstd-compress forward_backward bodies (client/config)",
+    )  # fmt: skip
     return p
 
 
@@ -100,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = LocalServer(
         host=args.host, port=args.port, data_dir=args.data_dir, backend=args.backend,
         api_keys=tuple(args.api_keys or (DEFAULT_DEV_API_KEY,)), models=dict(args.models or []),
-        faults=args.faults, session_timeout_s=args.session_timeout,
+        faults=args.faults, session_timeout_s=args.session_timeout, zstd_fwdbwd=args.zstd_fwdbwd,
     )  # fmt: skip
     server.start()  # logs "tinkex server listening on <base URL>"
     stop = threading.Event()

@@ -28,10 +28,12 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from tinkex_server import _v038
 from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sign_url, verify_signature
 from tinkex_server._core import HTTPError, ServerCore
 from tinkex_server._fast_decode import decode_hot_body
 from tinkex_server._futures import pending_reply
+from tinkex_server._proto import decode_request_body
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
 from tinkex_server._wire import (
     TinkerPath,
@@ -68,6 +70,10 @@ _LATER_FIELDS: dict[str, tuple[str, ...]] = {
     "load_weights": ("weights_access_token",),
     "send_telemetry": ("process_uuid",),
 }
+# ... and everything tinker 0.38 adds (tinkex_server/_v038.py), honoured there.
+_REPLAYED |= _v038.REPLAYED
+for _op, _fields in _v038.LATER_FIELDS.items():
+    _LATER_FIELDS[_op] = tuple(dict.fromkeys(_LATER_FIELDS.get(_op, ()) + _fields))
 
 
 def _later_problems(later: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -139,8 +145,11 @@ def _query_int(request: Request, name: str, default: int) -> int:
 def _checkpoint_path(request: Request) -> TinkerPath:
     p = request.path_params
     kind, name = p["checkpoint_kind"], p["checkpoint_name"]
-    if kind not in ("weights", "sampler_weights"):
-        raise HTTPError(400, f"invalid checkpoint id {kind}/{name}: kind must be weights or sampler_weights")
+    if kind not in ("weights", "sampler_weights", "external_weights"):
+        raise HTTPError(
+            400,
+            f"invalid checkpoint id {kind}/{name}: kind must be weights, sampler_weights or external_weights",
+        )
     return TinkerPath(run_id=p["training_run_id"], kind=kind, name=name)
 
 
@@ -151,8 +160,9 @@ def _parse_path_400(path: str, field: str) -> TinkerPath:
         raise HTTPError(400, f"{field}: {e}") from None
 
 
-def _checkpoint_json(row: CheckpointRow) -> dict[str, Any]:
+def _checkpoint_json(row: CheckpointRow, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
+        **(extra or {}),
         "checkpoint_id": row.checkpoint_id,
         "checkpoint_type": row.kind,
         "time": iso_time(row.created_at),
@@ -179,6 +189,7 @@ class _Routes:
 
     def __init__(self, core: ServerCore) -> None:
         self.core = core
+        self.v038 = _v038.V038Routes(core, self)
 
     # -- service ------------------------------------------------------------------------------------
     async def healthz(self, request: Request) -> Response:
@@ -189,7 +200,13 @@ class _Routes:
         # so clients ignore it): it lets a sampler of a base model load the local tokenizer offline
         # instead of guessing a hub name from the model name.
         models = [
-            {"model_name": m.name, "max_context_length": m.max_context_length, "tokenizer_id": m.tokenizer_id}
+            {
+                "model_name": m.name,
+                "max_context_length": m.max_context_length,
+                "tokenizer_id": m.tokenizer_id,
+                "trainable": True,
+                "sampleable": True,
+            }
             for m in self.core.models.values()
         ]
         return _json({"supported_models": models})
@@ -202,6 +219,7 @@ class _Routes:
             session_id, owner=owner, now=core.clock(), tags=list(body.get("tags") or []),
             user_metadata=body.get("user_metadata"), sdk_version=body.get("sdk_version"),
         )  # fmt: skip
+        self.v038.on_session_created(session_id, body["_later"])
         return _json({"type": "create_session", "session_id": session_id})
 
     async def session_heartbeat(self, request: Request, owner: str, body: Any) -> Response:
@@ -251,6 +269,7 @@ class _Routes:
             )
         )  # fmt: skip
         core.live_models.add(model_id)
+        self.v038.on_model_created(model_id, body["_later"])
 
         def job() -> dict[str, Any]:
             try:
@@ -288,6 +307,7 @@ class _Routes:
             "is_lora": True,
             "lora_rank": run.lora_rank,
             "model_name": run.base_model,
+            **self.v038.optimizer_extra(run.run_id),
         })  # fmt: skip
 
     async def unload_model(self, request: Request, owner: str, body: Any) -> Response:
@@ -350,6 +370,8 @@ class _Routes:
         return await self._forward(request, owner, body, "forward_input", backward=False)
 
     async def forward_backward(self, request: Request, owner: str, body: Any) -> Response:
+        if body.get("_proto"):
+            return await self.v038.forward_backward_proto(request, owner, body)
         return await self._forward(request, owner, body, "forward_backward_input", backward=True)
 
     async def optim_step(self, request: Request, owner: str, body: Any) -> Response:
@@ -360,9 +382,10 @@ class _Routes:
             adam = AdamSpec.from_wire(body.get("adam_params"))
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"adam_params: {e}") from None
+        spec = self.v038.optim_spec(model_id, body["_later"], adam)
 
         def job() -> dict[str, Any]:
-            return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, adam)}
+            return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, spec)}
 
         return await self._ordered(request, owner, model_id, body, job, touch_run=True)
 
@@ -406,6 +429,7 @@ class _Routes:
                 expires_at=None if ttl is None else now + float(ttl),
             )  # fmt: skip
             core.store.put_checkpoint(row)
+            self.v038.on_checkpoint_saved(row, later)
             core.store.touch_run(run.run_id, now)
             return {"path": row.tinker_path}
 
@@ -474,6 +498,8 @@ class _Routes:
         return await self._ordered(request, owner, model_id, body, job, touch_run=False)
 
     async def load_weights(self, request: Request, owner: str, body: Any) -> Response:
+        if body["_later"].get("create_via_load"):
+            return await self.v038.create_via_load(request, owner, body)
         core = self.core
         model_id = body["model_id"]
         run = core.active_run(model_id, owner)
@@ -578,6 +604,8 @@ class _Routes:
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"sampling_params: {e}") from None
         sampler = row
+        later = body["_later"]
+        num_samples = int(body.get("num_samples") or 1)
 
         def job() -> dict[str, Any]:
             if sampler.sampler_id not in core.loaded_samplers:
@@ -590,13 +618,19 @@ class _Routes:
                 prompt = model_input_tokens(body["prompt"])
             except ValueError as e:
                 raise UserInputError(f"prompt: {e}") from None
+            extras = _v038.sample_extras(later, len(prompt), bool(body.get("prompt_logprobs")))
+            kwargs = {"extras": extras} if extras.any else {}
             out = core.backend.sample(
-                sampler.sampler_id, prompt, int(body.get("num_samples") or 1), params,
-                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0),
+                sampler.sampler_id, prompt, num_samples, params,
+                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0), **kwargs,
             )  # fmt: skip
-            return {"type": "sample", **out}
+            return _v038.apply_sample_extras({"type": "sample", **out}, extras)
 
-        return _json({"request_id": core.submit(owner, None, job), "model_id": None})
+        rid = core.submit(owner, None, job)
+        # tinker >= 0.38 requires one id per sequence (provenance spans name them); older clients
+        # ignore the extra field.
+        ids = self.v038.sequence_ids(rid, num_samples)
+        return _json({"request_id": rid, "model_id": None, "sample_sequence_ids": ids})
 
     # -- futures ------------------------------------------------------------------------------------
     async def retrieve_future(self, request: Request, owner: str, body: Any) -> Response:
@@ -621,7 +655,7 @@ class _Routes:
                 status, pending = pending_reply(core.config.faults.pending, rid)
                 return _json(pending, status)
         entry.retrieved = True
-        return Response(entry.encoded_body(), media_type="application/json")
+        return _v038.future_response(entry, request.headers.get("accept"), body["_later"])
 
     # -- checkpoints and REST -----------------------------------------------------------------------
     async def weights_info(self, request: Request, owner: str, body: Any) -> Response:
@@ -634,6 +668,7 @@ class _Routes:
         return _json({
             "base_model": run.base_model, "is_lora": True, "lora_rank": run.lora_rank,
             "train_unembed": run.train_unembed, "train_mlp": run.train_mlp, "train_attn": run.train_attn,
+            **self.v038.optimizer_extra(run.run_id),
         })  # fmt: skip
 
     def _run_json(self, run: RunRow) -> dict[str, Any]:
@@ -644,35 +679,46 @@ class _Routes:
             "training_run_id": run.run_id, "base_model": run.base_model, "model_owner": run.owner,
             "is_lora": True, "corrupted": False, "lora_rank": run.lora_rank,
             "last_request_time": iso_time(run.last_request_time),
-            "last_checkpoint": _checkpoint_json(last) if last else None,
-            "last_sampler_checkpoint": _checkpoint_json(last_s) if last_s else None,
+            "last_checkpoint": _checkpoint_json(last, self.v038.checkpoint_extra(last)) if last else None,
+            "last_sampler_checkpoint": _checkpoint_json(last_s, self.v038.checkpoint_extra(last_s)) if last_s else None,
             "user_metadata": _string_map(run.user_metadata),
         }  # fmt: skip
 
     async def list_training_runs(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
         self.core.reap_checkpoints()
-        runs, total = self.core.store.list_runs(owner, limit, offset)
+        self.v038.check_access_scope(request)
+        project = request.query_params.get("project_id")
+        if project is None:
+            runs, total = self.core.store.list_runs(owner, limit, offset)
+        else:  # tinker 0.38: only runs of sessions in that project
+            runs, total = self.v038.runs_in_project(owner, project, limit, offset)
         return _json({
             "training_runs": [self._run_json(r) for r in runs],
             "cursor": {"offset": offset, "limit": limit, "total_count": total},
         })  # fmt: skip
 
     async def get_training_run(self, request: Request, owner: str, body: Any) -> Response:
+        self.v038.check_access_scope(request)
         return _json(self._run_json(self.core.owned_run(request.path_params["training_run_id"], owner)))
 
     async def list_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         run = self.core.owned_run(request.path_params["training_run_id"], owner)
         self.core.reap_checkpoints()
         rows = self.core.store.checkpoints_of_run(run.run_id)
-        return _json({"checkpoints": [_checkpoint_json(c) for c in rows], "cursor": None})
+        return _json(
+            {
+                "checkpoints": [_checkpoint_json(c, self.v038.checkpoint_extra(c)) for c in rows],
+                "cursor": None,
+            }
+        )
 
     async def list_user_checkpoints(self, request: Request, owner: str, body: Any) -> Response:
         limit, offset = _query_int(request, "limit", 100), _query_int(request, "offset", 0)
         self.core.reap_checkpoints()
         rows, total = self.core.store.list_checkpoints(owner, limit, offset)
         return _json({
-            "checkpoints": [_checkpoint_json(c) for c in rows],
+            "checkpoints": [_checkpoint_json(c, self.v038.checkpoint_extra(c)) for c in rows],
             "cursor": {"offset": offset, "limit": limit, "total_count": total},
         })  # fmt: skip
 
@@ -717,11 +763,13 @@ class _Routes:
         return Response(status_code=302, headers={"Location": url, "Expires": http_date(expires)})
 
     async def list_sessions(self, request: Request, owner: str, body: Any) -> Response:
+        self.v038.check_access_scope(request)
         limit, offset = _query_int(request, "limit", 20), _query_int(request, "offset", 0)
         rows, _total = self.core.store.list_sessions(owner, limit, offset)
         return _json({"sessions": [r.session_id for r in rows]})
 
     async def get_session(self, request: Request, owner: str, body: Any) -> Response:
+        self.v038.check_access_scope(request)
         sid = request.path_params["session_id"]
         row = self.core.store.get_session(sid)
         if row is None or row.owner != owner:
@@ -729,6 +777,7 @@ class _Routes:
         return _json({
             "training_run_ids": [r.run_id for r in self.core.store.runs_of_session(sid)],
             "sampler_ids": [s.sampler_id for s in self.core.store.samplers_of_session(sid)],
+            **self.v038.session_json_extra(sid),
         })  # fmt: skip
 
     async def get_sampler(self, request: Request, owner: str, body: Any) -> Response:
@@ -857,9 +906,16 @@ async def _handle(
     body: Any = None
     if has_body:
         raw = await request.body()
+        try:  # protobuf / zstd bodies of tinker >= 0.38; 415 for a content type no operation takes
+            body, raw = decode_request_body(
+                op_id, raw, request.headers.get("content-type"), request.headers.get("content-encoding")
+            )
+        except HTTPError as e:
+            return _error(e.status, e.detail, e.headers)
         # Training batches: parsed and validated in one pass; None (or any other operation) takes the
         # generic path below, which also names the problems of an invalid body.
-        body = decode_hot_body(op_id, raw)
+        if body is None:
+            body = decode_hot_body(op_id, raw)
         if body is not None:
             body["_later"] = {}
         else:
@@ -870,6 +926,9 @@ async def _handle(
             if not isinstance(body, dict):
                 return _error(400, "body must be a JSON object")
             later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
+            problems = _v038.upgrade_body(op_id, body, later)
+            if problems:
+                return _error(422, problems)
             problems = core.validator.check_body(op_id, body)
             problems += _later_problems(later)
             if problems:
@@ -881,28 +940,22 @@ async def _handle(
         return _error(e.status, e.detail, e.headers)
 
 
-# The routes are the spec's operations, from the table `make gen` compiles out of openapi/tinker.yaml
-# (the same one the SDK sends through), plus what a later SDK sends that the 0.7.0 spec does not
-# describe: operationId -> (method, path, has JSON body).
-_LATER_OPERATIONS: dict[str, tuple[str, str, bool]] = {
-    "set_checkpoint_ttl": (
-        "PUT",
-        "/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl",
-        True,
-    ),
-}
+# The routes are the spec's operations: the table `make gen` compiles out of openapi/tinker.yaml (its
+# 0.7.0 view, the one the SDK sends through), plus the operations only a later generation sends
+# (`x-tinker-since`), read from the same document.
 # Served without the operation wrapper (no auth, never faulted): the readiness probe.
 _PLAIN = "healthz"
 
 
-def _route_table() -> list[tuple[str, str, str, bool]]:
+def _route_table(core: ServerCore) -> list[tuple[str, str, str, bool]]:
     """(operationId, method, path, has JSON body) of every operation the server answers."""
     table = [
         (op.operation_id, op.method, op.path, op.request_type is not None)
         for op in OPERATIONS.values()
         if op.operation_id != _PLAIN
     ]
-    table += [(op_id, m, path, body) for op_id, (m, path, body) in _LATER_OPERATIONS.items()]
+    known = {row[0] for row in table}
+    table += [row for row in core.validator.later_operations() if row[0] not in known]
     return table
 
 
@@ -935,10 +988,17 @@ def create_app(core: ServerCore) -> Starlette:
     # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
     # Every path is distinct, so the order changes nothing else.
     hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
-    for op_id, method, path, has_body in sorted(_route_table(), key=lambda op: op[0] not in hot):
-        handler: Handler = getattr(routes, op_id, _not_implemented)
+    for op_id, method, path, has_body in sorted(_route_table(core), key=lambda op: op[0] not in hot):
+        handler: Handler = (
+            getattr(routes, op_id, None)
+            or (routes.v038.not_offered if op_id in _v038.NOT_OFFERED else getattr(routes.v038, op_id, None))
+            or _not_implemented
+        )
         table.append(Route(path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
+    table.append(
+        Route("/storage/external/{run_id}/{name}/{file:path}", routes.v038.storage_external, methods=["GET"])
+    )
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_DropFilter())

@@ -97,6 +97,9 @@ class ServerConfig:
     archive_url_ttl_s: float = attrs.field(default=DEFAULT_ARCHIVE_URL_TTL_S, validator=_positive)
     archive_wait_s: float = attrs.field(default=DEFAULT_ARCHIVE_WAIT_S, validator=attrs.validators.ge(0))
     faults: FaultSpec = attrs.field(factory=FaultSpec)
+    # Tell tinker >= 0.38 clients (client/config proto_compress_fwdbwd) to zstd their forward_backward
+    # bodies: worth it across a network, pure CPU cost on one machine, hence off by default.
+    zstd_fwdbwd: bool = False
 
     @long_poll_s.validator
     def _check_poll(self, _a: attrs.Attribute[float], value: float) -> None:
@@ -192,6 +195,12 @@ class ServerCore:
             raise HTTPError(404, f"session {session_id} not found")
         if row.expired or self.clock() - self._last_seen(row) > self.config.session_timeout_s:
             self._expire(row)
+            finished = self.store.get_extra("session", session_id).get("finished")
+            if finished is not None:  # tinker >= 0.38 ended it (sessions/{id}/finish)
+                raise HTTPError(
+                    404,
+                    f"session {session_id} was finished by its client ({finished['type']}); start a new one",
+                )
             raise HTTPError(
                 404,
                 f"session {session_id} expired: no heartbeat for more than "

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_LONG_POLL_S",
     "DEFAULT_SEQ_GAP_TIMEOUT_S",
     "Admission",
+    "BinaryResult",
     "ComputeWorker",
     "FutureEntry",
     "FutureStore",
@@ -64,6 +65,15 @@ def pending_reply(style: PendingStyle, request_id: str) -> tuple[int, dict[str, 
     return 408, body
 
 
+@attrs.frozen
+class BinaryResult:
+    """A job result already encoded as protobuf on the compute thread (tinker >= 0.38 asks for
+    forward_backward results that way); its JSON form is made only if a poll asks for JSON."""
+
+    proto: bytes
+    to_json: Callable[[bytes], bytes]
+
+
 @attrs.define(eq=False)
 class FutureEntry:
     """One queued operation and, once finished, its result or failure."""
@@ -84,6 +94,9 @@ class FutureEntry:
     # `on_orphan` (create_model: free the model nobody can learn the id of).
     retrieved: bool = False
     on_orphan: Callable[[], None] | None = None
+    # The protobuf body (Accept: application/x-protobuf), made by the job or on the first such poll.
+    proto_payload: bytes | None = None
+    json_from_proto: Callable[[bytes], bytes] | None = None
 
     @property
     def done(self) -> bool:
@@ -93,6 +106,8 @@ class FutureEntry:
         """The retrieve_future body of a finished entry, as sent."""
         if self.failure is not None:
             return orjson.dumps(self.failure)
+        if self.payload is None and self.proto_payload is not None and self.json_from_proto is not None:
+            self.payload = self.json_from_proto(self.proto_payload)
         assert self.payload is not None
         return self.payload
 
@@ -133,7 +148,12 @@ class FutureStore:
         self._entries[entry.request_id] = entry
         return entry
 
-    def resolve(self, entry: FutureEntry, result: dict[str, Any]) -> None:
+    def resolve(self, entry: FutureEntry, result: dict[str, Any] | BinaryResult) -> None:
+        if isinstance(result, BinaryResult):
+            entry.proto_payload, entry.json_from_proto = result.proto, result.to_json
+            entry.done_at = self._clock()
+            entry.event.set()
+            return
         # Backends may hand numpy arrays (the null backend does): orjson writes them without a detour
         # through Python floats.
         try:

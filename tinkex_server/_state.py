@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS samplers (
     sampler_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, owner TEXT NOT NULL, base_model TEXT NOT NULL,
     model_path TEXT, created_at REAL NOT NULL, weights_dir TEXT);
+-- What tinker >= 0.38 adds to a session, run or checkpoint (display_name, project_id, finish reason,
+-- optimizer_config, user_metadata), as one JSON object per row: kept beside the tables above so
+-- 0.7.0-era rows and code stay as they are.
+CREATE TABLE IF NOT EXISTS extras (
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 """
 
 
@@ -326,6 +331,22 @@ class StateStore:
     def expired_checkpoints(self, now: float) -> list[CheckpointRow]:
         rows = self._all("SELECT * FROM checkpoints WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
         return [_ckpt(r) for r in rows]
+
+    # -- extras (tinker >= 0.38 fields) ---------------------------------------------------------------
+    def put_extra(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        """Merge `value` into the extras of (kind, key): kind is "session", "run" or "checkpoint"."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM extras WHERE kind=? AND key=?", (kind, key)).fetchone()
+            merged = {**(json.loads(row["value"]) if row else {}), **value}
+            db.execute("INSERT OR REPLACE INTO extras VALUES (?, ?, ?)", (kind, key, json.dumps(merged)))
+
+    def get_extra(self, kind: str, key: str) -> dict[str, Any]:
+        rows = self._all("SELECT value FROM extras WHERE kind=? AND key=?", (kind, key))
+        return dict(json.loads(rows[0]["value"])) if rows else {}
+
+    def drop_extra(self, kind: str, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM extras WHERE kind=? AND key=?", (kind, key))
 
     # -- samplers -----------------------------------------------------------------------------------
     def add_sampler(self, s: SamplerRow) -> None:

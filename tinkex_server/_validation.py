@@ -196,6 +196,16 @@ class SpecValidator:
     def enabled(self) -> bool:
         return bool(self._spec)
 
+    def later_operations(self) -> list[tuple[str, str, str, bool]]:
+        """(operationId, METHOD, path, has a request body) of the operations only a later protocol
+        generation sends (`x-tinker-since`): the generated operation table holds the 0.7.0 view."""
+        out = []
+        for path, item in (self._spec.get("paths") or {}).items():
+            for method, op in item.items():
+                if isinstance(op, Mapping) and "x-tinker-since" in op and "operationId" in op:
+                    out.append((str(op["operationId"]), method.upper(), str(path), "requestBody" in op))
+        return sorted(out)
+
     @cached_property
     def _components(self) -> Mapping[str, Any]:
         return {"components": self._spec.get("components", {})}

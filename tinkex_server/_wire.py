@@ -24,7 +24,8 @@ __all__ = [
     "parse_tinker_path",
 ]
 
-_KINDS = {"weights": "training", "sampler_weights": "sampler"}
+# external_weights/: tinker >= 0.38 exports (save_weights_external), type "external".
+_KINDS = {"weights": "training", "sampler_weights": "sampler", "external_weights": "external"}
 
 
 def chunk_kind(chunk: Mapping[str, Any]) -> str:
@@ -46,7 +47,8 @@ def chunk_kind(chunk: Mapping[str, Any]) -> str:
 
 def _chunk_length(chunk: Mapping[str, Any]) -> int:
     if chunk_kind(chunk) == "encoded_text":
-        return len(chunk.get("tokens") or [])
+        tokens = chunk.get("tokens")  # a list, or a numpy array (no truth value) from protobuf bodies
+        return 0 if tokens is None else len(tokens)
     return int(chunk.get("expected_tokens") or 0)
 
 

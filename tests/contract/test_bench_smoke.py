@@ -44,3 +44,14 @@ def test_client_roundtrip_bench_runs_each_sdk_in_its_own_process() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "each SDK runs alone in its own process" in proc.stdout
     assert "4 concurrent samples, client CPU (ms)" in proc.stdout
+
+
+def test_server_forward_backward_bench_runs_and_both_paths_agree() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "server_forward_backward.py"), "--datums", "2", "--tokens", "64",
+         "--runs", "1"],
+        capture_output=True, text=True, timeout=100, check=False,
+    )  # fmt: skip
+    # The script asserts the protobuf and JSON paths compute the same loss before timing.
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "protobuf" in proc.stdout

@@ -801,7 +801,7 @@ async def test_later_sdk_fields_are_accepted_ttl_expires_and_overwrite_replaces(
     listed = (await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints")).json()["checkpoints"]
     assert [c["expires_at"] for c in listed] == [None]  # replaced, and the new one never expires
     ttl_url = f"/api/v1/training_runs/{mid}/checkpoints/weights/t/ttl"
-    assert (await h.client.put(ttl_url, json={"ttl_seconds": 0})).status_code == 400
+    assert (await h.client.put(ttl_url, json={"ttl_seconds": 0})).status_code == 422  # spec: minimum 1
     assert (await h.other.put(ttl_url, json={"ttl_seconds": 10})).status_code == 404
     assert (await h.client.put(ttl_url, json={"ttl_seconds": 10})).status_code == 204
     clock.advance(11)

@@ -17,7 +17,24 @@ from test_schema_check import SPEC, _bodies, _fb_body, _mutate
 from tinkex_server import _fast_decode
 from tinkex_server._fast_decode import decode_hot_body
 
-SCHEMAS = SPEC._spec["components"]["schemas"]
+
+def _generation_0_7(spec: dict[str, Any]) -> dict[str, Any]:
+    """The 0.7.0 generation of the spec (scripts/spec_views.py): the fast structs mirror it, so a body
+    with a field only tinker >= 0.38 sends takes the generic path (stricter, never looser)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "spec_views.py"
+    loader = importlib.util.spec_from_file_location("spec_views", path)
+    assert loader is not None
+    assert loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    view: dict[str, Any] = module.generation_view(spec, "0.7")
+    return view
+
+
+SCHEMAS = _generation_0_7(SPEC._spec)["components"]["schemas"]
 # struct -> the spec schema it mirrors
 MIRRORS = {
     _fast_decode._ForwardRequest: "ForwardRequest",

@@ -74,10 +74,34 @@ async def test_every_operation_answers_what_the_spec_declares(h: Harness) -> Non
     await h.client.post(f"{ckpt}/publish")
     await h.client.post(f"{ckpt}/publish")  # 409
     await h.client.delete(f"{ckpt}/publish")
+    await h.client.put(f"{ckpt}/ttl", json={"ttl_seconds": 3600})
+    await h.client.put(f"{ckpt}/ttl", json={"ttl_seconds": 0})  # 422
     await h.client.delete(ckpt)
     await h.client.get("/api/v1/sessions")
     await h.client.get(f"/api/v1/sessions/{sid}")
     await h.client.get(f"/api/v1/samplers/{sampler_id}")
+    # the operations of tinker >= 0.38
+    await h.post("client/config", {"sdk_version": "0.38.0"})
+    await h.post("client/dynamic_config", {"sdk_version": "0.38.0"})
+    await h.run("save_weights_external", {"model_id": mid, "path": "ext", "seq_id": 9})
+    await h.client.get(f"/api/v1/training_runs/{mid}/checkpoints/external_weights/ext/external_weights_urls")
+    sid2 = await h.session()
+    await h.post("copy_weights", {"source_path": state["path"], "session_id": sid2, "model_seq_id": 0})
+    await h.client.put(f"/api/v1/sessions/{sid}/project", json={"project_id": "p1"})
+    await h.client.get(f"/api/v1/sessions/{sid}/trace_export")
+    await h.post("sessions/search", {"project_ids": ["p1"]})
+    await h.client.get("/api/v1/audit")
+    await h.client.get("/api/v1/billing/usage/events")
+    await h.client.get("/api/v1/billing/usage/checkpoints/current")
+    for flagged in (
+        "auth/token",
+        "create_custom_loss",
+        "join_sampling_session",
+        "retrieve_futures",
+        "cancel_future",
+    ):
+        assert (await h.post(flagged, {})).status_code == 501
+    await h.post(f"sessions/{sid2}/finish", {"reason": {"type": "success"}, "detail": "done"})
     await h.run("unload_model", {"model_id": mid})
     # error answers too
     await h.other.get(f"/api/v1/training_runs/{mid}")  # 404

@@ -3,9 +3,8 @@ anything is sent: the loss is known, every datum carries the inputs that loss re
 per model_input position, and loss_fn_config holds only keys the loss reads, as finite numbers.
 
 A real server can answer such mistakes with a 5xx that the retry policy then repeats for minutes;
-here they fail at once with the datum index, the field and the fix. `LOSSES` mirrors the
-`x-tinkex-losses` extension of `LossFnType` in openapi/tinker.yaml (a contract test keeps them
-equal), so keep it a plain literal.
+here they fail at once with the datum index, the field and the fix. `LOSSES` is the
+`x-tinkex-losses` extension of `LossFnType` in openapi/tinker.yaml, compiled by `make gen`.
 """
 
 from __future__ import annotations
@@ -15,35 +14,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from _tinkex_lowlevel.losses import LOSSES as _GENERATED_LOSSES
+
 from tinkex._exceptions import TinkexValidationError
 
 __all__ = ["LOSSES", "LossSpec", "check_loss_config", "check_loss_inputs", "check_loss_request"]
 
-# loss -> {"inputs": required per datum, "optional_inputs": may be given, "config": loss_fn_config keys}
+# loss -> {"inputs": required per datum, "optional_inputs": may be given, "config": loss_fn_config keys}:
+# compiled by `make gen` from `x-tinkex-losses` on LossFnType (the spec's 0.7.0 view the SDK speaks).
 LossSpec = Mapping[str, tuple[str, ...]]
-LOSSES: dict[str, LossSpec] = {
-    "cross_entropy": {"inputs": ("target_tokens",), "optional_inputs": ("weights",), "config": ()},
-    "importance_sampling": {
-        "inputs": ("target_tokens", "logprobs", "advantages"),
-        "optional_inputs": (),
-        "config": (),
-    },
-    "ppo": {
-        "inputs": ("target_tokens", "logprobs", "advantages"),
-        "optional_inputs": (),
-        "config": ("clip_low_threshold", "clip_high_threshold"),
-    },
-    "cispo": {
-        "inputs": ("target_tokens", "logprobs", "advantages"),
-        "optional_inputs": (),
-        "config": ("clip_low_threshold", "clip_high_threshold"),
-    },
-    "dro": {
-        "inputs": ("target_tokens", "logprobs", "advantages"),
-        "optional_inputs": (),
-        "config": ("beta",),
-    },
-}
+LOSSES: Mapping[str, LossSpec] = _GENERATED_LOSSES
 
 # Every input key some loss reads (plus the per-token clip thresholds older clients typed as inputs):
 # a key outside it that closely resembles a missing input of this loss is taken for a typo.

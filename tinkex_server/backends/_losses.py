@@ -11,12 +11,22 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import numpy as np
 import torch
 
 from tinkex_server.backends.base import UserInputError
 
-LOSS_FNS = ("cross_entropy", "importance_sampling", "ppo", "cispo", "dro")
-RL_LOSSES = ("importance_sampling", "ppo", "cispo", "dro")
+LOSS_FNS = ("cross_entropy", "importance_sampling", "ppo", "cispo", "dro", "gspo", "stable_reinforce")
+RL_LOSSES = ("importance_sampling", "ppo", "cispo", "dro", "gspo", "stable_reinforce")
+
+# GSPO (Zheng et al. 2025, "Group Sequence Policy Optimization", arXiv:2507.18071): bounds on the
+# sequence-level ratio; the paper's ranges are 3e-4 below and 4e-4 above 1 (its ratios are
+# length-normalized, hence far tighter than PPO's token-level 0.8/1.2).
+DEFAULT_GSPO_CLIP_LOW = 1.0 - 3e-4
+DEFAULT_GSPO_CLIP_HIGH = 1.0 + 4e-4
+# stable_reinforce: the cap C on the per-token importance weight (truncated importance sampling, as in
+# Yao et al. 2025, "Your Efficient RL Framework Secretly Brings You Off-Policy RL Training").
+DEFAULT_STABLE_REINFORCE_CAP = 2.0
 
 # PPO: the documented defaults 0.8/1.2 are bounds on the ratio itself (tutorial 202).
 DEFAULT_PPO_CLIP_LOW = 0.8
@@ -43,12 +53,15 @@ class LossInputs:
     weights: torch.Tensor | None = None
     logprobs: torch.Tensor | None = None
     advantages: torch.Tensor | None = None
+    sequence_ratio_mask: torch.Tensor | None = None  # gspo: the tokens of the sequence ratio
 
 
 def _tensor(raw: Any, where: str, n: int, *, integer: bool) -> torch.Tensor:
     if not isinstance(raw, Mapping) or "data" not in raw:
         raise UserInputError(f"{where} must be a TensorData object with 'data', 'dtype' and 'shape'")
     data = raw["data"]
+    if isinstance(data, np.ndarray):  # protobuf bodies: already typed numbers, no per-element checks
+        return _array_tensor(data, raw.get("shape"), where, n, integer=integer)
     shape = raw.get("shape")
     if shape is None:
         shape = [len(data)]
@@ -69,6 +82,21 @@ def _tensor(raw: Any, where: str, n: int, *, integer: bool) -> torch.Tensor:
     # Casting to int64 truncates 3.7 to 3 without a word; only whole numbers are token ids.
     if integer and any(isinstance(x, float) and not x.is_integer() for x in data):
         raise UserInputError(f"{where} is an int64 tensor; its data must be integers")
+    if not integer and n and not bool(torch.isfinite(t).all()):
+        raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")
+    return t
+
+
+def _array_tensor(data: Any, shape: Any, where: str, n: int, *, integer: bool) -> torch.Tensor:
+    shape = list(shape) if shape is not None else [len(data)]
+    if shape != [n] or len(data) != n:
+        raise UserInputError(
+            f"{where} has shape {shape} ({len(data)} elements) but model_input has {n} tokens; "
+            f"this server accepts only 1-D ({n},) tensors"
+        )
+    if integer and data.dtype.kind == "f" and not np.all(np.mod(data, 1) == 0):
+        raise UserInputError(f"{where} is an int64 tensor; its data must be integers")
+    t = torch.from_numpy(np.array(data, dtype=np.int64 if integer else np.float32))
     if not integer and n and not bool(torch.isfinite(t).all()):
         raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")
     return t
@@ -103,6 +131,10 @@ def parse_loss_inputs(
     if n and (int(targets.min()) < 0 or int(targets.max()) >= vocab_size):
         raise UserInputError(f"{where}.target_tokens has token ids outside the vocabulary [0, {vocab_size})")
     floats: dict[str, torch.Tensor | None] = dict.fromkeys(_FLOAT_KEYS)
+    if loss_fn == "gspo" and raw.get("sequence_ratio_mask") is not None:
+        floats["sequence_ratio_mask"] = _tensor(
+            raw["sequence_ratio_mask"], f"{where}.sequence_ratio_mask", n, integer=False
+        )
     # Only the keys this loss reads: forward_backward_custom sends the user's original inputs to
     # cross_entropy, RL tensors (of any length) included; unused keys are ignored like unknown ones.
     for key in _FLOAT_KEYS:
@@ -116,7 +148,10 @@ def parse_loss_inputs(
 def _config(config: Mapping[str, float] | None, key: str, default: float) -> float:
     if not config or config.get(key) is None:
         return default
-    value = float(config[key])
+    try:
+        value = float(config[key])
+    except (TypeError, ValueError):
+        raise UserInputError(f"loss_fn_config.{key} must be a number, got {config[key]!r}") from None
     if not math.isfinite(value):
         raise UserInputError(f"loss_fn_config.{key} must be a finite number, got {value}")
     return value
@@ -174,7 +209,41 @@ def elementwise_loss(
         # Literal formula: the quadratic term is not masked where A = 0 (open point 2). Clients mask
         # prompt tokens by leaving them out of the datum or by q = lp-equal values.
         return -(lp * adv - 0.5 * beta * (lp - q) ** 2)
+    if loss_fn == "gspo":
+        return _gspo(lp, q, adv, inputs.sequence_ratio_mask, config)
+    if loss_fn == "stable_reinforce":
+        cap = _config(config, "clip_high_threshold", DEFAULT_STABLE_REINFORCE_CAP)
+        if cap <= 0:
+            raise UserInputError(f"loss_fn_config.clip_high_threshold must be > 0, got {cap}")
+        # REINFORCE weighted by the truncated importance ratio min(r, C), held constant: the gradient is
+        # -min(r, C) A grad(lp); tokens with A = 0 contribute nothing (their ratio is 1, see above).
+        return -torch.clamp(ratio, max=cap).detach().to(lp.dtype) * lp * adv
     raise UserInputError(f"loss_fn {loss_fn!r} is not one of {', '.join(LOSS_FNS)}")
+
+
+def _gspo(
+    lp: torch.Tensor,
+    q: torch.Tensor,
+    adv: torch.Tensor,
+    mask: torch.Tensor | None,
+    config: Mapping[str, float] | None,
+) -> torch.Tensor:
+    """GSPO per-token losses of one datum (one sequence).
+
+    s = exp(sum_t m_t (lp_t - q_t) / sum_t m_t) is the length-normalized sequence ratio over the mask m
+    (`sequence_ratio_mask`, else the tokens with A != 0); each masked token carries
+    -min(s A_t, clip(s, lo, hi) A_t) / sum_t m_t, so the datum's loss is the paper's clipped sequence
+    objective for a constant advantage, and every token's gradient flows through s.
+    """
+    m = (adv != 0).to(lp.dtype) if mask is None else _device(mask, lp).to(lp.dtype)
+    count = m.sum()
+    if float(count) == 0.0:
+        return torch.zeros_like(lp)
+    lo, hi = _clip_bounds(config, DEFAULT_GSPO_CLIP_LOW, DEFAULT_GSPO_CLIP_HIGH)
+    log_s = ((lp - q) * m).sum().double() / count.double()
+    s = torch.exp(log_s)
+    per = torch.minimum(s * adv.double(), torch.clamp(s, lo, hi) * adv.double())
+    return (-(per * m.double()) / count.double()).to(lp.dtype)
 
 
 def tensor_data(t: torch.Tensor) -> dict[str, Any]:

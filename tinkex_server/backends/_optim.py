@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
-from tinkex_server.backends.base import AdamSpec, UserInputError
+from tinkex_server.backends.base import AdamSpec, DimuonSpec, UserInputError
 
 
 def clip_coefficient(grad_norm: float, max_norm: float) -> float:
@@ -81,6 +81,87 @@ def adam_step(optimizer: torch.optim.AdamW, params: Sequence[torch.nn.Parameter]
         group["betas"] = (adam.beta1, adam.beta2)
         group["eps"] = adam.eps
         group["weight_decay"] = adam.weight_decay
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return norm
+
+
+# Newton-Schulz quintic coefficients of Muon (Jordan et al. 2024): they push every singular value of
+# the normalized update towards 1 in five steps.
+_NS_COEFFS = (3.4445, -4.7750, 2.0315)
+_NS_STEPS = 5
+
+
+def orthogonalize(g: torch.Tensor) -> torch.Tensor:
+    """The semi-orthogonal matrix nearest `g` (approximately: U V^T of its SVD), by Newton-Schulz.
+
+    Example:
+        >>> o = orthogonalize(torch.tensor([[3.0, 0.0], [0.0, 1.0]]))
+        >>> bool((o.diagonal() > 0.6).all())
+        True
+    """
+    a, b, c = _NS_COEFFS
+    x = g.double()
+    tall = x.shape[0] > x.shape[1]
+    if tall:
+        x = x.T
+    x = x / (x.norm() + 1e-7)
+    for _ in range(_NS_STEPS):
+        xx = x @ x.T
+        x = a * x + (b * xx + c * xx @ xx) @ x
+    if tall:
+        x = x.T
+    return x.to(g.dtype)
+
+
+class Dimuon(torch.optim.Optimizer):
+    """Muon-style optimizer (see `DimuonSpec`); its param groups carry `dimuon=True` so a saved state
+    tells which optimizer it belongs to."""
+
+    def __init__(self, params: Sequence[torch.nn.Parameter]) -> None:
+        super().__init__(list(params), {"lr": 0.0, "beta1": 0.9, "dimuon": True})
+
+    @torch.no_grad()  # type: ignore[misc]
+    def step(self, closure: object = None) -> None:  # type: ignore[override]
+        for group in self.param_groups:
+            lr, beta = group["lr"], group["beta1"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = torch.zeros_like(p)
+                buf.mul_(beta).add_(p.grad)
+                update = p.grad.add(buf, alpha=beta)  # Nesterov look-ahead
+                if p.ndim == 2:
+                    scale = max(1.0, p.shape[0] / p.shape[1]) ** 0.5
+                    update = orthogonalize(update) * scale
+                p.add_(update, alpha=-lr)
+
+
+def is_dimuon_state(state: dict[str, object]) -> bool:
+    """True when an optimizer state_dict was saved by `Dimuon`."""
+    groups = state.get("param_groups")
+    return isinstance(groups, list) and bool(groups) and bool(groups[0].get("dimuon"))
+
+
+def dimuon_step(optimizer: Dimuon, params: Sequence[torch.nn.Parameter], spec: DimuonSpec) -> float:
+    """Clip, apply one Dimuon update, zero the gradients; returns the pre-clip global norm."""
+    if not (math.isfinite(spec.learning_rate) and math.isfinite(spec.grad_clip_norm)):
+        raise UserInputError("optim_params: learning_rate and grad_clip_norm must be finite")
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    norm = math.sqrt(sum(float(p.grad.detach().double().pow(2).sum()) for p in params if p.grad is not None))
+    coef = clip_coefficient(norm, spec.grad_clip_norm)
+    if coef != 1.0:
+        for p in params:
+            assert p.grad is not None
+            p.grad.mul_(coef)
+    for group in optimizer.param_groups:
+        group["lr"] = spec.learning_rate
+        group["beta1"] = spec.beta1
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return norm

@@ -28,7 +28,9 @@ __all__ = [
     "AdamSpec",
     "Backend",
     "BaseModelInfo",
+    "DimuonSpec",
     "LoraSpec",
+    "SampleExtras",
     "SamplingSpec",
     "UserInputError",
 ]
@@ -142,6 +144,57 @@ class AdamSpec:
             weight_decay=float(_or(d.get("weight_decay"), DEFAULT_ADAM_WEIGHT_DECAY)),
             grad_clip_norm=float(_or(d.get("grad_clip_norm"), DEFAULT_ADAM_GRAD_CLIP_NORM)),
         )
+
+
+@attrs.frozen
+class DimuonSpec:
+    """Hyperparameters of one Dimuon optim_step (tinker >= 0.38 `DimuonParams`).
+
+    Dimuon here is Muon (K. Jordan et al., 2024, "Muon: an optimizer for hidden layers in neural
+    networks"): heavy-ball momentum `beta1` with a Nesterov look-ahead, the update of every matrix
+    replaced by its nearest semi-orthogonal matrix (5 Newton-Schulz iterations) scaled by
+    sqrt(max(1, rows / cols)); vectors take the momentum update as is. `grad_clip_norm` as for Adam.
+
+    Example::
+
+        DimuonSpec.from_wire({"type": "dimuon", "learning_rate": 0.02})
+    """
+
+    learning_rate: float = attrs.field(validator=_non_negative)
+    beta1: float = 0.9
+    grad_clip_norm: float = attrs.field(default=0.0, validator=_non_negative)
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> DimuonSpec:
+        if d.get("learning_rate") is None:
+            raise ValueError("learning_rate is required")
+        beta1 = float(_or(d.get("beta1"), 0.9))
+        if not 0.0 <= beta1 < 1.0:
+            raise ValueError(f"beta1 must be in [0, 1), got {beta1}")
+        return cls(
+            learning_rate=float(d["learning_rate"]),
+            beta1=beta1,
+            grad_clip_norm=float(_or(d.get("grad_clip_norm"), 0.0)),
+        )
+
+
+@attrs.frozen
+class SampleExtras:
+    """The sampling outputs tinker >= 0.38 may ask for beyond 0.7.0's (all off by default).
+
+    `topk_sample` = top-k logprobs at every sampled position; `target_prompt` = [len(prompt) - 1, K]
+    token ids (-1 = no request) whose logprobs to return; `alt_k` = draws per prompt position after the
+    first; `last_n` = only the last n prompt positions are scored (prompt logprobs and top-k).
+    """
+
+    topk_sample: int = 0
+    target_prompt: Any = None  # numpy int64 array [len(prompt) - 1, K], or None
+    alt_k: int = 0
+    last_n: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.topk_sample or self.target_prompt is not None or self.alt_k or self.last_n)
 
 
 @attrs.frozen

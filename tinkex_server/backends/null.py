@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from tinkex_server._wire import check_text_only, datum_length
-from tinkex_server.backends.base import AdamSpec, BaseModelInfo, LoraSpec, SamplingSpec, UserInputError
+from tinkex_server.backends.base import (
+    AdamSpec,
+    BaseModelInfo,
+    LoraSpec,
+    SampleExtras,
+    SamplingSpec,
+    UserInputError,
+)
 
 __all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
 
@@ -36,6 +43,8 @@ _LOSS_INPUTS = {
     "ppo": ({"target_tokens", "logprobs", "advantages"}, set()),
     "cispo": ({"target_tokens", "logprobs", "advantages"}, set()),
     "dro": ({"target_tokens", "logprobs", "advantages"}, set()),
+    "gspo": ({"target_tokens", "logprobs", "advantages"}, {"sequence_ratio_mask"}),
+    "stable_reinforce": ({"target_tokens", "logprobs", "advantages"}, set()),
 }
 # Per-token clip thresholds were once accepted as inputs (the client still types them): tolerate them.
 _TOLERATED_INPUTS = {"clip_low_threshold", "clip_high_threshold"}
@@ -64,12 +73,28 @@ def _loss_terms(
             out = -np.minimum(ratio * adv, np.clip(ratio, lo, hi) * adv)
         elif loss_fn == "cispo":
             out = -np.clip(ratio, lo, hi) * lp * adv
+        elif loss_fn == "stable_reinforce":  # the torch backend's definition (backends/_losses.py)
+            cap = float(cfg.get("clip_high_threshold", 2.0))
+            out = -np.minimum(ratio, cap) * lp * adv
+        elif loss_fn == "gspo":
+            m = inputs.get("sequence_ratio_mask")
+            m = (adv != 0).astype(np.float64) if m is None else m
+            count = float(m.sum())
+            if count == 0.0:
+                out = np.zeros_like(lp)
+            else:
+                lo = float(cfg.get("clip_low_threshold", 1.0 - 3e-4))
+                hi = float(cfg.get("clip_high_threshold", 1.0 + 4e-4))
+                s = float(np.exp(((lp - q) * m).sum() / count))
+                out = -np.minimum(s * adv, np.clip(s, lo, hi) * adv) * m / count
         else:  # dro
             out = -(lp * adv - 0.5 * beta * (lp - q) ** 2)
     return np.asarray(out, dtype=np.float64)
 
 
 def _floats(values: list[Any]) -> FloatArray:
+    if isinstance(values, np.ndarray):  # protobuf bodies hand numpy arrays
+        return values.astype(np.float64)
     # fromiter with a known count: ~20% faster than asarray for a list of Python floats.
     return np.fromiter(values, dtype=np.float64, count=len(values))
 
@@ -77,6 +102,10 @@ def _floats(values: list[Any]) -> FloatArray:
 def _token_ids(values: list[Any]) -> npt.NDArray[np.integer[Any]]:
     """Target token ids as integers. Ids of a byte-sized vocabulary (this backend's, and the local tiny
     models') convert through `bytes()` at ~7 ns per id, against ~30 ns through numpy."""
+    if isinstance(values, np.ndarray):  # protobuf bodies: bytes() of an array would be its raw buffer
+        if values.size and values.min() >= 0 and values.max() < NULL_VOCAB_SIZE:
+            return values.astype(np.uint8)  # the table lookup below, as for JSON lists
+        return values.astype(np.int64, copy=False)
     try:
         return np.frombuffer(bytes(values), dtype=np.uint8)
     except (TypeError, ValueError):  # an id >= 256 or < 0, or a float (3.0): numpy's way, truncating
@@ -252,7 +281,9 @@ class NullBackend:
         params: SamplingSpec,
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        extras: SampleExtras | None = None,
     ) -> dict[str, Any]:
+        extras = extras or SampleExtras()
         if sampler_id not in self._samplers:
             raise UserInputError(f"sampler {sampler_id} is not loaded")
         budget = _DEFAULT_MAX_TOKENS if params.max_tokens is None else params.max_tokens
@@ -271,9 +302,16 @@ class NullBackend:
                 if tok in stops:
                     reason = "stop"
                     break
-            sequences.append(
-                {"tokens": tokens, "logprobs": [fake_logprob(t) for t in tokens], "stop_reason": reason}
-            )
+            seq: dict[str, Any] = {
+                "tokens": tokens,
+                "logprobs": [fake_logprob(t) for t in tokens],
+                "stop_reason": reason,
+            }
+            if extras.topk_sample > 0:
+                k = min(extras.topk_sample, NULL_VOCAB_SIZE)
+                top = sorted(((t, fake_logprob(t)) for t in range(k)), key=lambda p: -p[1])
+                seq["topk_logprobs"] = [[[t, lp] for t, lp in top] for _ in tokens]
+            sequences.append(seq)
         out: dict[str, Any] = {"type": "sample", "sequences": sequences}
         if prompt_logprobs:
             out["prompt_logprobs"] = [None, *(fake_logprob(t) for t in prompt[1:])] if prompt else []
@@ -283,6 +321,31 @@ class NullBackend:
             out["topk_prompt_logprobs"] = (
                 [None, *([[t, lp] for t, lp in row] for _ in prompt[1:])] if prompt else []
             )
+        if extras.target_prompt is not None:
+            ids = np.asarray(extras.target_prompt, dtype=np.int64)
+            if (ids >= NULL_VOCAB_SIZE).any() or (ids < -1).any():
+                raise UserInputError(f"target_prompt_logprobs has token ids outside [-1, {NULL_VOCAB_SIZE})")
+            lps = np.where(ids >= 0, -0.5 - np.mod(np.maximum(ids, 0), 11) / 2.0, 0.0).astype(np.float32)
+            out["target_prompt_logprobs"] = {
+                "data": lps.reshape(-1),
+                "dtype": "float32",
+                "shape": list(ids.shape),
+            }
+        if extras.alt_k > 0:
+            rng = random.Random(seed ^ 0x5EED)
+            rows = max(len(prompt) - 1, 0)
+            draws = np.array(
+                [rng.randrange(NULL_VOCAB_SIZE) for _ in range(rows * extras.alt_k)], dtype=np.int64
+            )
+            shape = [rows, extras.alt_k]
+            out["prompt_alt_tokens"] = {
+                "tokens": {"data": draws, "dtype": "int64", "shape": shape},
+                "logprobs": {
+                    "data": (-0.5 - np.mod(draws, 11) / 2.0).astype(np.float32),
+                    "dtype": "float32",
+                    "shape": shape,
+                },
+            }
         return out
 
     def unload_model(self, model_id: str) -> None:

@@ -28,7 +28,7 @@ from tinkex_server.backends._losses import (
     parse_loss_inputs,
     tensor_data,
 )
-from tinkex_server.backends._optim import adam_step, new_optimizer
+from tinkex_server.backends._optim import Dimuon, adam_step, dimuon_step, is_dimuon_state, new_optimizer
 from tinkex_server.backends._sampling import (
     draw,
     hits_stop_string,
@@ -40,7 +40,9 @@ from tinkex_server.backends._sampling import (
 from tinkex_server.backends.base import (
     AdamSpec,
     BaseModelInfo,
+    DimuonSpec,
     LoraSpec,
+    SampleExtras,
     SamplingSpec,
     UserInputError,
 )
@@ -126,7 +128,7 @@ class _Trainer:
     adapter: str
     lora: LoraSpec
     params: list[torch.nn.Parameter]
-    optimizer: torch.optim.AdamW
+    optimizer: torch.optim.Optimizer  # AdamW, or Dimuon once a model steps with it
 
 
 @attrs.frozen
@@ -345,7 +347,11 @@ class TorchBackend:
                 raise UserInputError(
                     f"{where}.chunks[{j}] is an {kind} chunk; {base.info.name!r} is a text-only model"
                 )
-            tokens.extend(int(t) for t in chunk.get("tokens") or [])
+            raw_tokens = chunk.get("tokens")
+            if raw_tokens is not None:  # a list (JSON) or an int32 array (protobuf bodies)
+                tokens.extend(
+                    raw_tokens.tolist() if hasattr(raw_tokens, "tolist") else (int(t) for t in raw_tokens)
+                )
         self._check_ids(tokens, f"{where}.chunks[*].tokens", base)
         if len(tokens) > self._context(base):
             raise UserInputError(
@@ -424,11 +430,19 @@ class TorchBackend:
                 "metrics": {"loss:sum": float(total.detach())},
             }
 
-    def optim_step(self, model_id: str, adam: AdamSpec) -> dict[str, float]:
-        """One AdamW step; reports the pre-clip norm as `unclipped_grad_l2:mean` (as observed)."""
+    def optim_step(self, model_id: str, adam: AdamSpec | DimuonSpec) -> dict[str, float]:
+        """One AdamW (or Dimuon) step; reports the pre-clip norm as `unclipped_grad_l2:mean` (as observed)."""
         with self._lock:
             tr, _ = self._trainer(model_id)
-            norm = adam_step(tr.optimizer, tr.params, adam)
+            if isinstance(adam, DimuonSpec):
+                if not isinstance(tr.optimizer, Dimuon):
+                    # The model's first Dimuon step (the server refuses mixing the two on one model).
+                    tr.optimizer = Dimuon(tr.params)
+                norm = dimuon_step(tr.optimizer, tr.params, adam)
+            else:
+                if isinstance(tr.optimizer, Dimuon):
+                    raise UserInputError("this model trains with Dimuon; send DimuonParams, not AdamParams")
+                norm = adam_step(tr.optimizer, tr.params, adam)
             return {"unclipped_grad_l2:mean": norm}
 
     # ----------------------------------------------------------------- checkpoints
@@ -504,7 +518,8 @@ class TorchBackend:
                 raise
             self._delete_adapter(base, tr.adapter)
             params = self._adapter_params(base, adapter)
-            opt = new_optimizer(params)
+            dimuon = opt_state is not None and is_dimuon_state(opt_state["state"])
+            opt: torch.optim.Optimizer = Dimuon(params) if dimuon else new_optimizer(params)
             if opt_state is not None:
                 opt.load_state_dict(opt_state["state"])
             lora = attrs.evolve(tr.lora, rank=int(config.r))
@@ -545,8 +560,11 @@ class TorchBackend:
         params: SamplingSpec,
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        extras: SampleExtras | None = None,
     ) -> dict[str, Any]:
-        """KV-cached generation of `num_samples` sequences, with prompt logprobs on request."""
+        """KV-cached generation of `num_samples` sequences, with prompt logprobs on request (and the
+        tinker >= 0.38 outputs of `extras`: sampled top-k, target prompt logprobs, alternative draws)."""
+        extras = extras or SampleExtras()
         with self._lock, torch.no_grad(), warnings.catch_warnings():
             # peft still passes the pre-5.2x cache kwarg internally; the warning is noise for server users.
             warnings.filterwarnings(
@@ -586,8 +604,14 @@ class TorchBackend:
                         [[int(t), float(v)] for t, v in zip(ti, vi, strict=True)]
                         for ti, vi in zip(top.indices.tolist(), top.values.tolist(), strict=True)
                     ]
+                if extras.target_prompt is not None:
+                    result["target_prompt_logprobs"] = _target_logprobs(prompt_lp[:-1], extras.target_prompt)
+                if extras.alt_k > 0:
+                    result["prompt_alt_tokens"] = _alt_draws(
+                        out.logits[0, :-1].float(), extras.alt_k, params, seed
+                    )
                 result["sequences"] = self._generate(
-                    base, model, out, num_samples, budget, params, rule, gens
+                    base, model, out, num_samples, budget, params, rule, gens, extras.topk_sample
                 )
             return result
 
@@ -601,6 +625,7 @@ class TorchBackend:
         params: SamplingSpec,
         rule: Any,
         gens: Sequence[torch.Generator],
+        topk: int = 0,
     ) -> list[dict[str, Any]]:
         cache = _cache_of(out)
         logits = out.logits[:, -1].float().expand(n, -1)
@@ -610,8 +635,12 @@ class TorchBackend:
         tokens: list[list[int]] = [[] for _ in range(n)]
         logprobs: list[list[float]] = [[] for _ in range(n)]
         reasons: list[str | None] = [None] * n
+        tops: list[list[list[list[float]]]] = [[] for _ in range(n)]
         for step in range(budget):
             raw_lp = torch.log_softmax(logits, dim=-1)
+            if topk > 0:
+                best = torch.topk(raw_lp, min(topk, raw_lp.shape[-1]), dim=-1)
+                best_rows = list(zip(best.indices.tolist(), best.values.tolist(), strict=True))
             picked = draw(logits, params, gens)
             # Reported logprobs are the model's own (temperature 1, unfiltered) log-probabilities: RL
             # losses use them as q against the learner's lp (open point 5 decided this way).
@@ -621,6 +650,9 @@ class TorchBackend:
                     continue
                 tokens[r].append(int(tok))
                 logprobs[r].append(float(lp))
+                if topk > 0:
+                    ti, vi = best_rows[r]
+                    tops[r].append([[int(t), float(v)] for t, v in zip(ti, vi, strict=True)])
                 if tok in rule.token_ids or (
                     rule.strings
                     and hits_stop_string(
@@ -634,6 +666,39 @@ class TorchBackend:
             cache = _cache_of(out)
             logits = out.logits[:, -1].float()
         return [
-            {"tokens": t, "logprobs": lp, "stop_reason": reason or "length"}
-            for t, lp, reason in zip(tokens, logprobs, reasons, strict=True)
+            {
+                "tokens": t,
+                "logprobs": lp,
+                "stop_reason": reason or "length",
+                **({"topk_logprobs": tk} if topk else {}),
+            }
+            for t, lp, reason, tk in zip(tokens, logprobs, reasons, tops, strict=True)
         ]
+
+
+def _target_logprobs(prompt_lp: torch.Tensor, targets: Any) -> dict[str, Any]:
+    """Logprobs of the requested ids at prompt positions 1..P-1 (row i scores position i + 1);
+    cells of -1 request nothing and hold 0.0."""
+    ids = torch.as_tensor(targets, dtype=torch.long, device=prompt_lp.device)
+    vocab = prompt_lp.shape[-1]
+    if bool((ids >= vocab).any()) or bool((ids < -1).any()):
+        raise UserInputError(f"target_prompt_logprobs has token ids outside [-1, {vocab})")
+    got = prompt_lp.gather(-1, ids.clamp(min=0))
+    got = torch.where(ids >= 0, got, torch.zeros_like(got))
+    return {"data": got.reshape(-1).tolist(), "dtype": "float32", "shape": list(ids.shape)}
+
+
+def _alt_draws(logits: torch.Tensor, k: int, params: SamplingSpec, seed: int) -> dict[str, Any]:
+    """k independent draws at the request's temperature from the next-token distribution at every
+    prompt position after the first, with the model's (temperature 1) logprob of each draw."""
+    temperature = params.temperature if params.temperature is not None and params.temperature > 0 else 1.0
+    probs = torch.softmax(logits / temperature, dim=-1)
+    # Its own generator: the draws never shift the sequences a seed reproduces.
+    gen = torch.Generator().manual_seed((seed ^ 0x5EED) & (2**63 - 1))
+    tokens = torch.multinomial(probs.cpu(), k, replacement=True, generator=gen)
+    lps = torch.log_softmax(logits, dim=-1).cpu().gather(-1, tokens)
+    shape = list(tokens.shape)
+    return {
+        "tokens": {"data": tokens.reshape(-1).tolist(), "dtype": "int64", "shape": shape},
+        "logprobs": {"data": lps.reshape(-1).tolist(), "dtype": "float32", "shape": shape},
+    }

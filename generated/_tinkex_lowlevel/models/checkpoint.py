@@ -17,7 +17,8 @@ class Checkpoint(WireModel):
     checkpoint_id: str
     """`<kind>/<name>`."""
     checkpoint_type: CheckpointType
-    """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`."""
+    """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`,
+    `external` (0.38) for `external_weights/` exports."""
     time: datetime.datetime
     """Creation time (UTC)."""
     tinker_path: str

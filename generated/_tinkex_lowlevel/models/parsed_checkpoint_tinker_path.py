@@ -19,7 +19,8 @@ class ParsedCheckpointTinkerPath(ParsedCheckpointTinkerPathMixin, WireModel):
     training_run_id: str
     """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
     checkpoint_type: CheckpointType
-    """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`."""
+    """`training` for `weights/` checkpoints (with optimizer state), `sampler` for `sampler_weights/`,
+    `external` (0.38) for `external_weights/` exports."""
     checkpoint_id: str
     """`<kind>/<name>`."""
 
