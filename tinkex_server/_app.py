@@ -1,8 +1,9 @@
 """The Starlette application: one route per operation of `openapi/tinker.yaml` under /api/v1, plus the
 signed storage route that serves checkpoint archives.
 
-Every operation goes through one wrapper (`_operation`): auth (401), injected faults, X-Idempotency-Key
-replay, JSON parsing (400) and schema validation (422), then the handler. Handlers check ownership and
+Every operation goes through one wrapper (`_operation`): auth (401), injected faults, JSON parsing
+(400) and schema validation (422), X-Idempotency-Key replay (bound to the operation, path and body),
+then the handler. Handlers check ownership and
 state, then either answer at once or queue work on the compute thread and answer with a future.
 """
 
@@ -819,16 +820,7 @@ def _operation(
             # Not on polls: every client up to 0.20 treats a 429 from retrieve_future as fatal.
             return _error(429, "injected rate limit", {"Retry-After": f"{action.retry_after_s:g}"})
         idem = request.headers.get("x-idempotency-key") if op_id in _REPLAYED else None
-        replay = core.replay(owner, idem)
-        if replay is not None:
-            status, content, hdrs = replay
-            response = Response(content, status_code=status, headers=hdrs, media_type="application/json")
-        else:
-            response = await _handle(core, request, owner, op_id, handler, has_body)
-            if idem and response.status_code < 500:
-                core.remember(
-                    owner, idem, response.status_code, bytes(response.body), _replay_headers(response)
-                )
+        response = await _handle(core, request, owner, op_id, handler, has_body, idem or None)
         return _DroppedResponse(response) if action.drop else response
 
     return endpoint
@@ -839,10 +831,22 @@ def _replay_headers(response: Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.lower() not in skip}
 
 
+def _request_digest(op_id: str, request: Request, raw: bytes) -> str:
+    """What an X-Idempotency-Key is bound to: the operation, its path and query, and its body."""
+    return f"{op_id} {request.url.path}?{request.url.query} {_body_hash(raw)}"
+
+
 async def _handle(
-    core: ServerCore, request: Request, owner: str, op_id: str, handler: Handler, has_body: bool
+    core: ServerCore,
+    request: Request,
+    owner: str,
+    op_id: str,
+    handler: Handler,
+    has_body: bool,
+    idem: str | None,
 ) -> Response:
     body: Any = None
+    raw = b""
     if has_body:
         raw = await request.body()
         # Training batches: parsed and validated in one pass; None (or any other operation) takes the
@@ -863,10 +867,22 @@ async def _handle(
             if problems:
                 return _error(422, problems)
             body["_later"] = later
+    # Replay only a validated request, and only to the same request (see ServerCore.replay).
+    digest = _request_digest(op_id, request, raw) if idem else ""
     try:
-        return await handler(request, owner, body)
+        replay = core.replay(owner, idem, digest)
     except HTTPError as e:
         return _error(e.status, e.detail, e.headers)
+    if replay is not None:
+        status, content, hdrs = replay
+        return Response(content, status_code=status, headers=hdrs, media_type="application/json")
+    try:
+        response = await handler(request, owner, body)
+    except HTTPError as e:
+        response = _error(e.status, e.detail, e.headers)
+    if idem and response.status_code < 500:
+        core.remember(owner, idem, digest, response.status_code, bytes(response.body), _replay_headers(response))
+    return response
 
 
 # operationId -> (method, path under /api/v1, has JSON body)

@@ -26,6 +26,7 @@ from tinkex_server._futures import (
     DEFAULT_FUTURE_TTL_S,
     DEFAULT_LONG_POLL_S,
     DEFAULT_SEQ_GAP_TIMEOUT_S,
+    DEFAULT_SEQ_WINDOW,
     ComputeWorker,
     FutureEntry,
     FutureStore,
@@ -94,6 +95,7 @@ class ServerConfig:
     long_poll_s: float = attrs.field(default=DEFAULT_LONG_POLL_S)
     future_ttl_s: float = attrs.field(default=DEFAULT_FUTURE_TTL_S, validator=_positive)
     seq_gap_timeout_s: float = attrs.field(default=DEFAULT_SEQ_GAP_TIMEOUT_S, validator=_positive)
+    seq_window: int = attrs.field(default=DEFAULT_SEQ_WINDOW, validator=attrs.validators.ge(1))
     archive_url_ttl_s: float = attrs.field(default=DEFAULT_ARCHIVE_URL_TTL_S, validator=_positive)
     archive_wait_s: float = attrs.field(default=DEFAULT_ARCHIVE_WAIT_S, validator=attrs.validators.ge(0))
     faults: FaultSpec = attrs.field(factory=FaultSpec)
@@ -133,9 +135,9 @@ class ServerCore:
         self.create_requests: dict[str, str] = {}  # model_id -> create_model request_id
         self.loaded_samplers: set[str] = set()  # touched only on the compute thread
         self.adhoc_samplers: dict[str, SamplerRow] = {}
-        # (owner, key) -> (time, status, body, headers), oldest first (see remember()).
+        # (owner, key) -> (time, request digest, status, body, headers), oldest first (see remember()).
         self.idempotent: collections.OrderedDict[
-            tuple[str, str], tuple[float, int, bytes, dict[str, str]]
+            tuple[str, str], tuple[float, str, int, bytes, dict[str, str]]
         ] = collections.OrderedDict()
         self.archive_builds: dict[str, asyncio.Task[BuiltArchive]] = {}
         self._seen: dict[str, float] = {}  # session_id -> last activity (persisted on heartbeats)
@@ -280,7 +282,7 @@ class ServerCore:
     def lane(self, model_id: str) -> Lane:
         lane = self.lanes.get(model_id)
         if lane is None:
-            lane = self.lanes[model_id] = Lane()
+            lane = self.lanes[model_id] = Lane(window=self.config.seq_window)
         return lane
 
     def submit_ordered(
@@ -298,7 +300,7 @@ class ServerCore:
         if admission.kind == "duplicate":
             assert admission.request_id is not None
             return admission.request_id
-        if admission.kind in ("conflict", "behind"):
+        if admission.kind in ("conflict", "behind", "too_far"):
             raise HTTPError(400, admission.message)
         entry = self.new_future(owner, model_id)
         lane.record(seq_id, entry.request_id, body_hash)
@@ -351,16 +353,32 @@ class ServerCore:
         return entry.request_id
 
     # -- idempotency --------------------------------------------------------------------------------
-    def replay(self, owner: str, key: str | None) -> tuple[int, bytes, dict[str, str]] | None:
+    def replay(self, owner: str, key: str | None, digest: str) -> tuple[int, bytes, dict[str, str]] | None:
+        """The remembered answer to (owner, key) when `digest` (operation + path + body) is the same;
+        None when the key is new or expired; HTTPError 422 when the key was used for another request.
+
+        The key is checked after the request was validated, so an invalid request never replays an
+        answer, and a key reused for a different operation or body is refused, never answered with
+        the first request's result (which would claim an operation ran that never did).
+        """
         if not key:
             return None
         hit = self.idempotent.get((owner, key))
         if hit is None or self.clock() - hit[0] > IDEMPOTENCY_TTL_S:
             return None
-        return hit[1], hit[2], hit[3]
+        if hit[1] != digest:
+            raise HTTPError(
+                422,
+                [{"loc": ["header", "X-Idempotency-Key"], "pointer": "header/X-Idempotency-Key",
+                  "msg": "X-Idempotency-Key was already used for a different request (another operation, "
+                         "path or body); send each logical call with a key of its own",
+                  "type": "idempotency_key_reused"}],
+                {"x-should-retry": "false"},
+            )  # fmt: skip
+        return hit[2], hit[3], hit[4]
 
     def remember(
-        self, owner: str, key: str | None, status: int, body: bytes, headers: dict[str, str]
+        self, owner: str, key: str | None, digest: str, status: int, body: bytes, headers: dict[str, str]
     ) -> None:
         if not key:
             return
@@ -373,5 +391,5 @@ class ServerCore:
             if now - oldest[0] <= IDEMPOTENCY_TTL_S and len(answers) < IDEMPOTENCY_MAX_ANSWERS:
                 break
             answers.popitem(last=False)
-        answers[(owner, key)] = (now, status, body, headers)
+        answers[(owner, key)] = (now, digest, status, body, headers)
         answers.move_to_end((owner, key))

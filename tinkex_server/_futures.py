@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_FUTURE_TTL_S",
     "DEFAULT_LONG_POLL_S",
     "DEFAULT_SEQ_GAP_TIMEOUT_S",
+    "DEFAULT_SEQ_WINDOW",
     "Admission",
     "ComputeWorker",
     "FutureEntry",
@@ -45,6 +46,13 @@ DEFAULT_FUTURE_TTL_S = 3600.0
 # in order, each after the previous submit returned, so a gap lasting minutes means the lower request
 # was lost for good (e.g. the client died mid-retry).
 DEFAULT_SEQ_GAP_TIMEOUT_S = 120.0
+# How far ahead of a model's next expected seq_id a request may arrive. The client sends a model's
+# requests in order (tinkex pipelines a few at most), so a seq_id hundreds ahead is a bug or an attack;
+# refusing it at once bounds the requests parked per model (each holds its body until it runs).
+DEFAULT_SEQ_WINDOW = 256
+# How many skipped seq_id ranges a lane remembers to explain a late arrival ("not applied"); older
+# late arrivals are refused all the same, with the plain "behind" message.
+_MAX_SKIPPED_RANGES = 64
 
 
 def pending_reply(style: PendingStyle, request_id: str) -> tuple[int, dict[str, Any]]:
@@ -188,7 +196,7 @@ class FutureStore:
 class Admission:
     """What to do with an arriving training request (see `Lane.admit`)."""
 
-    kind: str  # "run" | "wait" | "duplicate" | "conflict" | "behind"
+    kind: str  # "run" | "wait" | "duplicate" | "conflict" | "behind" | "too_far"
     request_id: str | None = None  # for "duplicate": the first execution's future
     message: str | None = None
 
@@ -209,9 +217,12 @@ class Lane:
 
     next_seq: int = 1
     started: bool = False
+    window: int = DEFAULT_SEQ_WINDOW  # how far ahead of next_seq a seq_id may be (see DEFAULT_SEQ_WINDOW)
     seen: dict[int, tuple[str, str]] = attrs.Factory(dict)  # seq -> (request_id, body hash)
     waiting: dict[int, Any] = attrs.Factory(dict)  # seq -> caller's job
-    skipped: set[int] = attrs.Factory(set)  # lower seq_ids given up on after a gap deadline
+    # Lower seq_ids given up on after a gap deadline, as [lo, hi) ranges: a set of every skipped id
+    # would take memory proportional to the gap (20M ids = 1.1 GB).
+    skipped: list[tuple[int, int]] = attrs.Factory(list)
 
     def admit(self, seq_id: int | None, body_hash: str) -> Admission:
         if seq_id is None:
@@ -224,7 +235,7 @@ class Lane:
         if not self.started and seq_id in (0, 1):
             # Clients number from 1 (the official one) or 0; accept either as the first request.
             self.next_seq = seq_id
-        if seq_id in self.skipped:
+        if any(lo <= seq_id < hi for lo, hi in self.skipped):
             return Admission(
                 "behind",
                 message=(
@@ -239,6 +250,15 @@ class Lane:
             )
         if seq_id == self.next_seq:
             return Admission("run")
+        if seq_id - self.next_seq > self.window:
+            return Admission(
+                "too_far",
+                message=(
+                    f"seq_id {seq_id} is {seq_id - self.next_seq} ahead of this model's next expected seq_id "
+                    f"{self.next_seq}; the server accepts seq_ids at most {self.window} ahead (its seq_id "
+                    "window). Number a model's requests 1, 2, 3, ... in the order they are sent."
+                ),
+            )
         return Admission("wait")
 
     def record(self, seq_id: int | None, request_id: str, body_hash: str) -> None:
@@ -269,7 +289,8 @@ class Lane:
         """
         if seq_id not in self.waiting or seq_id <= self.next_seq:
             return []  # already released, or the gap was filled in the meantime
-        self.skipped.update(range(self.next_seq, seq_id))
+        self.skipped.append((self.next_seq, seq_id))
+        del self.skipped[:-_MAX_SKIPPED_RANGES]
         self.next_seq = seq_id
         self.started = True
         ready: list[Any] = []
