@@ -120,18 +120,22 @@ def _body_hash(raw: bytes) -> str:
     return f"{len(raw)}:{zlib.crc32(raw):08x}"
 
 
+# The largest limit/offset (the spec's `maximum`): SQLite integers are signed 64-bit.
+_MAX_QUERY_INT = 2**63 - 1
+
+
 def _query_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else -1  # int() of a huge digit string is quadratic
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= _MAX_QUERY_INT:
         raise HTTPError(
-            422, [{"loc": ["query", name], "pointer": f"query/{name}", "msg": f"{name} must be an integer >= 0",
-                   "type": "minimum"}],
+            422, [{"loc": ["query", name], "pointer": f"query/{name}",
+                   "msg": f"{name} must be an integer in [0, {_MAX_QUERY_INT}]", "type": "maximum"}],
         )  # fmt: skip
     return value
 
@@ -380,7 +384,8 @@ class _Routes:
                     raise UserInputError(f"checkpoint tinker://{run.run_id}/{checkpoint_id} already exists")
                 core.drop_archive(run.run_id, checkpoint_id)
                 shutil.rmtree(final, ignore_errors=True)
-            tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+            # Not named after the checkpoint: a 255-byte name plus a suffix would pass NAME_MAX.
+            tmp = final.with_name(f".{uuid.uuid4().hex}.tmp")
             tmp.mkdir(parents=True)
             try:
                 write(tmp)

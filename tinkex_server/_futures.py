@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "FutureStore",
     "Lane",
     "pending_reply",
+    "scrub_paths",
 ]
 
 log = logging.getLogger("tinkex_server")
@@ -53,6 +55,22 @@ DEFAULT_SEQ_WINDOW = 256
 # How many skipped seq_id ranges a lane remembers to explain a late arrival ("not applied"); older
 # late arrivals are refused all the same, with the plain "behind" message.
 _MAX_SKIPPED_RANGES = 64
+
+
+# An absolute filesystem path inside a message (not a URL or tinker:// path: those have a word
+# character, ':' or '/' before the slash).
+_ABS_PATH = re.compile(r"(?<![\w.:/~])/(?:[^\s'\"/]+/)*[^\s'\"/,;)]+")
+
+
+def scrub_paths(message: str) -> str:
+    """`message` with every absolute filesystem path replaced by `<path>`: failure messages reach
+    users, and the server's directory layout is none of their business (the log keeps the detail).
+
+    Example::
+
+        scrub_paths("[Errno 36] File name too long: '/srv/data/checkpoints/x'")  # -> "... '<path>'"
+    """
+    return _ABS_PATH.sub("<path>", message)
 
 
 def pending_reply(style: PendingStyle, request_id: str) -> tuple[int, dict[str, Any]]:
@@ -150,7 +168,7 @@ class FutureStore:
         entry.event.set()
 
     def fail(self, entry: FutureEntry, error: str, category: str) -> None:
-        entry.failure, entry.done_at = {"error": error, "category": category}, self._clock()
+        entry.failure, entry.done_at = {"error": scrub_paths(error), "category": category}, self._clock()
         entry.event.set()
 
     def get(self, request_id: str) -> FutureEntry | None:

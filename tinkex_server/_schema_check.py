@@ -27,7 +27,7 @@ Predicate = Callable[[Any], bool]
 # list in step) that the compiler does not implement: a schema using one is refused.
 _NOT_IMPLEMENTED = frozenset({
     "$dynamicRef", "contains", "dependentRequired", "dependentSchemas", "exclusiveMaximum",
-    "exclusiveMinimum", "if", "maxLength", "maxProperties", "maximum", "minLength", "minProperties",
+    "exclusiveMinimum", "if", "maxProperties", "minProperties",
     "multipleOf", "not", "pattern", "patternProperties", "propertyNames", "unevaluatedItems",
     "unevaluatedProperties", "uniqueItems",
 })  # fmt: skip
@@ -155,6 +155,17 @@ class _Compiler:
             if not _is_number(low):
                 raise Unsupported("non-numeric minimum")
             checks.append(lambda v: not _is_number(v) or v >= low)
+        if "maximum" in schema:
+            high = schema["maximum"]
+            if not _is_number(high):
+                raise Unsupported("non-numeric maximum")
+            checks.append(lambda v: not _is_number(v) or v <= high)
+        if "minLength" in schema or "maxLength" in schema:
+            # JSON Schema counts code points, as len() of a Python str does.
+            shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
+            checks.append(
+                lambda v: not isinstance(v, str) or (len(v) >= shortest and (longest is None or len(v) <= longest))
+            )
         if {"properties", "required", "additionalProperties"} & schema.keys():
             checks.append(self._object(schema))
         if {"items", "prefixItems", "minItems", "maxItems"} & schema.keys():
@@ -226,7 +237,7 @@ class _Compiler:
 
 
 _IMPLEMENTED = frozenset({
-    "$ref", "type", "const", "enum", "minimum", "properties", "required", "additionalProperties",
+    "$ref", "type", "const", "enum", "minimum", "maximum", "minLength", "maxLength", "properties", "required", "additionalProperties",
     "items", "prefixItems", "minItems", "maxItems", "anyOf", "allOf", "oneOf", "format",
 })  # fmt: skip
 

@@ -80,3 +80,65 @@ async def test_create_model_retry_with_its_key_is_replayed(h: Harness) -> None:
     a = await h.post("create_model", body, headers=key)
     b = await h.post("create_model", body, headers=key)
     assert a.status_code == b.status_code == 200 and a.json() == b.json()
+
+
+# -- item 6: limit / offset beyond 64 bits ---------------------------------------------------------------
+async def test_huge_limit_or_offset_on_list_endpoints_is_a_422_not_a_500(h: Harness) -> None:
+    for path in ("training_runs", "checkpoints", "sessions"):
+        for name in ("limit", "offset"):
+            for value in (str(2**63), "9" * 5000, "-1"):
+                r = await h.client.get(f"/api/v1/{path}", params={name: value})
+                assert r.status_code == 422, (path, name, value, r.text)
+                assert r.json()["detail"][0]["loc"] == ["query", name]
+        r = await h.client.get(f"/api/v1/{path}", params={"limit": str(2**63 - 1), "offset": str(2**63 - 1)})
+        assert r.status_code == 200, r.text
+
+
+# -- item 7: checkpoint names and LoRA ranks -------------------------------------------------------------
+async def test_an_overlong_checkpoint_name_is_refused_naming_the_field(h: Harness) -> None:
+    mid = await h.model(await h.session())
+    r = await h.post("save_weights", {"model_id": mid, "path": "é" * 128, "seq_id": 1})  # 256 bytes
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("path:") and "255 bytes" in r.json()["detail"]
+    r = await h.post("save_weights", {"model_id": mid, "path": "n" * 300, "seq_id": 1})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "path"]
+    r = await h.post("save_weights_for_sampler", {"model_id": mid, "path": "é" * 200, "seq_id": 1})
+    assert r.status_code == 400 and "255 bytes" in r.json()["detail"]
+    # The longest allowed name saves (the temporary directory is not named after it).
+    out = await h.run("save_weights", {"model_id": mid, "path": "n" * 255, "seq_id": 1})
+    assert out["path"].endswith("n" * 255)
+
+
+async def test_an_absurd_lora_rank_or_seed_is_refused_before_anything_is_created(h: Harness) -> None:
+    sid = await h.session()
+    for lora, field in (({"rank": 2**40}, "rank"), ({"rank": 4, "seed": 2**64}, "seed")):
+        body = {"session_id": sid, "model_seq_id": 0, "base_model": DEFAULT_NULL_MODEL, "lora_config": lora}
+        r = await h.post("create_model", body)
+        assert r.status_code == 400, r.text
+        assert r.json()["detail"].startswith(f"lora_config: {field} must be")
+    assert (await h.client.get("/api/v1/training_runs")).json()["training_runs"] == []
+
+
+async def test_failure_messages_never_show_the_servers_filesystem_paths(h: Harness) -> None:
+    mid = await h.model(await h.session())
+    where = h.core.checkpoint_dir(mid, "weights/x")
+
+    def boom(*_a: Any, **_k: Any) -> None:
+        raise OSError(36, "File name too long", str(where))
+
+    h.core.backend.save_state = boom  # type: ignore[method-assign]
+    r = await h.post("save_weights", {"model_id": mid, "path": "x", "seq_id": 1})
+    res = (await h.result(r.json()["request_id"])).json()
+    assert res["category"] == "server"
+    assert str(h.data_dir) not in res["error"] and "<path>" in res["error"]
+    assert "File name too long" in res["error"]
+
+
+def test_scrub_paths_keeps_tinker_paths_and_urls() -> None:
+    from tinkex_server._futures import scrub_paths
+
+    assert scrub_paths("[Errno 36] File name too long: '/srv/d/checkpoints/x'") == (
+        "[Errno 36] File name too long: '<path>'"
+    )
+    kept = "checkpoint tinker://run-1/weights/a was deleted; see http://127.0.0.1:8000/api/v1/x"
+    assert scrub_paths(kept) == kept

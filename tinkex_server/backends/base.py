@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_SAMPLING_TEMPERATURE",
     "DEFAULT_SAMPLING_TOP_K",
     "DEFAULT_SAMPLING_TOP_P",
+    "MAX_LORA_RANK",
     "AdamSpec",
     "Backend",
     "BaseModelInfo",
@@ -49,6 +50,9 @@ DEFAULT_SAMPLING_TOP_P = 1.0
 
 # The Python API's default LoRA rank (LoraConfig.rank is required on the wire; the SDK fills 32).
 DEFAULT_LORA_RANK = 32
+# The largest LoRA rank the local server accepts: far beyond any useful adapter, small enough that an
+# absurd rank (2**40) is refused up front instead of failing an allocation on the compute thread.
+MAX_LORA_RANK = 1024
 
 
 class UserInputError(Exception):
@@ -63,9 +67,15 @@ class UserInputError(Exception):
     """
 
 
-def _positive_int(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value}")
+def _int64(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    # Seeds are stored (SQLite: signed 64-bit) and fed to generators that take 64-bit seeds.
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{attribute.name} must be a signed 64-bit integer, got {value}")
+
+
+def _lora_rank(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 1 <= value <= MAX_LORA_RANK:
+        raise ValueError(f"{attribute.name} must be in [1, {MAX_LORA_RANK}], got {value}")
 
 
 def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -82,8 +92,8 @@ class LoraSpec:
         LoraSpec(rank=8, seed=0, train_unembed=False)
     """
 
-    rank: int = attrs.field(default=DEFAULT_LORA_RANK, validator=_positive_int)
-    seed: int | None = None
+    rank: int = attrs.field(default=DEFAULT_LORA_RANK, validator=_lora_rank)
+    seed: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int64))
     train_unembed: bool = True
     train_mlp: bool = True
     train_attn: bool = True
