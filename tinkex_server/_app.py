@@ -886,7 +886,9 @@ async def _handle(
     except HTTPError as e:
         response = _error(e.status, e.detail, e.headers)
     if idem and response.status_code < 500:
-        core.remember(owner, idem, digest, response.status_code, bytes(response.body), _replay_headers(response))
+        core.remember(
+            owner, idem, digest, response.status_code, bytes(response.body), _replay_headers(response)
+        )
     return response
 
 

@@ -164,7 +164,9 @@ class _Compiler:
             # JSON Schema counts code points, as len() of a Python str does.
             shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
             checks.append(
-                lambda v: not isinstance(v, str) or (len(v) >= shortest and (longest is None or len(v) <= longest))
+                lambda v: (
+                    not isinstance(v, str) or (len(v) >= shortest and (longest is None or len(v) <= longest))
+                )
             )
         if {"properties", "required", "additionalProperties"} & schema.keys():
             checks.append(self._object(schema))

@@ -36,7 +36,8 @@ def test_a_skipped_gap_is_remembered_as_a_range_not_a_set_of_ids() -> None:
     assert lane.skip_gap(2**61) == ["far"]
     assert lane.skipped == [(2, 2**61)]
     late = lane.admit(12345, "h")
-    assert late.kind == "behind" and "not applied" in (late.message or "")
+    assert late.kind == "behind"
+    assert "not applied" in (late.message or "")
 
 
 # -- item 3: idempotency keys are bound to the operation and the body ----------------------------------
@@ -59,7 +60,8 @@ async def test_an_idempotency_key_replays_only_the_same_request(h: Harness) -> N
     assert b.status_code == 422
     # The very same request replays the first answer (a transport retry).
     c = await h.post("optim_step", {"model_id": mid, "seq_id": 1, "adam_params": {}}, headers=k2)
-    assert c.status_code == 200 and c.json() == a.json()
+    assert c.status_code == 200
+    assert c.json() == a.json()
     out = await h.result(a.json()["request_id"])
     assert out.json()["metrics"]["step:max"] == 1.0
 
@@ -75,11 +77,17 @@ async def test_an_invalid_request_is_never_answered_from_the_replay_cache(h: Har
 
 async def test_create_model_retry_with_its_key_is_replayed(h: Harness) -> None:
     sid = await h.session()
-    body = {"session_id": sid, "model_seq_id": 0, "base_model": DEFAULT_NULL_MODEL, "lora_config": {"rank": 2}}
+    body = {
+        "session_id": sid,
+        "model_seq_id": 0,
+        "base_model": DEFAULT_NULL_MODEL,
+        "lora_config": {"rank": 2},
+    }
     key = {"X-Idempotency-Key": "k-model"}
     a = await h.post("create_model", body, headers=key)
     b = await h.post("create_model", body, headers=key)
-    assert a.status_code == b.status_code == 200 and a.json() == b.json()
+    assert a.status_code == b.status_code == 200
+    assert a.json() == b.json()
 
 
 # -- item 6: limit / offset beyond 64 bits ---------------------------------------------------------------
@@ -99,11 +107,14 @@ async def test_an_overlong_checkpoint_name_is_refused_naming_the_field(h: Harnes
     mid = await h.model(await h.session())
     r = await h.post("save_weights", {"model_id": mid, "path": "é" * 128, "seq_id": 1})  # 256 bytes
     assert r.status_code == 400, r.text
-    assert r.json()["detail"].startswith("path:") and "255 bytes" in r.json()["detail"]
+    assert r.json()["detail"].startswith("path:")
+    assert "255 bytes" in r.json()["detail"]
     r = await h.post("save_weights", {"model_id": mid, "path": "n" * 300, "seq_id": 1})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "path"]
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "path"]
     r = await h.post("save_weights_for_sampler", {"model_id": mid, "path": "é" * 200, "seq_id": 1})
-    assert r.status_code == 400 and "255 bytes" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "255 bytes" in r.json()["detail"]
     # The longest allowed name saves (the temporary directory is not named after it).
     out = await h.run("save_weights", {"model_id": mid, "path": "n" * 255, "seq_id": 1})
     assert out["path"].endswith("n" * 255)
@@ -130,7 +141,8 @@ async def test_failure_messages_never_show_the_servers_filesystem_paths(h: Harne
     r = await h.post("save_weights", {"model_id": mid, "path": "x", "seq_id": 1})
     res = (await h.result(r.json()["request_id"])).json()
     assert res["category"] == "server"
-    assert str(h.data_dir) not in res["error"] and "<path>" in res["error"]
+    assert str(h.data_dir) not in res["error"]
+    assert "<path>" in res["error"]
     assert "File name too long" in res["error"]
 
 

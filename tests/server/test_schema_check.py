@@ -214,7 +214,8 @@ def test_unsupported_keywords_are_refused_not_ignored() -> None:
     ],
 )
 @pytest.mark.parametrize(
-    "value", ["", "ab", "abcd", "\u00e9\u00e9\u00e9", None, 0, -1, 3, 4, 2**63 - 1, 2**63, 1.5, [1, 3], [4], True]
+    "value",
+    ["", "ab", "abcd", "\u00e9\u00e9\u00e9", None, 0, -1, 3, 4, 2**63 - 1, 2**63, 1.5, [1, 3], [4], True],
 )
 def test_bounds_compile_and_agree_with_jsonschema(schema: dict[str, Any], value: Any) -> None:
     assert compile_schema(schema, ROOT)(value) is _jsonschema_valid(schema, value)

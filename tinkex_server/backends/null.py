@@ -17,6 +17,14 @@ import numpy.typing as npt
 
 from tinkex_server._wire import check_text_only, datum_length
 from tinkex_server.backends.base import AdamSpec, BaseModelInfo, LoraSpec, SamplingSpec, UserInputError
+from tinkex_server.backends.checks import (
+    check_adam,
+    check_loss_fn_config,
+    check_sample_counts,
+    check_sampling,
+    check_token_ids,
+    token_budget,
+)
 
 __all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
 
@@ -27,6 +35,8 @@ DEFAULT_NULL_MODEL = "tinkex/null"
 NULL_VOCAB_SIZE = 256
 # The answer to `max_tokens: null` (the reference leaves it open); small, as this backend has no context.
 _DEFAULT_MAX_TOKENS = 16
+# The context length this backend reports (and enforces, as the torch backend does its model's).
+NULL_CONTEXT = 4096
 _LOSS_INPUTS = {
     "cross_entropy": ({"target_tokens"}, {"weights"}),
     "importance_sampling": ({"target_tokens", "logprobs", "advantages"}, set()),
@@ -71,12 +81,14 @@ def _floats(values: list[Any]) -> FloatArray:
     return np.fromiter(values, dtype=np.float64, count=len(values))
 
 
-def _token_ids(values: list[Any]) -> npt.NDArray[np.integer[Any]]:
-    """Target token ids as integers. Ids of a byte-sized vocabulary (this backend's, and the local tiny
-    models') convert through `bytes()` at ~7 ns per id, against ~30 ns through numpy."""
+def _token_ids(values: list[Any], where: str) -> npt.NDArray[np.integer[Any]]:
+    """Token ids as integers, refused (naming `where`) outside the vocabulary like the torch backend
+    does. Ids of a byte-sized vocabulary convert through `bytes()` at ~7 ns per id, against ~30 ns
+    through numpy, and `bytes()` itself refuses anything else."""
     try:
         return np.frombuffer(bytes(values), dtype=np.uint8)
-    except (TypeError, ValueError):  # an id >= 256 or < 0, or a float (3.0): numpy's way, truncating
+    except (TypeError, ValueError):  # an id >= 256 or < 0, or a float (3.0, 3.5): the slow check
+        check_token_ids(values, NULL_VOCAB_SIZE, where)
         return np.asarray(values, dtype=np.float64).astype(np.int64)
 
 
@@ -119,7 +131,7 @@ class NullBackend:
 
     def supported_models(self) -> list[BaseModelInfo]:
         return [
-            BaseModelInfo(name=n, arch="null", tokenizer_id=None, max_context_length=4096)
+            BaseModelInfo(name=n, arch="null", tokenizer_id=None, max_context_length=NULL_CONTEXT)
             for n in self._names
         ]
 
@@ -143,15 +155,23 @@ class NullBackend:
         model = self._model(model_id)
         if loss_fn not in _LOSS_INPUTS:
             raise UserInputError(f"loss_fn {loss_fn!r} is not one of {sorted(_LOSS_INPUTS)}")
+        check_loss_fn_config(loss_fn_config)
         required, optional = _LOSS_INPUTS[loss_fn]
         outputs: list[dict[str, Any]] = []
         total = 0.0
         for d, datum in enumerate(data):
             try:
-                check_text_only(datum["model_input"])  # the fake model ignores the context itself
+                check_text_only(datum["model_input"])
             except ValueError as e:
                 raise UserInputError(f"data[{d}].model_input: {e}") from None
+            for chunk in datum["model_input"].get("chunks") or []:  # ignored by the fake model, but checked
+                _token_ids(chunk.get("tokens") or [], f"data[{d}].model_input.chunks[*].tokens")
             n = datum_length(datum)
+            if n > NULL_CONTEXT:
+                raise UserInputError(
+                    f"PromptTooLong: data[{d}].model_input has {n} tokens; the context of the null model "
+                    f"is {NULL_CONTEXT}"
+                )
             given = datum["loss_fn_inputs"]
             missing = required - set(given)
             unknown = set(given) - required - optional - _TOLERATED_INPUTS
@@ -170,13 +190,16 @@ class NullBackend:
                         f"data[{d}].loss_fn_inputs[{key!r}] has shape {t['shape']} ({len(t['data'])} values) "
                         f"but model_input has {n} tokens; expected shape [{n}]"
                     )
+                where = f"data[{d}].loss_fn_inputs.{key}"
                 try:
                     if key == "target_tokens":
-                        targets = _token_ids(t["data"])
+                        targets = _token_ids(t["data"], where)
                     else:
-                        inputs[key] = _floats(t["data"])
-                except (TypeError, ValueError):
-                    raise UserInputError(f"data[{d}].loss_fn_inputs[{key!r}] holds non-numbers") from None
+                        inputs[key] = values = _floats(t["data"])
+                        if not np.isfinite(values).all():
+                            raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")
+                except (TypeError, ValueError, OverflowError):
+                    raise UserInputError(f"{where} holds non-numbers") from None
             lp = _fake_logprobs(targets)
             losses = _loss_terms(loss_fn, lp, inputs, loss_fn_config or {})
             total += float(losses.sum())
@@ -191,6 +214,7 @@ class NullBackend:
 
     def optim_step(self, model_id: str, adam: AdamSpec) -> dict[str, float]:
         model = self._model(model_id)
+        check_adam(adam)
         model["step"] += 1
         model["pending"] = 0
         return {"step:max": float(model["step"]), "learning_rate:mean": adam.learning_rate}
@@ -231,9 +255,12 @@ class NullBackend:
     ) -> dict[str, Any]:
         if sampler_id not in self._samplers:
             raise UserInputError(f"sampler {sampler_id} is not loaded")
-        budget = _DEFAULT_MAX_TOKENS if params.max_tokens is None else params.max_tokens
-        if budget < 0:
-            raise UserInputError(f"sampling_params.max_tokens must be >= 0, got {budget}")
+        check_sample_counts(num_samples, topk_prompt_logprobs)
+        _token_ids(prompt, "prompt.chunks[*].tokens")
+        check_sampling(params, NULL_VOCAB_SIZE)
+        budget = token_budget(len(prompt), params.max_tokens, NULL_CONTEXT)
+        if params.max_tokens is None:
+            budget = min(budget, _DEFAULT_MAX_TOKENS)
         seed = params.seed if params.seed is not None else random.SystemRandom().randrange(2**31)
         stops = set(params.stop_token_ids)
         sequences = []
