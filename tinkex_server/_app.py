@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import random
 import shutil
 import uuid
 import zlib
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sign_url, verify_signature
 from tinkex_server._core import HTTPError, ServerCore
 from tinkex_server._fast_decode import decode_hot_body
-from tinkex_server._futures import pending_reply
+from tinkex_server._futures import SteppedJob, pending_reply
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
 from tinkex_server._wire import (
     TinkerPath,
@@ -42,6 +44,13 @@ from tinkex_server._wire import (
     parse_tinker_path,
 )
 from tinkex_server.backends.base import AdamSpec, LoraSpec, SamplingSpec, UserInputError
+from tinkex_server.backends.checks import (
+    DEFAULT_MAX_TOKENS_CAP,
+    check_adam,
+    check_loss_fn_config,
+    check_sample_counts,
+    check_sampling,
+)
 
 __all__ = ["InjectedDrop", "create_app"]
 
@@ -50,6 +59,8 @@ log = logging.getLogger("tinkex_server")
 API = "/api/v1"
 # Operations whose answers are replayed for a repeated X-Idempotency-Key: the ones that create or
 # change something. Polls, heartbeats and telemetry are always answered fresh.
+# How many sampled tokens one part of an asample job may take (see `asample`).
+_SAMPLE_PART_TOKENS = 4096
 _REPLAYED = {
     "create_session", "create_sampling_session", "create_model", "unload_model", "forward",
     "forward_backward", "optim_step", "save_weights", "load_weights", "save_weights_for_sampler",
@@ -331,6 +342,10 @@ class _Routes:
         model_id = body["model_id"]
         core.active_run(model_id, owner)
         fbi = body[key]
+        try:
+            check_loss_fn_config(fbi.get("loss_fn_config"))
+        except UserInputError as e:
+            raise HTTPError(400, f"{key}.{e}") from None
 
         def job() -> dict[str, Any]:
             data = [normalize_datum(d) for d in fbi["data"]]
@@ -352,8 +367,11 @@ class _Routes:
         core.active_run(model_id, owner)
         try:
             adam = AdamSpec.from_wire(body.get("adam_params"))
+            check_adam(adam)  # the backend checks again; this refuses at once, before the seq_id is taken
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"adam_params: {e}") from None
+        except UserInputError as e:
+            raise HTTPError(400, str(e)) from None
 
         def job() -> dict[str, Any]:
             return {"type": "optim_step", "metrics": core.backend.optim_step(model_id, adam)}
@@ -570,28 +588,76 @@ class _Routes:
             core.adhoc_samplers[sid] = row
         try:
             params = SamplingSpec.from_wire(body.get("sampling_params"))
-        except (ValueError, TypeError) as e:
-            raise HTTPError(400, f"sampling_params: {e}") from None
+            num_samples = int(body.get("num_samples") or 1)
+            topk = int(body.get("topk_prompt_logprobs") or 0)
+            check_sampling(params, None)
+            check_sample_counts(num_samples, topk)
+            prompt = model_input_tokens(body["prompt"])
+        except (ValueError, TypeError, UserInputError) as e:
+            raise HTTPError(
+                400, f"sampling_params: {e}" if isinstance(e, ValueError | TypeError) else str(e)
+            ) from None
+        self._check_sample_ceilings(num_samples, params.max_tokens)
         sampler = row
+        want_prompt_lp = bool(body.get("prompt_logprobs"))
+        # Split the samples into parts of about _SAMPLE_PART_TOKENS tokens: the compute worker runs one
+        # part per turn, so other users' requests run between the parts of a big request.
+        per_sample = params.max_tokens or DEFAULT_MAX_TOKENS_CAP
+        chunk = max(1, _SAMPLE_PART_TOKENS // per_sample)
+        starts = list(range(0, num_samples, chunk))
+        if len(starts) > 1 and params.seed is None:
+            # Every part must draw from one seed (sample j depends on the seed and j only).
+            params = attrs.evolve(params, seed=random.SystemRandom().getrandbits(63))
 
-        def job() -> dict[str, Any]:
+        def load() -> None:
             if sampler.sampler_id not in core.loaded_samplers:
                 wd = Path(sampler.weights_dir) if sampler.weights_dir else None
                 if wd is not None and not wd.is_dir():
                     raise UserInputError(f"the weights of sampler {sampler.sampler_id} were deleted")
                 core.backend.create_sampler(sampler.sampler_id, sampler.base_model, wd)
                 core.loaded_samplers.add(sampler.sampler_id)
-            try:
-                prompt = model_input_tokens(body["prompt"])
-            except ValueError as e:
-                raise UserInputError(f"prompt: {e}") from None
-            out = core.backend.sample(
-                sampler.sampler_id, prompt, int(body.get("num_samples") or 1), params,
-                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0),
-            )  # fmt: skip
-            return {"type": "sample", **out}
 
+        def part(first: int) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                load()
+                n = min(chunk, num_samples - first)
+                return core.backend.sample(
+                    sampler.sampler_id, prompt, n, params, want_prompt_lp and first == 0,
+                    topk if first == 0 else 0, first_index=first,
+                )  # fmt: skip
+
+            return run
+
+        def finish(outputs: list[dict[str, Any]]) -> dict[str, Any]:
+            out = {"type": "sample", **outputs[0]}
+            if len(outputs) > 1:
+                out["sequences"] = [seq for o in outputs for seq in o["sequences"]]
+            return out
+
+        job = SteppedJob(parts=[part(first) for first in starts], finish=finish)
         return _json({"request_id": core.submit(owner, None, job), "model_id": None})
+
+    def _check_sample_ceilings(self, num_samples: int, max_tokens: int | None) -> None:
+        """422 naming the field when an asample asks for more than this server's ceilings."""
+        cfg = self.core.config
+        problems = []
+        if num_samples > cfg.max_num_samples:
+            problems.append(("num_samples", f"num_samples {num_samples} exceeds this server's ceiling "
+                             f"{cfg.max_num_samples} (tinkex serve --max-num-samples)"))  # fmt: skip
+        if max_tokens is not None and max_tokens > cfg.max_tokens:
+            problems.append(("sampling_params/max_tokens", f"max_tokens {max_tokens} exceeds this server's "
+                             f"ceiling {cfg.max_tokens} (tinkex serve --max-tokens)"))  # fmt: skip
+        total = num_samples * (max_tokens or DEFAULT_MAX_TOKENS_CAP)
+        if not problems and total > cfg.max_sampled_tokens:
+            problems.append(("num_samples", f"num_samples x max_tokens = {total} exceeds this server's ceiling "
+                             f"{cfg.max_sampled_tokens} tokens per request (tinkex serve --max-sampled-tokens); "
+                             "split the request"))  # fmt: skip
+        if problems:
+            raise HTTPError(
+                422,
+                [{"loc": ["body", *field.split("/")], "pointer": f"/{field}", "msg": f"/{field}: {msg}",
+                  "type": "maximum"} for field, msg in problems],
+            )  # fmt: skip
 
     # -- futures ------------------------------------------------------------------------------------
     async def retrieve_future(self, request: Request, owner: str, body: Any) -> Response:
@@ -608,7 +674,9 @@ class _Routes:
             try:
                 await asyncio.wait_for(entry.event.wait(), timeout=core.config.long_poll_s)
             except TimeoutError:
-                status, pending = pending_reply(core.config.faults.pending, rid)
+                status, pending = pending_reply(
+                    core.config.faults.pending, rid, waits_for_others=core.worker.waits_for_others(entry)
+                )
                 return _json(pending, status)
             if core.futures.get(rid) is None:
                 raise HTTPError(410, f"future {rid} expired; re-submit the request")

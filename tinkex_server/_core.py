@@ -30,6 +30,7 @@ from tinkex_server._futures import (
     ComputeWorker,
     FutureEntry,
     FutureStore,
+    Job,
     Lane,
 )
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow, SessionRow, StateStore
@@ -37,7 +38,16 @@ from tinkex_server._validation import SpecValidator, find_spec
 from tinkex_server._wire import TinkerPath
 from tinkex_server.backends.base import Backend, BaseModelInfo
 
-__all__ = ["DEFAULT_SESSION_TIMEOUT_S", "HTTPError", "ServerConfig", "ServerCore", "owner_of_key"]
+__all__ = [
+    "DEFAULT_MAX_NUM_SAMPLES",
+    "DEFAULT_MAX_SAMPLED_TOKENS",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_SESSION_TIMEOUT_S",
+    "HTTPError",
+    "ServerConfig",
+    "ServerCore",
+    "owner_of_key",
+]
 
 log = logging.getLogger("tinkex_server")
 
@@ -53,6 +63,14 @@ IDEMPOTENCY_TTL_S = 3600.0
 # call, so a long sampling run would otherwise grow the table without bound. The oldest go first; a
 # retry of a call comes within minutes, long before 100,000 later calls push its answer out.
 IDEMPOTENCY_MAX_ANSWERS = 100_000
+
+
+# asample ceilings (issue 12: an unbounded request stopped the server). RL recipes draw a few dozen
+# samples of a few thousand tokens per prompt; these leave room for that and bound one request's
+# work and result (num_samples x max_tokens tokens: ~5 MB of JSON at the product ceiling).
+DEFAULT_MAX_NUM_SAMPLES = 128
+DEFAULT_MAX_TOKENS = 8192
+DEFAULT_MAX_SAMPLED_TOKENS = 262_144
 
 
 class HTTPError(Exception):
@@ -96,6 +114,11 @@ class ServerConfig:
     future_ttl_s: float = attrs.field(default=DEFAULT_FUTURE_TTL_S, validator=_positive)
     seq_gap_timeout_s: float = attrs.field(default=DEFAULT_SEQ_GAP_TIMEOUT_S, validator=_positive)
     seq_window: int = attrs.field(default=DEFAULT_SEQ_WINDOW, validator=attrs.validators.ge(1))
+    max_num_samples: int = attrs.field(default=DEFAULT_MAX_NUM_SAMPLES, validator=attrs.validators.ge(1))
+    max_tokens: int = attrs.field(default=DEFAULT_MAX_TOKENS, validator=attrs.validators.ge(1))
+    max_sampled_tokens: int = attrs.field(
+        default=DEFAULT_MAX_SAMPLED_TOKENS, validator=attrs.validators.ge(1)
+    )
     archive_url_ttl_s: float = attrs.field(default=DEFAULT_ARCHIVE_URL_TTL_S, validator=_positive)
     archive_wait_s: float = attrs.field(default=DEFAULT_ARCHIVE_WAIT_S, validator=attrs.validators.ge(0))
     faults: FaultSpec = attrs.field(factory=FaultSpec)
@@ -344,7 +367,7 @@ class ServerCore:
         self,
         owner: str,
         model_id: str | None,
-        job: Callable[[], dict[str, Any]],
+        job: Job,
         on_success: Callable[[dict[str, Any]], None] | None = None,
     ) -> str:
         """Queue an unordered operation (create_model, sampling, unload)."""

@@ -519,8 +519,12 @@ def test_null_backend_logprobs_are_fake_logprob_of_every_target_however_sent(tar
 
 
 @pytest.mark.parametrize("targets", [[300, 2, 70000], [-1, 5, 6], [2.5, 1, 1]])
-def test_null_backend_refuses_targets_outside_its_vocabulary_like_the_torch_backend(targets: list[Any]) -> None:
+def test_null_backend_refuses_targets_outside_its_vocabulary_like_the_torch_backend(
+    targets: list[Any],
+) -> None:
     from tinkex_server.backends.base import UserInputError
 
-    with pytest.raises(UserInputError, match=r"target_tokens has token ids outside the vocabulary \[0, 256\)"):
+    with pytest.raises(
+        UserInputError, match=r"target_tokens has token ids outside the vocabulary \[0, 256\)"
+    ):
         _null_fb("cross_entropy", {"target_tokens": targets}, None)

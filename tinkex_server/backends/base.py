@@ -67,12 +67,6 @@ class UserInputError(Exception):
     """
 
 
-def _int64(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    # Seeds are stored (SQLite: signed 64-bit) and fed to generators that take 64-bit seeds.
-    if not -(2**63) <= value < 2**63:
-        raise ValueError(f"{attribute.name} must be a signed 64-bit integer, got {value}")
-
-
 def _lora_rank(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
     if not 1 <= value <= MAX_LORA_RANK:
         raise ValueError(f"{attribute.name} must be in [1, {MAX_LORA_RANK}], got {value}")
@@ -93,7 +87,7 @@ class LoraSpec:
     """
 
     rank: int = attrs.field(default=DEFAULT_LORA_RANK, validator=_lora_rank)
-    seed: int | None = attrs.field(default=None, validator=attrs.validators.optional(_int64))
+    seed: int | None = None
     train_unembed: bool = True
     train_mlp: bool = True
     train_attn: bool = True
@@ -297,8 +291,15 @@ class Backend(Protocol):
         params: SamplingSpec,
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        *,
+        first_index: int = 0,
     ) -> dict[str, Any]:
-        """Generate `num_samples` sequences. Returns a `SampleResponse` dict."""
+        """Generate `num_samples` sequences. Returns a `SampleResponse` dict.
+
+        `first_index`: the index of the first sequence within the request. The server splits a big
+        request into parts; sequence j must depend only on (seed, j), so the parts together equal one
+        call for all of them.
+        """
         ...
 
     def unload_model(self, model_id: str) -> None:

@@ -252,6 +252,8 @@ class NullBackend:
         params: SamplingSpec,
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        *,
+        first_index: int = 0,
     ) -> dict[str, Any]:
         if sampler_id not in self._samplers:
             raise UserInputError(f"sampler {sampler_id} is not loaded")
@@ -265,7 +267,9 @@ class NullBackend:
         stops = set(params.stop_token_ids)
         sequences = []
         for k in range(num_samples):
-            rng = random.Random(seed * 1_000_003 + k)  # one stream per sample, all fixed by the seed
+            rng = random.Random(
+                seed * 1_000_003 + first_index + k
+            )  # one stream per sample, fixed by the seed
             tokens: list[int] = []
             reason = "length"
             for _ in range(budget):

@@ -547,6 +547,8 @@ class TorchBackend:
         params: SamplingSpec,
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        *,
+        first_index: int = 0,
     ) -> dict[str, Any]:
         """KV-cached generation of `num_samples` sequences, with prompt logprobs on request."""
         with self._lock, torch.no_grad(), warnings.catch_warnings():
@@ -564,7 +566,10 @@ class TorchBackend:
             budget = token_budget(len(prompt), params.max_tokens, self._context(base))
             rule = stop_rule(params, base.eos_ids)
             seed = params.seed if params.seed is not None else random.SystemRandom().getrandbits(63)
-            gens = [torch.Generator().manual_seed(x) for x in sample_seeds(seed, num_samples)]
+            gens = [
+                torch.Generator().manual_seed(x)
+                for x in sample_seeds(seed, first_index + num_samples)[first_index:]
+            ]
             adapter = self._sampler_adapter(base, sampler_id, s)
             with self._active(base, adapter) as model:
                 ids = torch.tensor([prompt], device=self._device)
