@@ -33,6 +33,7 @@ from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sig
 from tinkex_server._core import HTTPError, ServerCore
 from tinkex_server._fast_decode import decode_hot_body
 from tinkex_server._futures import SteppedJob, pending_reply
+from tinkex_server._limits import BodyLimit
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
 from tinkex_server._wire import (
     TinkerPath,
@@ -1027,4 +1028,7 @@ def create_app(core: ServerCore) -> Starlette:
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_DropFilter())
-    return Starlette(routes=table)
+    app = Starlette(routes=table)
+    cfg = core.config
+    app.add_middleware(BodyLimit, max_body_bytes=cfg.max_body_bytes, body_timeout_s=cfg.body_timeout_s)
+    return app

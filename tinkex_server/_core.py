@@ -33,6 +33,12 @@ from tinkex_server._futures import (
     Job,
     Lane,
 )
+from tinkex_server._limits import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+)
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow, SessionRow, StateStore
 from tinkex_server._validation import SpecValidator, find_spec
 from tinkex_server._wire import TinkerPath
@@ -119,6 +125,10 @@ class ServerConfig:
     max_sampled_tokens: int = attrs.field(
         default=DEFAULT_MAX_SAMPLED_TOKENS, validator=attrs.validators.ge(1)
     )
+    max_body_bytes: int = attrs.field(default=DEFAULT_MAX_BODY_BYTES, validator=attrs.validators.ge(1))
+    body_timeout_s: float = attrs.field(default=DEFAULT_BODY_TIMEOUT_S, validator=_positive)
+    idle_timeout_s: float = attrs.field(default=DEFAULT_IDLE_TIMEOUT_S, validator=_positive)
+    max_connections: int = attrs.field(default=DEFAULT_MAX_CONNECTIONS, validator=attrs.validators.ge(1))
     archive_url_ttl_s: float = attrs.field(default=DEFAULT_ARCHIVE_URL_TTL_S, validator=_positive)
     archive_wait_s: float = attrs.field(default=DEFAULT_ARCHIVE_WAIT_S, validator=attrs.validators.ge(0))
     faults: FaultSpec = attrs.field(factory=FaultSpec)

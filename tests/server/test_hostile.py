@@ -323,3 +323,52 @@ async def test_a_future_waiting_behind_another_users_work_says_so(harness_factor
     gate.set()
     assert (await h.result(waiting, client=h.other)).status_code == 200
     assert (await h.result(hog)).status_code == 200
+
+
+# -- item 8: request bodies are bounded in size and time -------------------------------------------------
+async def test_a_body_over_the_cap_is_refused_with_413_from_its_content_length(harness_factory: Any) -> None:
+    h = harness_factory(max_body_bytes=1000)
+    body = {"tags": ["x" * 2000], "user_metadata": {}, "sdk_version": "x"}
+    r = await h.post("create_session", body)
+    assert r.status_code == 413
+    assert "request body limit of 1000 bytes" in r.json()["detail"]
+    assert "--max-body-bytes" in r.json()["detail"]
+    assert (
+        await h.post("create_session", {"tags": [], "user_metadata": {}, "sdk_version": "x"})
+    ).status_code == 200
+
+
+async def test_a_chunked_body_is_cut_off_at_the_cap_and_a_stalled_one_times_out() -> None:
+    from tinkex_server._limits import BodyLimit
+
+    reached: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(True)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    pieces = 0
+
+    async def endless() -> dict[str, Any]:  # a chunked body that never ends
+        nonlocal pieces
+        pieces += 1
+        return {"type": "http.request", "body": b"x" * 100, "more_body": True}
+
+    scope = {"type": "http", "headers": [(b"transfer-encoding", b"chunked")]}
+    await BodyLimit(app, max_body_bytes=1000, body_timeout_s=5)(scope, endless, send)
+    assert sent[0]["status"] == 413
+    assert pieces == 11  # read up to the cap, not one piece more
+    assert not reached
+
+    async def stalled() -> dict[str, Any]:
+        await asyncio.sleep(3600)
+        raise AssertionError
+
+    sent.clear()
+    await BodyLimit(app, max_body_bytes=1000, body_timeout_s=0.05)(scope, stalled, send)
+    assert sent[0]["status"] == 408
+    assert not reached
