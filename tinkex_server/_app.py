@@ -1000,6 +1000,19 @@ _OPERATIONS: list[tuple[str, str, str, bool]] = [
 ]  # fmt: skip
 
 
+def _by_method(
+    endpoints: dict[str, Callable[[Request], Awaitable[Response]]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """One endpoint for the operations sharing a path (the Route only lets their methods through)."""
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def endpoint(request: Request) -> Response:
+        return await endpoints[request.method](request)
+
+    return endpoint
+
+
 class _DropFilter(logging.Filter):
     """Keeps injected connection drops out of uvicorn's error log (they are on purpose)."""
 
@@ -1021,9 +1034,14 @@ def create_app(core: ServerCore) -> Starlette:
     # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
     # Every path is distinct, so the order changes nothing else.
     hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
+    # One Route per path: with one per (path, method), a wrong method got a 405 whose Allow header
+    # named only the first route's method (`.../publish` answered `Allow: POST`, not `DELETE, POST`).
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
     for op_id, method, path, has_body in sorted(_OPERATIONS, key=lambda op: op[0] not in hot):
         handler: Handler = getattr(routes, op_id)
-        table.append(Route(API + path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
+        by_path.setdefault(path, {})[method] = _operation(core, op_id, handler, has_body=has_body)
+    for path, endpoints in by_path.items():
+        table.append(Route(API + path, _by_method(endpoints), methods=sorted(endpoints)))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):

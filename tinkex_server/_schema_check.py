@@ -6,20 +6,22 @@ jsonschema, so error messages and pointers are unchanged.
 
 Supported: `type`, `properties`, `required`, `additionalProperties`, `items`, `prefixItems`,
 `minItems`, `maxItems`, `minimum`, `enum`/`const` of strings, `anyOf`, `oneOf`, `allOf` and local
-`$ref`s; `format` (asserted only with a format checker, which the server's validators do not get)
-and every keyword that is not a 2020-12 validator (`description`, `examples`, `x-*`, typos) are
+`$ref`s; `format: date-time` (RFC 3339, as the server's validators check it with `is_date_time`); other
+formats and every keyword that is not a 2020-12 validator (`description`, `examples`, `x-*`, typos) are
 ignored, as jsonschema ignores them. A schema using any other validator keyword does not compile
 (`Unsupported`), and its operation keeps using jsonschema alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-__all__ = ["Predicate", "Unsupported", "compile_schema"]
+__all__ = ["Predicate", "Unsupported", "compile_schema", "is_date_time"]
 
 Predicate = Callable[[Any], bool]
 
@@ -38,6 +40,33 @@ _INT_CHARS = b"0123456789-,"
 
 class Unsupported(ValueError):
     """The schema uses a keyword this compiler does not implement (the caller falls back to jsonschema)."""
+
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$", re.ASCII
+)
+
+
+def is_date_time(value: Any) -> bool:
+    """True for an RFC 3339 date-time string (JSON Schema's `date-time`); non-strings pass (the format
+    keyword says nothing about other types).
+
+    Example::
+
+        is_date_time("2025-01-31T12:00:00.5Z"), is_date_time("2025-02-30T00:00:00Z")  # -> (True, False)
+    """
+    if not isinstance(value, str):
+        return True
+    m = _RFC3339.match(value)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    try:
+        dt.datetime(year, month, day, hour, minute, min(second, 59))  # 60: a leap second
+    except ValueError:
+        return False
+    offset_ok = m.group(9) is None or (int(m.group(9)) < 24 and int(m.group(10)) < 60)
+    return second <= 60 and offset_ok
 
 
 def _is_integer(v: Any) -> bool:
@@ -150,6 +179,8 @@ class _Compiler:
             checks.append(_string_choice([schema["const"]]))
         if "enum" in schema:
             checks.append(_string_choice(schema["enum"]))
+        if schema.get("format") == "date-time":
+            checks.append(is_date_time)
         if "minimum" in schema:
             low = schema["minimum"]
             if not _is_number(low):

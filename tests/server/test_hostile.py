@@ -372,3 +372,24 @@ async def test_a_chunked_body_is_cut_off_at_the_cap_and_a_stalled_one_times_out(
     await BodyLimit(app, max_body_bytes=1000, body_timeout_s=0.05)(scope, stalled, send)
     assert sent[0]["status"] == 408
     assert not reached
+
+
+# -- item 11: smaller holes ------------------------------------------------------------------------------
+async def test_a_wrong_method_on_publish_lists_every_allowed_method(h: Harness) -> None:
+    r = await h.client.put("/api/v1/training_runs/r/checkpoints/weights/x/publish")
+    assert r.status_code == 405
+    assert sorted(m.strip() for m in r.headers["allow"].split(",")) == ["DELETE", "POST"]
+
+
+@pytest.mark.parametrize(
+    "stamp", ["yesterday", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-01-01 00:00"]
+)
+async def test_telemetry_refuses_an_invalid_date_time(h: Harness, stamp: str) -> None:
+    event = {"event": "SESSION_START", "event_id": "e", "event_session_index": 0, "severity": "INFO",
+             "timestamp": stamp}  # fmt: skip
+    body = {"events": [event], "platform": "linux", "sdk_version": "0.7.0", "session_id": "s"}
+    r = await h.post("telemetry", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][:3] == ["body", "events", 0]
+    event["timestamp"] = "2025-01-01T00:00:00.5+01:00"
+    assert (await h.post("telemetry", body)).status_code == 200
