@@ -177,6 +177,25 @@ class ServerCore:
         self._last_reap = 0.0
         self._closed = False
         self._close_lock = threading.Lock()
+        self._recover_files()
+
+    def _recover_files(self) -> None:
+        """After a crash (kill -9, power loss), make the data dir match the database: remove half-written
+        checkpoint and archive files (`.*.tmp`) and checkpoint directories without a row (renamed into
+        place, then killed before the row was written: their save never answered, so no client knows
+        them)."""
+        root = self.config.data_dir / "checkpoints"
+        for kind_dir in root.glob("*/*"):
+            if kind_dir.name not in ("weights", "sampler_weights") or not kind_dir.is_dir():
+                continue
+            run_id = kind_dir.parent.name
+            for d in kind_dir.iterdir():
+                stray = d.name.startswith(".") and d.name.endswith(".tmp")
+                if stray or self.store.get_checkpoint(run_id, f"{kind_dir.name}/{d.name}") is None:
+                    log.warning("removing %s left by an interrupted save", d.relative_to(self.config.data_dir))
+                    shutil.rmtree(d, ignore_errors=True)
+        for f in (self.config.data_dir / "archives").glob(".*.tmp"):
+            f.unlink(missing_ok=True)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def close(self) -> None:

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,7 +81,9 @@ async def _make_live(h: Harness) -> Live:
         {"session_id": live.session, "sampling_session_seq_id": 0, "base_model": DEFAULT_NULL_MODEL},
     )
     live.sampler = r.json()["sampling_session_id"]
-    live.request_id = (await h.post("optim_step", {"model_id": live.model, "seq_id": 3, "adam_params": {}})).json()["request_id"]
+    live.request_id = (
+        await h.post("optim_step", {"model_id": live.model, "seq_id": 3, "adam_params": {}})
+    ).json()["request_id"]
     return live
 
 
@@ -119,10 +120,14 @@ def _declared(op: dict[str, Any], status: int) -> bool:
 
 
 class _Case:
-    def __init__(self, h: Harness, live: Live, op_id: str, method: str, path: str, op: dict[str, Any]) -> None:
+    def __init__(
+        self, h: Harness, live: Live, op_id: str, method: str, path: str, op: dict[str, Any]
+    ) -> None:
         self.h, self.live, self.op_id, self.method, self.path, self.op = h, live, op_id, method, path, op
 
-    async def send(self, body: Any, path_params: dict[str, str], query: dict[str, Any], coin: list[bool]) -> None:
+    async def send(
+        self, body: Any, path_params: dict[str, str], query: dict[str, Any], coin: list[bool]
+    ) -> None:
         coins = iter(coin + [False] * 64)
         live = self.live
         url = self.path
@@ -146,7 +151,12 @@ class _Case:
         payload = r.json() if r.content else None
         problems = SPEC.check_response(self.op_id, r.status_code, payload)
         assert not problems, (self.op_id, r.status_code, payload, problems)
-        if r.status_code == 200 and isinstance(payload, dict) and "request_id" in payload and self.op_id != "retrieve_future":
+        if (
+            r.status_code == 200
+            and isinstance(payload, dict)
+            and "request_id" in payload
+            and self.op_id != "retrieve_future"
+        ):
             await self._settle(payload["request_id"])
 
     async def _settle(self, request_id: str) -> None:
@@ -158,12 +168,16 @@ class _Case:
         assert not SPEC.check_response("retrieve_future", 200, body), body
 
 
-def _strategy(op: dict[str, Any], method: str) -> st.SearchStrategy[tuple[Any, dict[str, str], dict[str, Any], list[bool]]]:
+def _strategy(
+    op: dict[str, Any], method: str
+) -> st.SearchStrategy[tuple[Any, dict[str, str], dict[str, Any], list[bool]]]:
     content = ((op.get("requestBody") or {}).get("content") or {}).get("application/json")
     body = from_schema(_with_components(content["schema"])) if content else st.none()
     path_schemas = _param_schema(op, "path")
-    safe_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/?#%"), min_size=1)
-    path = st.fixed_dictionaries({name: safe_text for name in path_schemas})
+    safe_text = st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/?#%"), min_size=1
+    )
+    path = st.fixed_dictionaries(dict.fromkeys(path_schemas, safe_text))
     query_schemas = _param_schema(op, "query")
     query = st.fixed_dictionaries({}, optional={name: from_schema(s) for name, s in query_schemas.items()})
     coin = st.lists(st.sampled_from([True, True, True, False]), min_size=8, max_size=8)  # mostly live ids
