@@ -23,7 +23,8 @@ class ForwardRequest:
     model_id: str
     """ A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`. """
     seq_id: int | None | Unset = UNSET
-    """ Position in the model's request stream. """
+    """ Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the next
+    expected seq_id (`--seq-window`) with 400. """
 
     def to_dict(self) -> dict[str, Any]:
         forward_input = self.forward_input.to_dict()

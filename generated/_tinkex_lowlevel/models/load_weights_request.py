@@ -21,7 +21,8 @@ class LoadWeightsRequest:
     optimizer: bool
     """ Restore optimizer state too. """
     seq_id: int | None | Unset = UNSET
-    """ Position in the model's request stream. """
+    """ Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the next
+    expected seq_id (`--seq-window`) with 400. """
     type_: Literal["load_weights"] | Unset = "load_weights"
     """ Request tag. """
 

@@ -15,7 +15,7 @@ class LoraConfig:
     """LoRA settings of a new training run. At least one of the three train_* flags must be true."""
 
     rank: int
-    """ LoRA rank. """
+    """ LoRA rank. The tinkex local server refuses ranks above 1024 with 400. """
     seed: int | None | Unset = UNSET
     """ Initialisation seed; null = random. """
     train_unembed: bool | Unset = True

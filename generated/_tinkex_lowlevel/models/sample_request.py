@@ -30,7 +30,7 @@ class SampleRequest:
     limit (the remaining context). `stop` is a string, a list of strings or a list of token ids.
      """
     num_samples: int | Unset = 1
-    """ Sequences to draw. """
+    """ Sequences to draw. The tinkex local server refuses more than 128 (`--max-num-samples`) with 422. """
     base_model: None | str | Unset = UNSET
     """ Alternative addressing. """
     model_path: None | str | Unset = UNSET

@@ -19,7 +19,7 @@ class SamplingParams:
     """
 
     max_tokens: int | None | Unset = UNSET
-    """ Maximum tokens to generate. """
+    """ Maximum tokens to generate. The tinkex local server refuses more than 8192 (`--max-tokens`) with 422. """
     seed: int | None | Unset = UNSET
     """ Sampling seed. """
     stop: list[int] | list[str] | None | str | Unset = UNSET

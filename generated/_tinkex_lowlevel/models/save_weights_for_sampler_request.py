@@ -17,11 +17,12 @@ class SaveWeightsForSamplerRequest:
     model_id: str
     """ A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`. """
     path: None | str | Unset = UNSET
-    """ Checkpoint name. """
+    """ Checkpoint name: one path segment (no `/`), at most 255 bytes of UTF-8. """
     sampling_session_seq_id: int | None | Unset = UNSET
     """ Set for an ephemeral save. """
     seq_id: int | None | Unset = UNSET
-    """ Position in the model's request stream. """
+    """ Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the next
+    expected seq_id (`--seq-window`) with 400. """
     type_: Literal["save_weights_for_sampler"] | Unset = "save_weights_for_sampler"
     """ Request tag. """
 
