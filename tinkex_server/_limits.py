@@ -145,7 +145,7 @@ def guarded_protocol(base: type[Any], *, max_connections: int, idle_timeout_s: f
         uvicorn.Config(app, http=guarded_protocol(HttpToolsProtocol, max_connections=1024, idle_timeout_s=30))
     """
 
-    class Guarded(base):  # type: ignore[misc, valid-type]
+    class Guarded(base):  # type: ignore[misc]
         _tinkex_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:
