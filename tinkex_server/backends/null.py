@@ -35,8 +35,9 @@ DEFAULT_NULL_MODEL = "tinkex/null"
 NULL_VOCAB_SIZE = 256
 # The answer to `max_tokens: null` (the reference leaves it open); small, as this backend has no context.
 _DEFAULT_MAX_TOKENS = 16
-# The context length this backend reports (and enforces, as the torch backend does its model's).
-NULL_CONTEXT = 4096
+# The context length this backend reports (and enforces, as the torch backend does its model's): long
+# enough for the client benchmarks' 8192-token datums and longer batches, small enough to bound work.
+NULL_CONTEXT = 131_072
 _LOSS_INPUTS = {
     "cross_entropy": ({"target_tokens"}, {"weights"}),
     "importance_sampling": ({"target_tokens", "logprobs", "advantages"}, set()),
