@@ -192,7 +192,9 @@ class ServerCore:
             for d in kind_dir.iterdir():
                 stray = d.name.startswith(".") and d.name.endswith(".tmp")
                 if stray or self.store.get_checkpoint(run_id, f"{kind_dir.name}/{d.name}") is None:
-                    log.warning("removing %s left by an interrupted save", d.relative_to(self.config.data_dir))
+                    log.warning(
+                        "removing %s left by an interrupted save", d.relative_to(self.config.data_dir)
+                    )
                     shutil.rmtree(d, ignore_errors=True)
         for f in (self.config.data_dir / "archives").glob(".*.tmp"):
             f.unlink(missing_ok=True)
