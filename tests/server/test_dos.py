@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 from server_helpers import ServeProcess, datum, fb_body
 
@@ -52,7 +52,8 @@ class Watch:
     """Polls healthz every 50 ms on its own thread while a hostile case runs; records the peak RSS."""
 
     def __init__(self, server: ServeProcess) -> None:
-        self.server, self.failures, self.polls, self.peak = server, [], 0, _rss(server)
+        self.server, self.polls, self.peak = server, 0, _rss(server)
+        self.failures: list[str] = []
         self.start_rss = self.peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
