@@ -589,16 +589,20 @@ class _Routes:
             core.adhoc_samplers[sid] = row
         try:
             params = SamplingSpec.from_wire(body.get("sampling_params"))
-            num_samples = int(body.get("num_samples") or 1)
-            topk = int(body.get("topk_prompt_logprobs") or 0)
+        except (ValueError, TypeError) as e:
+            raise HTTPError(400, f"sampling_params: {e}") from None
+        num_samples = int(body.get("num_samples") or 1)
+        topk = int(body.get("topk_prompt_logprobs") or 0)
+        try:
             check_sampling(params, None)
             check_sample_counts(num_samples, topk)
-            prompt = model_input_tokens(body["prompt"])
-        except (ValueError, TypeError, UserInputError) as e:
-            raise HTTPError(
-                400, f"sampling_params: {e}" if isinstance(e, ValueError | TypeError) else str(e)
-            ) from None
+        except UserInputError as e:
+            raise HTTPError(400, str(e)) from None
         self._check_sample_ceilings(num_samples, params.max_tokens)
+        try:
+            prompt = model_input_tokens(body["prompt"])
+        except ValueError as e:
+            raise HTTPError(400, f"prompt: {e}") from None
         sampler = row
         want_prompt_lp = bool(body.get("prompt_logprobs"))
         # Split the samples into parts of about _SAMPLE_PART_TOKENS tokens: the compute worker runs one
