@@ -85,15 +85,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
-    if response.status_code == 422:
-        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
-        try:
-            response_422 = ErrorResponse.from_dict(orjson.loads(response.content))
-
-            return response_422
-
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return None
     if 500 <= response.status_code <= 599:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
