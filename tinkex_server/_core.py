@@ -409,7 +409,8 @@ class ServerCore:
     # -- idempotency --------------------------------------------------------------------------------
     def replay(self, owner: str, key: str | None, digest: str) -> tuple[int, bytes, dict[str, str]] | None:
         """The remembered answer to (owner, key) when `digest` (operation + path + body) is the same;
-        None when the key is new or expired; HTTPError 422 when the key was used for another request.
+        None when the key is new or expired; HTTPError 409 (x-should-retry: false) when the key was used
+        for another request.
 
         The key is checked after the request was validated, so an invalid request never replays an
         answer, and a key reused for a different operation or body is refused, never answered with
@@ -422,7 +423,7 @@ class ServerCore:
             return None
         if hit[1] != digest:
             raise HTTPError(
-                422,
+                409,
                 [{"loc": ["header", "X-Idempotency-Key"], "pointer": "header/X-Idempotency-Key",
                   "msg": "X-Idempotency-Key was already used for a different request (another operation, "
                          "path or body); send each logical call with a key of its own",

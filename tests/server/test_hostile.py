@@ -53,7 +53,7 @@ async def test_an_idempotency_key_replays_only_the_same_request(h: Harness) -> N
     mid = await h.model(sid)
     # The same key on another operation: refused, never answered with the session body.
     r = await h.post("optim_step", {"model_id": mid, "seq_id": 1, "adam_params": {}}, headers=key)
-    assert r.status_code == 422, r.text
+    assert r.status_code == 409, r.text
     assert r.json()["detail"][0]["loc"] == ["header", "X-Idempotency-Key"]
     assert r.headers["x-should-retry"] == "false"
     # Same operation, different body: refused, and the second step is not silently dropped.
@@ -61,7 +61,7 @@ async def test_an_idempotency_key_replays_only_the_same_request(h: Harness) -> N
     a = await h.post("optim_step", {"model_id": mid, "seq_id": 1, "adam_params": {}}, headers=k2)
     assert a.status_code == 200
     b = await h.post("optim_step", {"model_id": mid, "seq_id": 2, "adam_params": {}}, headers=k2)
-    assert b.status_code == 422
+    assert b.status_code == 409
     # The very same request replays the first answer (a transport retry).
     c = await h.post("optim_step", {"model_id": mid, "seq_id": 1, "adam_params": {}}, headers=k2)
     assert c.status_code == 200
