@@ -26,6 +26,7 @@ from _tinkex_lowlevel.operations import OPERATIONS
 from tinkex_server._core import DEFAULT_SESSION_TIMEOUT_S, ServerConfig, ServerCore
 from tinkex_server._faults import FaultSpec, parse_faults
 from tinkex_server._futures import DEFAULT_LONG_POLL_S
+from tinkex_server._limits import guarded_protocol
 from tinkex_server.backends.base import Backend
 
 __all__ = ["DEFAULT_DEV_API_KEY", "LocalServer"]
@@ -148,7 +149,7 @@ class LocalServer:
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
-        sock.listen(128)
+        sock.listen(min(self.config.max_connections, 4096))
         sock.setblocking(False)
         self._sock = sock  # asyncio serves this very socket; closed in stop()
         self.port = sock.getsockname()[1]
@@ -157,9 +158,17 @@ class LocalServer:
         # loop/http "auto": uvloop and httptools when installed (the `server` extra), which cut uvicorn's
         # own share of a small request roughly in half; asyncio and h11 otherwise. No access log: one
         # line per request costs more than the request on the null backend.
+        # The guarded protocol bounds open connections and closes those that send no request (see
+        # _limits.py); idle keep-alive connections close after the same idle timeout.
+        cfg = self.config
+        from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+        http = guarded_protocol(
+            AutoHTTPProtocol, max_connections=cfg.max_connections, idle_timeout_s=cfg.idle_timeout_s
+        )
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", loop="auto", http="auto",
-            timeout_graceful_shutdown=5, timeout_keep_alive=30,
+            app, log_level="warning", access_log=False, lifespan="off", loop="auto", http=http,
+            timeout_graceful_shutdown=5, timeout_keep_alive=max(1, round(cfg.idle_timeout_s)),
         )  # fmt: skip
         self._server = uvicorn.Server(config)
 

@@ -14,11 +14,24 @@ import argparse
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
-from tinkex_server._core import DEFAULT_SESSION_TIMEOUT_S
+from tinkex_server._core import (
+    DEFAULT_MAX_NUM_SAMPLES,
+    DEFAULT_MAX_SAMPLED_TOKENS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_SESSION_TIMEOUT_S,
+)
 from tinkex_server._faults import parse_faults
+from tinkex_server._futures import DEFAULT_SEQ_WINDOW
+from tinkex_server._limits import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -89,7 +102,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--zstd-fwdbwd", action="store_true",
         help="ask tinker >= 0.38 clients to zstd-compress forward_backward bodies (client/config)",
     )  # fmt: skip
+    limits = p.add_argument_group(
+        "limits", "Requests beyond these are refused at once with a 4xx naming the limit (see README)."
+    )
+    for flag, kind, default, metavar, text in _LIMITS:
+        limits.add_argument(
+            flag, type=kind, default=default, metavar=metavar, help=f"{text} (default {default:g})"
+        )
     return p
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+# flag, type, default, metavar, help: each sets the ServerConfig field named like the flag.
+_LIMITS: list[tuple[str, Callable[[str], Any], float, str, str]] = [
+    ("--seq-window", _positive_int, DEFAULT_SEQ_WINDOW, "N",
+     "how far ahead of a model's next seq_id a request may be; further is refused with 400"),
+    ("--max-num-samples", _positive_int, DEFAULT_MAX_NUM_SAMPLES, "N", "asample: largest num_samples (422 above)"),
+    ("--max-tokens", _positive_int, DEFAULT_MAX_TOKENS, "N", "asample: largest sampling_params.max_tokens (422 above)"),
+    ("--max-sampled-tokens", _positive_int, DEFAULT_MAX_SAMPLED_TOKENS, "N",
+     "asample: largest num_samples x max_tokens (max_tokens null counts as 1024; 422 above)"),
+    ("--max-body-bytes", _positive_int, DEFAULT_MAX_BODY_BYTES, "BYTES",
+     "largest request body; 413 from Content-Length before reading, or as soon as a chunked body passes it"),
+    ("--body-timeout", _positive_float, DEFAULT_BODY_TIMEOUT_S, "SECONDS",
+     "408 when a request body sends no data for this long"),
+    ("--idle-timeout", _positive_float, DEFAULT_IDLE_TIMEOUT_S, "SECONDS",
+     "close a connection that sends no complete request (new or kept alive) for this long"),
+    ("--max-connections", _positive_int, DEFAULT_MAX_CONNECTIONS, "N",
+     "open connections at once; more are closed on arrival"),
+]  # fmt: skip
+
+
+def _limit_config(args: argparse.Namespace) -> dict[str, Any]:
+    names = {"--body-timeout": "body_timeout_s", "--idle-timeout": "idle_timeout_s"}
+    out = {}
+    for flag, *_rest in _LIMITS:
+        dest = flag.removeprefix("--").replace("-", "_")
+        out[names.get(flag, dest)] = getattr(args, dest)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host, port=args.port, data_dir=args.data_dir, backend=args.backend,
         api_keys=tuple(args.api_keys or (DEFAULT_DEV_API_KEY,)), models=dict(args.models or []),
         faults=args.faults, session_timeout_s=args.session_timeout, zstd_fwdbwd=args.zstd_fwdbwd,
+        **_limit_config(args),
     )  # fmt: skip
     server.start()  # logs "tinkex server listening on <base URL>"
     stop = threading.Event()

@@ -1,8 +1,9 @@
 """The Starlette application: one route per operation of `openapi/tinker.yaml` under /api/v1, plus the
 signed storage route that serves checkpoint archives.
 
-Every operation goes through one wrapper (`_operation`): auth (401), injected faults, X-Idempotency-Key
-replay, JSON parsing (400) and schema validation (422), then the handler. Handlers check ownership and
+Every operation goes through one wrapper (`_operation`): auth (401), injected faults, JSON parsing
+(400) and schema validation (422), X-Idempotency-Key replay (bound to the operation, path and body),
+then the handler. Handlers check ownership and
 state, then either answer at once or queue work on the compute thread and answer with a future.
 """
 
@@ -13,6 +14,7 @@ import functools
 import hashlib
 import logging
 import math
+import random
 import shutil
 import uuid
 import zlib
@@ -20,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import orjson
 from _tinkex_lowlevel.operations import OPERATIONS
 from starlette.applications import Starlette
@@ -32,7 +35,8 @@ from tinkex_server import _v038
 from tinkex_server._archive import BuiltArchive, build_archive, parse_range, sign_url, verify_signature
 from tinkex_server._core import HTTPError, ServerCore
 from tinkex_server._fast_decode import decode_hot_body
-from tinkex_server._futures import pending_reply
+from tinkex_server._futures import SteppedJob, pending_reply
+from tinkex_server._limits import BodyLimit
 from tinkex_server._proto import decode_request_body
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow
 from tinkex_server._wire import (
@@ -44,7 +48,14 @@ from tinkex_server._wire import (
     normalize_datum,
     parse_tinker_path,
 )
-from tinkex_server.backends.base import AdamSpec, LoraSpec, SamplingSpec, UserInputError
+from tinkex_server.backends.base import AdamSpec, LoraSpec, SampleExtras, SamplingSpec, UserInputError
+from tinkex_server.backends.checks import (
+    DEFAULT_MAX_TOKENS_CAP,
+    check_adam,
+    check_loss_fn_config,
+    check_sample_counts,
+    check_sampling,
+)
 
 __all__ = ["InjectedDrop", "create_app"]
 
@@ -52,6 +63,8 @@ log = logging.getLogger("tinkex_server")
 
 # Operations whose answers are replayed for a repeated X-Idempotency-Key: the ones that create or
 # change something. Polls, heartbeats and telemetry are always answered fresh.
+# How many sampled tokens one part of an asample job may take (see `asample`).
+_SAMPLE_PART_TOKENS = 4096
 _REPLAYED = {
     "create_session", "create_sampling_session", "create_model", "unload_model", "forward",
     "forward_backward", "optim_step", "save_weights", "load_weights", "save_weights_for_sampler",
@@ -126,18 +139,22 @@ def _body_hash(raw: bytes) -> str:
     return f"{len(raw)}:{zlib.crc32(raw):08x}"
 
 
+# The largest limit/offset (the spec's `maximum`): SQLite integers are signed 64-bit.
+_MAX_QUERY_INT = 2**63 - 1
+
+
 def _query_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else -1  # int() of a huge digit string is quadratic
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= _MAX_QUERY_INT:
         raise HTTPError(
-            422, [{"loc": ["query", name], "pointer": f"query/{name}", "msg": f"{name} must be an integer >= 0",
-                   "type": "minimum"}],
+            422, [{"loc": ["query", name], "pointer": f"query/{name}",
+                   "msg": f"{name} must be an integer in [0, {_MAX_QUERY_INT}]", "type": "maximum"}],
         )  # fmt: skip
     return value
 
@@ -357,6 +374,10 @@ class _Routes:
         model_id = body["model_id"]
         core.active_run(model_id, owner)
         fbi = body[key]
+        try:
+            check_loss_fn_config(fbi.get("loss_fn_config"))
+        except UserInputError as e:
+            raise HTTPError(400, f"{key}.{e}") from None
 
         def job() -> dict[str, Any]:
             data = [normalize_datum(d) for d in fbi["data"]]
@@ -380,8 +401,11 @@ class _Routes:
         core.active_run(model_id, owner)
         try:
             adam = AdamSpec.from_wire(body.get("adam_params"))
+            check_adam(adam)  # the backend checks again; this refuses at once, before the seq_id is taken
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"adam_params: {e}") from None
+        except UserInputError as e:
+            raise HTTPError(400, str(e)) from None
         spec = self.v038.optim_spec(model_id, body["_later"], adam)
 
         def job() -> dict[str, Any]:
@@ -413,7 +437,8 @@ class _Routes:
                     raise UserInputError(f"checkpoint tinker://{run.run_id}/{checkpoint_id} already exists")
                 core.drop_archive(run.run_id, checkpoint_id)
                 shutil.rmtree(final, ignore_errors=True)
-            tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+            # Not named after the checkpoint: a 255-byte name plus a suffix would pass NAME_MAX.
+            tmp = final.with_name(f".{uuid.uuid4().hex}.tmp")
             tmp.mkdir(parents=True)
             try:
                 write(tmp)
@@ -603,34 +628,91 @@ class _Routes:
             params = SamplingSpec.from_wire(body.get("sampling_params"))
         except (ValueError, TypeError) as e:
             raise HTTPError(400, f"sampling_params: {e}") from None
+        num_samples = int(body.get("num_samples") or 1)
+        topk = int(body.get("topk_prompt_logprobs") or 0)
+        try:
+            check_sampling(params, None)
+            check_sample_counts(num_samples, topk)
+        except UserInputError as e:
+            raise HTTPError(400, str(e)) from None
+        self._check_sample_ceilings(num_samples, params.max_tokens)
+        try:
+            prompt = model_input_tokens(body["prompt"])
+        except ValueError as e:
+            raise HTTPError(400, f"prompt: {e}") from None
         sampler = row
         later = body["_later"]
-        num_samples = int(body.get("num_samples") or 1)
+        want_prompt_lp = bool(body.get("prompt_logprobs"))
+        # Split the samples into parts of about _SAMPLE_PART_TOKENS tokens: the compute worker runs one
+        # part per turn, so other users' requests run between the parts of a big request.
+        per_sample = params.max_tokens or DEFAULT_MAX_TOKENS_CAP
+        chunk = max(1, _SAMPLE_PART_TOKENS // per_sample)
+        starts = list(range(0, num_samples, chunk))
+        if len(starts) > 1 and params.seed is None:
+            # Every part must draw from one seed (sample j depends on the seed and j only).
+            params = attrs.evolve(params, seed=random.SystemRandom().getrandbits(63))
 
-        def job() -> dict[str, Any]:
+        def load() -> None:
             if sampler.sampler_id not in core.loaded_samplers:
                 wd = Path(sampler.weights_dir) if sampler.weights_dir else None
                 if wd is not None and not wd.is_dir():
                     raise UserInputError(f"the weights of sampler {sampler.sampler_id} were deleted")
                 core.backend.create_sampler(sampler.sampler_id, sampler.base_model, wd)
                 core.loaded_samplers.add(sampler.sampler_id)
-            try:
-                prompt = model_input_tokens(body["prompt"])
-            except ValueError as e:
-                raise UserInputError(f"prompt: {e}") from None
-            extras = _v038.sample_extras(later, len(prompt), bool(body.get("prompt_logprobs")))
-            kwargs = {"extras": extras} if extras.any else {}
-            out = core.backend.sample(
-                sampler.sampler_id, prompt, num_samples, params,
-                bool(body.get("prompt_logprobs")), int(body.get("topk_prompt_logprobs") or 0), **kwargs,
-            )  # fmt: skip
-            return _v038.apply_sample_extras({"type": "sample", **out}, extras)
 
+        # tinker >= 0.38 asks: checked in the first part (a bad ask fails the future, category user);
+        # the prompt-level ones (target / alternative / last-n prompt logprobs) are computed there only.
+        asked: list[SampleExtras] = []
+
+        def part(first: int) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                load()
+                if first == 0:
+                    asked.append(_v038.sample_extras(later, len(prompt), want_prompt_lp))
+                extras = asked[0] if first == 0 else SampleExtras(topk_sample=asked[0].topk_sample)
+                kwargs = {"extras": extras} if extras.any else {}
+                n = min(chunk, num_samples - first)
+                return core.backend.sample(
+                    sampler.sampler_id, prompt, n, params, want_prompt_lp and first == 0,
+                    topk if first == 0 else 0, first_index=first, **kwargs,
+                )  # fmt: skip
+
+            return run
+
+        def finish(outputs: list[dict[str, Any]]) -> dict[str, Any]:
+            out = {"type": "sample", **outputs[0]}
+            if len(outputs) > 1:
+                out["sequences"] = [seq for o in outputs for seq in o["sequences"]]
+            return _v038.apply_sample_extras(out, asked[0])
+
+        job = SteppedJob(parts=[part(first) for first in starts], finish=finish)
         rid = core.submit(owner, None, job)
         # tinker >= 0.38 requires one id per sequence (provenance spans name them); older clients
         # ignore the extra field.
         ids = self.v038.sequence_ids(rid, num_samples)
         return _json({"request_id": rid, "model_id": None, "sample_sequence_ids": ids})
+
+    def _check_sample_ceilings(self, num_samples: int, max_tokens: int | None) -> None:
+        """422 naming the field when an asample asks for more than this server's ceilings."""
+        cfg = self.core.config
+        problems = []
+        if num_samples > cfg.max_num_samples:
+            problems.append(("num_samples", f"num_samples {num_samples} exceeds this server's ceiling "
+                             f"{cfg.max_num_samples} (tinkex serve --max-num-samples)"))  # fmt: skip
+        if max_tokens is not None and max_tokens > cfg.max_tokens:
+            problems.append(("sampling_params/max_tokens", f"max_tokens {max_tokens} exceeds this server's "
+                             f"ceiling {cfg.max_tokens} (tinkex serve --max-tokens)"))  # fmt: skip
+        total = num_samples * (max_tokens or DEFAULT_MAX_TOKENS_CAP)
+        if not problems and total > cfg.max_sampled_tokens:
+            problems.append(("num_samples", f"num_samples x max_tokens = {total} exceeds this server's ceiling "
+                             f"{cfg.max_sampled_tokens} tokens per request (tinkex serve --max-sampled-tokens); "
+                             "split the request"))  # fmt: skip
+        if problems:
+            raise HTTPError(
+                422,
+                [{"loc": ["body", *field.split("/")], "pointer": f"/{field}", "msg": f"/{field}: {msg}",
+                  "type": "maximum"} for field, msg in problems],
+            )  # fmt: skip
 
     # -- futures ------------------------------------------------------------------------------------
     async def retrieve_future(self, request: Request, owner: str, body: Any) -> Response:
@@ -647,7 +729,9 @@ class _Routes:
             try:
                 await asyncio.wait_for(entry.event.wait(), timeout=core.config.long_poll_s)
             except TimeoutError:
-                status, pending = pending_reply(core.config.faults.pending, rid)
+                status, pending = pending_reply(
+                    core.config.faults.pending, rid, waits_for_others=core.worker.waits_for_others(entry)
+                )
                 return _json(pending, status)
             if core.futures.get(rid) is None:
                 raise HTTPError(410, f"future {rid} expired; re-submit the request")
@@ -880,16 +964,7 @@ def _operation(
             # Not on polls: every client up to 0.20 treats a 429 from retrieve_future as fatal.
             return _error(429, "injected rate limit", {"Retry-After": f"{action.retry_after_s:g}"})
         idem = request.headers.get("x-idempotency-key") if op_id in _REPLAYED else None
-        replay = core.replay(owner, idem)
-        if replay is not None:
-            status, content, hdrs = replay
-            response = Response(content, status_code=status, headers=hdrs, media_type="application/json")
-        else:
-            response = await _handle(core, request, owner, op_id, handler, has_body)
-            if idem and response.status_code < 500:
-                core.remember(
-                    owner, idem, response.status_code, bytes(response.body), _replay_headers(response)
-                )
+        response = await _handle(core, request, owner, op_id, handler, has_body, idem or None)
         return _DroppedResponse(response) if action.drop else response
 
     return endpoint
@@ -900,10 +975,22 @@ def _replay_headers(response: Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.lower() not in skip}
 
 
+def _request_digest(op_id: str, request: Request, raw: bytes) -> str:
+    """What an X-Idempotency-Key is bound to: the operation, its path and query, and its body."""
+    return f"{op_id} {request.url.path}?{request.url.query} {_body_hash(raw)}"
+
+
 async def _handle(
-    core: ServerCore, request: Request, owner: str, op_id: str, handler: Handler, has_body: bool
+    core: ServerCore,
+    request: Request,
+    owner: str,
+    op_id: str,
+    handler: Handler,
+    has_body: bool,
+    idem: str | None,
 ) -> Response:
     body: Any = None
+    raw = b""
     if has_body:
         raw = await request.body()
         try:  # protobuf / zstd bodies of tinker >= 0.38; 415 for a content type no operation takes
@@ -934,10 +1021,24 @@ async def _handle(
             if problems:
                 return _error(422, problems)
             body["_later"] = later
+    # Replay only a validated request, and only to the same request (see ServerCore.replay).
+    digest = _request_digest(op_id, request, raw) if idem else ""
     try:
-        return await handler(request, owner, body)
+        replay = core.replay(owner, idem, digest)
     except HTTPError as e:
         return _error(e.status, e.detail, e.headers)
+    if replay is not None:
+        status, content, hdrs = replay
+        return Response(content, status_code=status, headers=hdrs, media_type="application/json")
+    try:
+        response = await handler(request, owner, body)
+    except HTTPError as e:
+        response = _error(e.status, e.detail, e.headers)
+    if idem and response.status_code < 500:
+        core.remember(
+            owner, idem, digest, response.status_code, bytes(response.body), _replay_headers(response)
+        )
+    return response
 
 
 # The routes are the spec's operations: the table `make gen` compiles out of openapi/tinker.yaml (its
@@ -966,6 +1067,19 @@ async def _not_implemented(request: Request, owner: str, body: Any) -> Response:
     )
 
 
+def _by_method(
+    endpoints: dict[str, Callable[[Request], Awaitable[Response]]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """One endpoint for the operations sharing a path (the Route only lets their methods through)."""
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def endpoint(request: Request) -> Response:
+        return await endpoints[request.method](request)
+
+    return endpoint
+
+
 class _DropFilter(logging.Filter):
     """Keeps injected connection drops out of uvicorn's error log (they are on purpose)."""
 
@@ -988,13 +1102,18 @@ def create_app(core: ServerCore) -> Starlette:
     # Starlette tries routes in order, a regex match each (~3 us): the per-request ones go first.
     # Every path is distinct, so the order changes nothing else.
     hot = ("retrieve_future", "asample", "forward_backward", "forward", "optim_step", "session_heartbeat")
+    # One Route per path: with one per (path, method), a wrong method got a 405 whose Allow header
+    # named only the first route's method (`.../publish` answered `Allow: POST`, not `DELETE, POST`).
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
     for op_id, method, path, has_body in sorted(_route_table(core), key=lambda op: op[0] not in hot):
         handler: Handler = (
             getattr(routes, op_id, None)
             or (routes.v038.not_offered if op_id in _v038.NOT_OFFERED else getattr(routes.v038, op_id, None))
             or _not_implemented
         )
-        table.append(Route(path, _operation(core, op_id, handler, has_body=has_body), methods=[method]))
+        by_path.setdefault(path, {})[method] = _operation(core, op_id, handler, has_body=has_body)
+    for path, endpoints in by_path.items():
+        table.append(Route(path, _by_method(endpoints), methods=sorted(endpoints)))
     table.append(Route("/storage/archive/{run_id}/{kind}/{name}", routes.storage, methods=["GET", "HEAD"]))
     table.append(
         Route("/storage/external/{run_id}/{name}/{file:path}", routes.v038.storage_external, methods=["GET"])
@@ -1002,4 +1121,7 @@ def create_app(core: ServerCore) -> Starlette:
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _DropFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_DropFilter())
-    return Starlette(routes=table)
+    app = Starlette(routes=table)
+    cfg = core.config
+    app.add_middleware(BodyLimit, max_body_bytes=cfg.max_body_bytes, body_timeout_s=cfg.body_timeout_s)
+    return app

@@ -26,17 +26,34 @@ from tinkex_server._futures import (
     DEFAULT_FUTURE_TTL_S,
     DEFAULT_LONG_POLL_S,
     DEFAULT_SEQ_GAP_TIMEOUT_S,
+    DEFAULT_SEQ_WINDOW,
     ComputeWorker,
     FutureEntry,
     FutureStore,
+    Job,
     Lane,
+)
+from tinkex_server._limits import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
 )
 from tinkex_server._state import CheckpointRow, RunRow, SamplerRow, SessionRow, StateStore
 from tinkex_server._validation import SpecValidator, find_spec
 from tinkex_server._wire import TinkerPath
 from tinkex_server.backends.base import Backend, BaseModelInfo
 
-__all__ = ["DEFAULT_SESSION_TIMEOUT_S", "HTTPError", "ServerConfig", "ServerCore", "owner_of_key"]
+__all__ = [
+    "DEFAULT_MAX_NUM_SAMPLES",
+    "DEFAULT_MAX_SAMPLED_TOKENS",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_SESSION_TIMEOUT_S",
+    "HTTPError",
+    "ServerConfig",
+    "ServerCore",
+    "owner_of_key",
+]
 
 log = logging.getLogger("tinkex_server")
 
@@ -52,6 +69,14 @@ IDEMPOTENCY_TTL_S = 3600.0
 # call, so a long sampling run would otherwise grow the table without bound. The oldest go first; a
 # retry of a call comes within minutes, long before 100,000 later calls push its answer out.
 IDEMPOTENCY_MAX_ANSWERS = 100_000
+
+
+# asample ceilings (issue 12: an unbounded request stopped the server). RL recipes draw a few dozen
+# samples of a few thousand tokens per prompt; these leave room for that and bound one request's
+# work and result (num_samples x max_tokens tokens: ~5 MB of JSON at the product ceiling).
+DEFAULT_MAX_NUM_SAMPLES = 128
+DEFAULT_MAX_TOKENS = 8192
+DEFAULT_MAX_SAMPLED_TOKENS = 262_144
 
 
 class HTTPError(Exception):
@@ -94,6 +119,16 @@ class ServerConfig:
     long_poll_s: float = attrs.field(default=DEFAULT_LONG_POLL_S)
     future_ttl_s: float = attrs.field(default=DEFAULT_FUTURE_TTL_S, validator=_positive)
     seq_gap_timeout_s: float = attrs.field(default=DEFAULT_SEQ_GAP_TIMEOUT_S, validator=_positive)
+    seq_window: int = attrs.field(default=DEFAULT_SEQ_WINDOW, validator=attrs.validators.ge(1))
+    max_num_samples: int = attrs.field(default=DEFAULT_MAX_NUM_SAMPLES, validator=attrs.validators.ge(1))
+    max_tokens: int = attrs.field(default=DEFAULT_MAX_TOKENS, validator=attrs.validators.ge(1))
+    max_sampled_tokens: int = attrs.field(
+        default=DEFAULT_MAX_SAMPLED_TOKENS, validator=attrs.validators.ge(1)
+    )
+    max_body_bytes: int = attrs.field(default=DEFAULT_MAX_BODY_BYTES, validator=attrs.validators.ge(1))
+    body_timeout_s: float = attrs.field(default=DEFAULT_BODY_TIMEOUT_S, validator=_positive)
+    idle_timeout_s: float = attrs.field(default=DEFAULT_IDLE_TIMEOUT_S, validator=_positive)
+    max_connections: int = attrs.field(default=DEFAULT_MAX_CONNECTIONS, validator=attrs.validators.ge(1))
     archive_url_ttl_s: float = attrs.field(default=DEFAULT_ARCHIVE_URL_TTL_S, validator=_positive)
     archive_wait_s: float = attrs.field(default=DEFAULT_ARCHIVE_WAIT_S, validator=attrs.validators.ge(0))
     faults: FaultSpec = attrs.field(factory=FaultSpec)
@@ -136,15 +171,36 @@ class ServerCore:
         self.create_requests: dict[str, str] = {}  # model_id -> create_model request_id
         self.loaded_samplers: set[str] = set()  # touched only on the compute thread
         self.adhoc_samplers: dict[str, SamplerRow] = {}
-        # (owner, key) -> (time, status, body, headers), oldest first (see remember()).
+        # (owner, key) -> (time, request digest, status, body, headers), oldest first (see remember()).
         self.idempotent: collections.OrderedDict[
-            tuple[str, str], tuple[float, int, bytes, dict[str, str]]
+            tuple[str, str], tuple[float, str, int, bytes, dict[str, str]]
         ] = collections.OrderedDict()
         self.archive_builds: dict[str, asyncio.Task[BuiltArchive]] = {}
         self._seen: dict[str, float] = {}  # session_id -> last activity (persisted on heartbeats)
         self._last_reap = 0.0
         self._closed = False
         self._close_lock = threading.Lock()
+        self._recover_files()
+
+    def _recover_files(self) -> None:
+        """After a crash (kill -9, power loss), make the data dir match the database: remove half-written
+        checkpoint and archive files (`.*.tmp`) and checkpoint directories without a row (renamed into
+        place, then killed before the row was written: their save never answered, so no client knows
+        them)."""
+        root = self.config.data_dir / "checkpoints"
+        for kind_dir in root.glob("*/*"):
+            if kind_dir.name not in ("weights", "sampler_weights") or not kind_dir.is_dir():
+                continue
+            run_id = kind_dir.parent.name
+            for d in kind_dir.iterdir():
+                stray = d.name.startswith(".") and d.name.endswith(".tmp")
+                if stray or self.store.get_checkpoint(run_id, f"{kind_dir.name}/{d.name}") is None:
+                    log.warning(
+                        "removing %s left by an interrupted save", d.relative_to(self.config.data_dir)
+                    )
+                    shutil.rmtree(d, ignore_errors=True)
+        for f in (self.config.data_dir / "archives").glob(".*.tmp"):
+            f.unlink(missing_ok=True)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def close(self) -> None:
@@ -289,7 +345,7 @@ class ServerCore:
     def lane(self, model_id: str) -> Lane:
         lane = self.lanes.get(model_id)
         if lane is None:
-            lane = self.lanes[model_id] = Lane()
+            lane = self.lanes[model_id] = Lane(window=self.config.seq_window)
         return lane
 
     def submit_ordered(
@@ -307,7 +363,7 @@ class ServerCore:
         if admission.kind == "duplicate":
             assert admission.request_id is not None
             return admission.request_id
-        if admission.kind in ("conflict", "behind"):
+        if admission.kind in ("conflict", "behind", "too_far"):
             raise HTTPError(400, admission.message)
         entry = self.new_future(owner, model_id)
         lane.record(seq_id, entry.request_id, body_hash)
@@ -351,7 +407,7 @@ class ServerCore:
         self,
         owner: str,
         model_id: str | None,
-        job: Callable[[], dict[str, Any]],
+        job: Job,
         on_success: Callable[[dict[str, Any]], None] | None = None,
     ) -> str:
         """Queue an unordered operation (create_model, sampling, unload)."""
@@ -360,16 +416,33 @@ class ServerCore:
         return entry.request_id
 
     # -- idempotency --------------------------------------------------------------------------------
-    def replay(self, owner: str, key: str | None) -> tuple[int, bytes, dict[str, str]] | None:
+    def replay(self, owner: str, key: str | None, digest: str) -> tuple[int, bytes, dict[str, str]] | None:
+        """The remembered answer to (owner, key) when `digest` (operation + path + body) is the same;
+        None when the key is new or expired; HTTPError 409 (x-should-retry: false) when the key was used
+        for another request.
+
+        The key is checked after the request was validated, so an invalid request never replays an
+        answer, and a key reused for a different operation or body is refused, never answered with
+        the first request's result (which would claim an operation ran that never did).
+        """
         if not key:
             return None
         hit = self.idempotent.get((owner, key))
         if hit is None or self.clock() - hit[0] > IDEMPOTENCY_TTL_S:
             return None
-        return hit[1], hit[2], hit[3]
+        if hit[1] != digest:
+            raise HTTPError(
+                409,
+                [{"loc": ["header", "X-Idempotency-Key"], "pointer": "header/X-Idempotency-Key",
+                  "msg": "X-Idempotency-Key was already used for a different request (another operation, "
+                         "path or body); send each logical call with a key of its own",
+                  "type": "idempotency_key_reused"}],
+                {"x-should-retry": "false"},
+            )  # fmt: skip
+        return hit[2], hit[3], hit[4]
 
     def remember(
-        self, owner: str, key: str | None, status: int, body: bytes, headers: dict[str, str]
+        self, owner: str, key: str | None, digest: str, status: int, body: bytes, headers: dict[str, str]
     ) -> None:
         if not key:
             return
@@ -382,5 +455,5 @@ class ServerCore:
             if now - oldest[0] <= IDEMPOTENCY_TTL_S and len(answers) < IDEMPOTENCY_MAX_ANSWERS:
                 break
             answers.popitem(last=False)
-        answers[(owner, key)] = (now, status, body, headers)
+        answers[(owner, key)] = (now, digest, status, body, headers)
         answers.move_to_end((owner, key))

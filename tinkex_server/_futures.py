@@ -9,8 +9,12 @@ pure and table-tested.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import logging
+import re
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -25,13 +29,17 @@ __all__ = [
     "DEFAULT_FUTURE_TTL_S",
     "DEFAULT_LONG_POLL_S",
     "DEFAULT_SEQ_GAP_TIMEOUT_S",
+    "DEFAULT_SEQ_WINDOW",
     "Admission",
     "BinaryResult",
     "ComputeWorker",
     "FutureEntry",
     "FutureStore",
+    "Job",
     "Lane",
+    "SteppedJob",
     "pending_reply",
+    "scrub_paths",
 ]
 
 log = logging.getLogger("tinkex_server")
@@ -46,20 +54,51 @@ DEFAULT_FUTURE_TTL_S = 3600.0
 # in order, each after the previous submit returned, so a gap lasting minutes means the lower request
 # was lost for good (e.g. the client died mid-retry).
 DEFAULT_SEQ_GAP_TIMEOUT_S = 120.0
+# How far ahead of a model's next expected seq_id a request may arrive. The client sends a model's
+# requests in order (tinkex pipelines a few at most), so a seq_id hundreds ahead is a bug or an attack;
+# refusing it at once bounds the requests parked per model (each holds its body until it runs).
+DEFAULT_SEQ_WINDOW = 256
+# How many skipped seq_id ranges a lane remembers to explain a late arrival ("not applied"); older
+# late arrivals are refused all the same, with the plain "behind" message.
+_MAX_SKIPPED_RANGES = 64
 
 
-def pending_reply(style: PendingStyle, request_id: str) -> tuple[int, dict[str, Any]]:
+# An absolute filesystem path inside a message (not a URL or tinker:// path: those have a word
+# character, ':' or '/' before the slash).
+_ABS_PATH = re.compile(r"(?<![\w.:/~])/(?:[^\s'\"/]+/)*[^\s'\"/,;)]+")
+
+
+def scrub_paths(message: str) -> str:
+    """`message` with every absolute filesystem path replaced by `<path>`: failure messages reach
+    users, and the server's directory layout is none of their business (the log keeps the detail).
+
+    Example::
+
+        scrub_paths("[Errno 36] File name too long: '/srv/data/checkpoints/x'")  # -> "... '<path>'"
+    """
+    return _ABS_PATH.sub("<path>", message)
+
+
+def pending_reply(
+    style: PendingStyle, request_id: str, *, waits_for_others: bool = False
+) -> tuple[int, dict[str, Any]]:
     """The answer to a poll whose result is not ready after the hold.
 
     408 is what the 0.6.3/0.7.0 client treats as "long-poll timed out" and re-polls at once; the
-    200 `try_again` body is understood by every version too. Both carry `queue_state` so 0.7+
-    observers log nothing (`active` = running normally).
+    200 `try_again` body is understood by every version too. Both carry `queue_state`: `active` (0.7+
+    observers log nothing) while the operation runs or waits only behind the same user's work,
+    `paused_capacity` with a reason while it waits for other users' work on the compute worker.
 
     Example::
 
         pending_reply(PendingStyle.HTTP_408, "r1")  # -> (408, {"queue_state": "active", ...})
     """
     body: dict[str, Any] = {"request_id": request_id, "queue_state": "active"}
+    if waits_for_others:
+        body["queue_state"] = "paused_capacity"
+        body["queue_state_reason"] = (
+            "waiting for other users' requests to finish on the server's compute worker"
+        )
     if style is PendingStyle.TRY_AGAIN:
         return 200, {"type": "try_again", **body}
     return 408, body
@@ -89,6 +128,7 @@ class FutureEntry:
     # ~10x that as Python floats.
     payload: bytes | None = None
     failure: dict[str, Any] | None = None  # {"error": str, "category": "user" | "server"}
+    started: bool = False  # set by the compute worker when the job's first part begins
     event: asyncio.Event = attrs.field(factory=asyncio.Event)
     # Set once a poll was answered with the result; a finished entry that expires unretrieved calls
     # `on_orphan` (create_model: free the model nobody can learn the id of).
@@ -175,7 +215,7 @@ class FutureStore:
                 log.exception("cleaning up after the unretrieved future %s failed", entry.request_id)
 
     def fail(self, entry: FutureEntry, error: str, category: str) -> None:
-        entry.failure, entry.done_at = {"error": error, "category": category}, self._clock()
+        entry.failure, entry.done_at = {"error": scrub_paths(error), "category": category}, self._clock()
         entry.event.set()
 
     def get(self, request_id: str) -> FutureEntry | None:
@@ -222,7 +262,7 @@ class FutureStore:
 class Admission:
     """What to do with an arriving training request (see `Lane.admit`)."""
 
-    kind: str  # "run" | "wait" | "duplicate" | "conflict" | "behind"
+    kind: str  # "run" | "wait" | "duplicate" | "conflict" | "behind" | "too_far"
     request_id: str | None = None  # for "duplicate": the first execution's future
     message: str | None = None
 
@@ -243,9 +283,12 @@ class Lane:
 
     next_seq: int = 1
     started: bool = False
+    window: int = DEFAULT_SEQ_WINDOW  # how far ahead of next_seq a seq_id may be (see DEFAULT_SEQ_WINDOW)
     seen: dict[int, tuple[str, str]] = attrs.Factory(dict)  # seq -> (request_id, body hash)
     waiting: dict[int, Any] = attrs.Factory(dict)  # seq -> caller's job
-    skipped: set[int] = attrs.Factory(set)  # lower seq_ids given up on after a gap deadline
+    # Lower seq_ids given up on after a gap deadline, as [lo, hi) ranges: a set of every skipped id
+    # would take memory proportional to the gap (20M ids = 1.1 GB).
+    skipped: list[tuple[int, int]] = attrs.Factory(list)
 
     def admit(self, seq_id: int | None, body_hash: str) -> Admission:
         if seq_id is None:
@@ -258,7 +301,7 @@ class Lane:
         if not self.started and seq_id in (0, 1):
             # Clients number from 1 (the official one) or 0; accept either as the first request.
             self.next_seq = seq_id
-        if seq_id in self.skipped:
+        if any(lo <= seq_id < hi for lo, hi in self.skipped):
             return Admission(
                 "behind",
                 message=(
@@ -273,6 +316,15 @@ class Lane:
             )
         if seq_id == self.next_seq:
             return Admission("run")
+        if seq_id - self.next_seq > self.window:
+            return Admission(
+                "too_far",
+                message=(
+                    f"seq_id {seq_id} is {seq_id - self.next_seq} ahead of this model's next expected seq_id "
+                    f"{self.next_seq}; the server accepts seq_ids at most {self.window} ahead (its seq_id "
+                    "window). Number a model's requests 1, 2, 3, ... in the order they are sent."
+                ),
+            )
         return Admission("wait")
 
     def record(self, seq_id: int | None, request_id: str, body_hash: str) -> None:
@@ -303,7 +355,8 @@ class Lane:
         """
         if seq_id not in self.waiting or seq_id <= self.next_seq:
             return []  # already released, or the gap was filled in the meantime
-        self.skipped.update(range(self.next_seq, seq_id))
+        self.skipped.append((self.next_seq, seq_id))
+        del self.skipped[:-_MAX_SKIPPED_RANGES]
         self.next_seq = seq_id
         self.started = True
         ready: list[Any] = []
@@ -313,78 +366,201 @@ class Lane:
         return ready
 
 
-class ComputeWorker:
-    """One thread that runs every backend call, so compute never blocks the event loop and the
-    backend sees one call at a time (torch on 2 cores gains nothing from parallel models).
+@attrs.define(eq=False)
+class SteppedJob:
+    """A job in parts the compute worker runs one at a time, taking turns with other users' work
+    between parts (e.g. a big asample split into chunks of samples); `finish` builds the result from
+    the parts' return values once all ran.
 
-    `inline=True` (backends whose calls take microseconds, like the null backend) runs jobs on the
-    event loop instead, right after the current callback: still one at a time and in dispatch order,
-    but without a thread hop, which costs more than such a job. Under load the hop is dear: the worker
-    waits for the GIL up to the interpreter's 5 ms switch interval while the loop parses requests,
-    so 256 concurrent samples queued ~1 s of hand-offs.
+    Example::
+
+        SteppedJob(parts=[lambda: 1, lambda: 2], finish=lambda outs: {"sum": sum(outs)})
+    """
+
+    parts: list[Callable[[], Any]]
+    finish: Callable[[list[Any]], dict[str, Any]]
+
+
+Job = Callable[[], dict[str, Any]] | SteppedJob
+
+
+@attrs.define(eq=False)
+class _Task:
+    owner: str
+    parts: collections.deque[Callable[[], Any]]
+    finish: Callable[[list[Any]], Any]
+    settle: Callable[[Any, BaseException | None], None]  # called on the thread that ran the last part
+    entry: FutureEntry | None = None
+    outputs: list[Any] = attrs.Factory(list)
+
+
+class ComputeWorker:
+    """Runs every backend call, one at a time, taking turns between users: each user's work waits in
+    that user's own queue (first in, first out, so a model's requests keep their seq_id order), and
+    the worker runs one part of the first job of each user with work in turn. A job of many parts (a
+    chunked asample) therefore cannot starve another user's requests, and a waiting future knows it
+    waits (`waits_for_others`).
+
+    On its own thread by default, so compute never blocks the event loop (torch on 2 cores gains
+    nothing from parallel models). `inline=True` (backends whose calls take microseconds, like the
+    null backend) runs parts on the event loop instead, a few milliseconds' worth per loop turn, so
+    requests (healthz included) are read between them; a thread hop would cost more than such a job.
 
     Example::
 
         worker = ComputeWorker(); worker.dispatch(store, entry, lambda: {"ok": 1})
     """
 
+    # Inline mode: how long one loop turn may spend running parts before the loop reads requests again.
+    _INLINE_SLICE_S = 0.002
+
     def __init__(self, *, inline: bool = False) -> None:
         self.inline = inline
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tinkex-compute")
+        self._cond = threading.Condition()
+        self._queues: dict[str, collections.deque[_Task]] = {}  # owner -> tasks, oldest first
+        self._turns: collections.deque[str] = collections.deque()  # owners with work, next turn first
+        self._running: str | None = None  # owner of the part being run
+        self._thread: threading.Thread | None = None
+        self._pump_scheduled = False
+        self._closed = False
 
+    # -- queueing -------------------------------------------------------------------------------
     def dispatch(
         self,
         store: FutureStore,
         entry: FutureEntry,
-        job: Callable[[], dict[str, Any]],
+        job: Job,
         on_success: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
-        """Queue `job` on the compute thread; resolve or fail `entry` on the event loop when it ends."""
+        """Queue `job` for `entry.owner`; resolve or fail `entry` on the event loop when it ends."""
         loop = asyncio.get_running_loop()
-        if self.inline:
-            loop.call_soon(self._run_inline, store, entry, job, on_success)
-            return
-        cfut = loop.run_in_executor(self._pool, job)
+        inline = self.inline
 
-        def finished(f: asyncio.Future[dict[str, Any]]) -> None:
-            exc = f.exception()
-            _settle(store, entry, on_success, None if exc is not None else f.result(), exc)
+        def settle(result: Any, exc: BaseException | None) -> None:
+            if inline:
+                _settle(store, entry, on_success, result, exc)
+            elif not loop.is_closed():  # else the server is gone, and nobody polls any more
+                loop.call_soon_threadsafe(_settle, store, entry, on_success, result, exc)
 
-        cfut.add_done_callback(finished)
-
-    @staticmethod
-    def _run_inline(
-        store: FutureStore,
-        entry: FutureEntry,
-        job: Callable[[], dict[str, Any]],
-        on_success: Callable[[dict[str, Any]], None] | None,
-    ) -> None:
-        try:
-            result = job()
-        except Exception as e:  # settled like a failed thread job
-            _settle(store, entry, on_success, None, e)
-            return
-        _settle(store, entry, on_success, result, None)
+        if isinstance(job, SteppedJob):
+            parts, finish = collections.deque(job.parts), job.finish
+        else:
+            parts, finish = collections.deque([job]), _only
+        self._enqueue(_Task(entry.owner, parts, finish, settle, entry), loop)
 
     def call_soon(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
         """Run a side job (e.g. unloading a model of an expired session) on the compute thread (on the
-        event loop, after the current callback, when `inline`)."""
-        if not self.inline:
-            return self._pool.submit(fn)
+        event loop when `inline`), in the turn of a system queue of its own."""
         done: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
-        def run() -> None:
-            try:
-                done.set_result(fn())
-            except Exception as e:
-                log.error("side job failed", exc_info=e)
-                done.set_exception(e)
+        def settle(result: Any, exc: BaseException | None) -> None:
+            if exc is not None:
+                log.error("side job failed", exc_info=exc)
+                done.set_exception(exc)
+            else:
+                done.set_result(result)
 
-        asyncio.get_running_loop().call_soon(run)
+        self._enqueue(_Task("", collections.deque([fn]), _only, settle), asyncio.get_running_loop())
         return done
 
+    def _enqueue(self, task: _Task, loop: asyncio.AbstractEventLoop) -> None:
+        with self._cond:
+            queue = self._queues.setdefault(task.owner, collections.deque())
+            queue.append(task)
+            if len(queue) == 1 and task.owner != self._running:
+                self._turns.append(task.owner)
+            self._cond.notify()
+        if self.inline:
+            if not self._pump_scheduled:
+                self._pump_scheduled = True
+                loop.call_soon(self._pump)
+        elif self._thread is None:
+            self._thread = threading.Thread(target=self._thread_main, name="tinkex-compute", daemon=True)
+            self._thread.start()
+
+    def waits_for_others(self, entry: FutureEntry) -> bool:
+        """True while `entry` has not started and other users' work runs or waits before its turn."""
+        if entry.started or entry.done:
+            return False
+        with self._cond:
+            running = self._running not in (None, entry.owner)
+            return running or any(o != entry.owner for o in self._turns)
+
+    # -- running --------------------------------------------------------------------------------
+    def _take(self) -> _Task | None:
+        """The next part's task, in turn (caller holds the lock)."""
+        if not self._turns:
+            return None
+        owner = self._turns.popleft()
+        self._running = owner
+        task = self._queues[owner][0]
+        if task.entry is not None:
+            task.entry.started = True
+        return task
+
+    def _run_part(self, task: _Task) -> None:
+        """Run one part of `task` (outside the lock); settle it after its last part or a failure."""
+        exc: BaseException | None = None
+        try:
+            task.outputs.append(task.parts.popleft()())
+            finished = not task.parts
+        except Exception as e:  # settled like any failed job
+            exc, finished = e, True
+        result = None
+        if finished and exc is None:
+            try:
+                result = task.finish(task.outputs)
+            except Exception as e:
+                exc = e
+        with self._cond:
+            self._running = None
+            queue = self._queues[task.owner]
+            if finished:
+                queue.popleft()
+            if queue:
+                self._turns.append(task.owner)  # the back of the line: everyone else goes first
+            else:
+                del self._queues[task.owner]
+        if finished:
+            task.settle(result, exc)
+
+    def _thread_main(self) -> None:
+        while True:
+            with self._cond:
+                while not self._turns and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                task = self._take()
+            assert task is not None
+            self._run_part(task)
+
+    def _pump(self) -> None:
+        self._pump_scheduled = False
+        end = time.perf_counter() + self._INLINE_SLICE_S
+        while True:
+            with self._cond:
+                task = self._take()
+            if task is None:
+                return
+            self._run_part(task)
+            if time.perf_counter() > end:
+                break
+        if self._turns and not self._pump_scheduled:
+            self._pump_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump)
+
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop after the part being run; queued work is dropped (the server is going away)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=60)
+
+
+def _only(outputs: list[Any]) -> Any:
+    return outputs[0]
 
 
 def _settle(

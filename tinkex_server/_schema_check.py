@@ -6,20 +6,22 @@ jsonschema, so error messages and pointers are unchanged.
 
 Supported: `type`, `properties`, `required`, `additionalProperties`, `items`, `prefixItems`,
 `minItems`, `maxItems`, `minimum`, `enum`/`const` of strings, `anyOf`, `oneOf`, `allOf` and local
-`$ref`s; `format` (asserted only with a format checker, which the server's validators do not get)
-and every keyword that is not a 2020-12 validator (`description`, `examples`, `x-*`, typos) are
+`$ref`s; `format: date-time` (RFC 3339, as the server's validators check it with `is_date_time`); other
+formats and every keyword that is not a 2020-12 validator (`description`, `examples`, `x-*`, typos) are
 ignored, as jsonschema ignores them. A schema using any other validator keyword does not compile
 (`Unsupported`), and its operation keeps using jsonschema alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-__all__ = ["Predicate", "Unsupported", "compile_schema"]
+__all__ = ["Predicate", "Unsupported", "compile_schema", "is_date_time"]
 
 Predicate = Callable[[Any], bool]
 
@@ -27,7 +29,7 @@ Predicate = Callable[[Any], bool]
 # list in step) that the compiler does not implement: a schema using one is refused.
 _NOT_IMPLEMENTED = frozenset({
     "$dynamicRef", "contains", "dependentRequired", "dependentSchemas", "exclusiveMaximum",
-    "exclusiveMinimum", "if", "maxLength", "maxProperties", "maximum", "minLength", "minProperties",
+    "exclusiveMinimum", "if", "maxProperties", "minProperties",
     "multipleOf", "not", "pattern", "patternProperties", "propertyNames", "unevaluatedItems",
     "unevaluatedProperties", "uniqueItems",
 })  # fmt: skip
@@ -38,6 +40,33 @@ _INT_CHARS = b"0123456789-,"
 
 class Unsupported(ValueError):
     """The schema uses a keyword this compiler does not implement (the caller falls back to jsonschema)."""
+
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$", re.ASCII
+)
+
+
+def is_date_time(value: Any) -> bool:
+    """True for an RFC 3339 date-time string (JSON Schema's `date-time`); non-strings pass (the format
+    keyword says nothing about other types).
+
+    Example::
+
+        is_date_time("2025-01-31T12:00:00.5Z"), is_date_time("2025-02-30T00:00:00Z")  # -> (True, False)
+    """
+    if not isinstance(value, str):
+        return True
+    m = _RFC3339.match(value)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    try:
+        dt.datetime(year, month, day, hour, minute, min(second, 59))  # 60: a leap second
+    except ValueError:
+        return False
+    offset_ok = m.group(9) is None or (int(m.group(9)) < 24 and int(m.group(10)) < 60)
+    return second <= 60 and offset_ok
 
 
 def _is_integer(v: Any) -> bool:
@@ -150,11 +179,26 @@ class _Compiler:
             checks.append(_string_choice([schema["const"]]))
         if "enum" in schema:
             checks.append(_string_choice(schema["enum"]))
+        if schema.get("format") == "date-time":
+            checks.append(is_date_time)
         if "minimum" in schema:
             low = schema["minimum"]
             if not _is_number(low):
                 raise Unsupported("non-numeric minimum")
             checks.append(lambda v: not _is_number(v) or v >= low)
+        if "maximum" in schema:
+            high = schema["maximum"]
+            if not _is_number(high):
+                raise Unsupported("non-numeric maximum")
+            checks.append(lambda v: not _is_number(v) or v <= high)
+        if "minLength" in schema or "maxLength" in schema:
+            # JSON Schema counts code points, as len() of a Python str does.
+            shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
+            checks.append(
+                lambda v: (
+                    not isinstance(v, str) or (len(v) >= shortest and (longest is None or len(v) <= longest))
+                )
+            )
         if {"properties", "required", "additionalProperties"} & schema.keys():
             checks.append(self._object(schema))
         if {"items", "prefixItems", "minItems", "maxItems"} & schema.keys():
@@ -226,7 +270,7 @@ class _Compiler:
 
 
 _IMPLEMENTED = frozenset({
-    "$ref", "type", "const", "enum", "minimum", "properties", "required", "additionalProperties",
+    "$ref", "type", "const", "enum", "minimum", "maximum", "minLength", "maxLength", "properties", "required", "additionalProperties",
     "items", "prefixItems", "minItems", "maxItems", "anyOf", "allOf", "oneOf", "format",
 })  # fmt: skip
 

@@ -113,10 +113,22 @@ def _session(r: sqlite3.Row) -> SessionRow:
     )  # fmt: skip
 
 
+def _seed_column(seed: int | None) -> int | str | None:
+    # Seeds are unbounded JSON integers; SQLite integers are 64-bit, so larger ones are kept as text,
+    # prefixed: the column's INTEGER affinity would turn plain digits into a lossy REAL.
+    return seed if seed is None or -(2**63) <= seed < 2**63 else f"int:{seed}"
+
+
+def _seed_value(column: int | str | None) -> int | None:
+    if isinstance(column, str):
+        return int(column.removeprefix("int:"))
+    return column
+
+
 def _run(r: sqlite3.Row) -> RunRow:
     return RunRow(
         run_id=r["run_id"], session_id=r["session_id"], owner=r["owner"], base_model=r["base_model"],
-        lora_rank=r["lora_rank"], seed=r["seed"], train_unembed=bool(r["train_unembed"]),
+        lora_rank=r["lora_rank"], seed=_seed_value(r["seed"]), train_unembed=bool(r["train_unembed"]),
         train_mlp=bool(r["train_mlp"]), train_attn=bool(r["train_attn"]),
         user_metadata=json.loads(r["user_metadata"]) if r["user_metadata"] else None,
         created_at=r["created_at"], last_request_time=r["last_request_time"],
@@ -248,7 +260,7 @@ class StateStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run.run_id, run.session_id, run.owner, run.base_model, run.lora_rank, run.seed,
+                (run.run_id, run.session_id, run.owner, run.base_model, run.lora_rank, _seed_column(run.seed),
                  int(run.train_unembed), int(run.train_mlp), int(run.train_attn),
                  None if run.user_metadata is None else json.dumps(run.user_metadata),
                  run.created_at, run.last_request_time),

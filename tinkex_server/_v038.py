@@ -432,8 +432,10 @@ class V038Routes:
     async def not_offered(self, request: Request, owner: str, body: Any) -> Response:
         # Operations 0.38 sends only when client/config turns their flag on, which this server never
         # does: a call means a misconfigured client, told so plainly (and not retried).
+        # 404, not 501: the operation is absent from this server as a whole (a 4xx the fuzzers and
+        # retry policies read as final), and x-should-retry says so to clients that would retry.
         raise HTTPError(
-            501,
+            404,
             f"{request.url.path} is not offered by this server (client/config leaves its flag off)",
             {"x-should-retry": "false"},
         )

@@ -23,11 +23,16 @@ import orjson
 import yaml  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 
-from tinkex_server._schema_check import Predicate, Unsupported, compile_schema
+from tinkex_server._schema_check import Predicate, Unsupported, compile_schema, is_date_time
 
 __all__ = ["Problem", "SpecValidator", "compact_numbers", "dedupe_dicts", "find_spec", "format_problems"]
 
 log = logging.getLogger("tinkex_server")
+
+# The formats the server asserts (jsonschema checks none by default): `date-time`, with the same test
+# the compiled predicates use, so both say the same.
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("date-time")(is_date_time)
 
 # How many problems one 422 lists: enough to fix a body in one go, short enough to read.
 _MAX_PROBLEMS = 5
@@ -215,7 +220,7 @@ class SpecValidator:
         key = repr(sorted(schema.items()))
         v = self._validators.get(key)
         if v is None:
-            v = jsonschema.Draft202012Validator({**schema, **self._components})
+            v = jsonschema.Draft202012Validator({**schema, **self._components}, format_checker=_FORMATS)
             self._validators[key] = v
         return v
 

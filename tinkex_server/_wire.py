@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "MAX_CHECKPOINT_NAME_BYTES",
     "TinkerPath",
     "check_text_only",
     "chunk_kind",
@@ -149,10 +150,23 @@ def parse_tinker_path(path: str) -> TinkerPath:
     return TinkerPath(run_id=parts[0], kind=parts[1], name=parts[2])
 
 
+# A checkpoint name becomes one directory name: at most NAME_MAX (255) bytes on every common filesystem.
+MAX_CHECKPOINT_NAME_BYTES = 255
+
+
 def check_name(name: str) -> str | None:
     """Why a checkpoint name is unusable, or None. Names become one path segment and a directory."""
     if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
         return f"checkpoint name {name!r} must be non-empty and contain no '/' (it becomes one path segment)"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "checkpoint name must be valid UTF-8 text (it holds a lone surrogate)"
+    if size > MAX_CHECKPOINT_NAME_BYTES:
+        return (
+            f"checkpoint name is {size} bytes of UTF-8; the limit is {MAX_CHECKPOINT_NAME_BYTES} bytes "
+            "(it becomes one directory name)"
+        )
     return None
 
 

@@ -126,4 +126,72 @@ def fb_body(
     }
 
 
-__all__ = ["BASE", "OTHER_KEY", "FakeClock", "Harness", "datum", "fb_body"]
+class ServeProcess:
+    """`python -m tinkex_server` (= `tinkex serve`) in a subprocess on 127.0.0.1, any free port; the
+    base URL is read from its start-up log line. `kill()` sends SIGKILL; `stop()` ends it politely.
+
+    Example::
+
+        with ServeProcess(data_dir, "--backend", "null") as srv:
+            httpx.get(srv.base_url + "/api/v1/healthz")
+    """
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tinkex_server", "--port", "0", "--data-dir", str(data_dir), *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        self.base_url = ""
+        assert self.proc.stderr is not None
+        end = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < end:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "listening on " in line:
+                self.base_url = line.rsplit("listening on ", 1)[1].strip()
+                break
+        if not self.base_url:
+            self.kill()
+            raise AssertionError("tinkex serve did not start:\n" + "".join(lines))
+        # Keep draining its log so a chatty server never blocks on a full pipe.
+        import threading
+
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for _line in self.proc.stderr:
+            pass
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def kill(self) -> None:
+        self.proc.kill()  # SIGKILL
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except Exception:
+                self.kill()
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["BASE", "OTHER_KEY", "FakeClock", "Harness", "ServeProcess", "datum", "fb_body"]

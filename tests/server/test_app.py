@@ -926,16 +926,16 @@ def test_remembered_answers_leave_oldest_first_when_expired_or_over_the_cap(
     core = ServerCore(ServerConfig(data_dir=tmp_path, api_keys=("tml-k",)), NullBackend(), clock=clock)
     monkeypatch.setattr(core_mod, "IDEMPOTENCY_MAX_ANSWERS", 3)
     for i in range(3):
-        core.remember("u", f"k{i}", 200, b"%d" % i, {})
+        core.remember("u", f"k{i}", "d", 200, b"%d" % i, {})
         clock.advance(1)
-    assert core.replay("u", "k0") == (200, b"0", {})
-    core.remember("u", "k3", 200, b"3", {})  # a fourth answer: the oldest leaves
-    assert core.replay("u", "k0") is None
-    assert core.replay("u", "k1") == (200, b"1", {})
+    assert core.replay("u", "k0", "d") == (200, b"0", {})
+    core.remember("u", "k3", "d", 200, b"3", {})  # a fourth answer: the oldest leaves
+    assert core.replay("u", "k0", "d") is None
+    assert core.replay("u", "k1", "d") == (200, b"1", {})
     clock.advance(IDEMPOTENCY_TTL_S - 1.5)  # k1 (and only k1) is now past the TTL
-    core.remember("u", "k4", 200, b"4", {})
+    core.remember("u", "k4", "d", 200, b"4", {})
     assert list(core.idempotent) == [("u", "k2"), ("u", "k3"), ("u", "k4")]
     clock.advance(IDEMPOTENCY_TTL_S + 1)
-    core.remember("u", "k5", 200, b"5", {})
+    core.remember("u", "k5", "d", 200, b"5", {})
     assert list(core.idempotent) == [("u", "k5")]
     core.close()

@@ -231,7 +231,7 @@ import httpx
 from tinkex_server import LocalServer
 with LocalServer(backend="null") as server:
     assert httpx.get(server.base_url + "/api/v1/healthz").status_code == 200
-    print(type(server._loop).__module__, server._server.config.http_protocol_class.__name__)
+    print(type(server._loop).__module__, server._server.config.http_protocol_class.__mro__[1].__name__)
 """
 
 

@@ -175,7 +175,7 @@ def test_lane_gap_filled_before_the_deadline_skips_nothing() -> None:
     lane.park(3, "job3")
     assert lane.ran(2) == ["job3"]
     assert lane.skip_gap(3) == []
-    assert lane.skipped == set()
+    assert lane.skipped == []
 
 
 def test_pending_reply_styles() -> None:
@@ -509,10 +509,30 @@ def test_server_config_validates(tmp_path: Any, kw: dict[str, Any], message: str
 
 @pytest.mark.parametrize(
     "targets",
-    [[2, 255, 0], [300, 2, 70000], [2.0, 13.0, 255.0], [-1, 5, 6]],  # byte ids, large ids, integral floats
+    [[2, 255, 0], [2.0, 13.0, 255.0]],  # byte ids, integral floats
 )
 def test_null_backend_logprobs_are_fake_logprob_of_every_target_however_sent(targets: list[Any]) -> None:
     from tinkex_server.backends.null import fake_logprob
 
     out = _null_fb("cross_entropy", {"target_tokens": targets}, None)
     assert list(out["loss_fn_outputs"][0]["logprobs"]["data"]) == [fake_logprob(int(t)) for t in targets]
+
+
+@pytest.mark.parametrize("targets", [[300, 2, 70000], [-1, 5, 6], [2.5, 1, 1]])
+def test_null_backend_refuses_targets_outside_its_vocabulary_like_the_torch_backend(
+    targets: list[Any],
+) -> None:
+    from tinkex_server.backends.base import UserInputError
+
+    # The vocabulary is the byte tokenizer's: 256 bytes plus BOS, EOS and PAD.
+    with pytest.raises(
+        UserInputError, match=r"target_tokens has token ids outside the vocabulary \[0, 259\)"
+    ):
+        _null_fb("cross_entropy", {"target_tokens": targets}, None)
+
+
+def test_null_backend_takes_the_byte_tokenizers_special_tokens() -> None:
+    from tinkex_server.backends.null import fake_logprob
+
+    out = _null_fb("cross_entropy", {"target_tokens": [256, 65, 258]}, None)  # BOS, 'A', PAD
+    assert list(out["loss_fn_outputs"][0]["logprobs"]["data"]) == [fake_logprob(t) for t in (256, 65, 258)]

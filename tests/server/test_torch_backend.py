@@ -199,6 +199,20 @@ def test_sampling_is_reproducible_by_seed_and_reports_logprobs(backend: TorchBac
     assert first["topk_prompt_logprobs"] is None
 
 
+def test_sampling_in_parts_equals_one_call(backend: TorchBackend) -> None:
+    # The server splits a big asample into parts (first_index = where each part starts).
+    backend.create_sampler("base-parts", MODEL, None)
+    params = SamplingSpec(max_tokens=6, seed=7, stop_given_empty=True)
+    whole = backend.sample("base-parts", [BOS, 104], 3, params, False, 0)["sequences"]
+    head = backend.sample("base-parts", [BOS, 104], 2, params, False, 0)["sequences"]
+    tail = backend.sample("base-parts", [BOS, 104], 1, params, False, 0, first_index=2)["sequences"]
+    parts = head + tail
+    assert [s["tokens"] for s in parts] == [s["tokens"] for s in whole]
+    # The same tokens; logprobs of a smaller batch may differ in float32 rounding only.
+    for a, b in zip(parts, whole, strict=True):
+        assert a["logprobs"] == pytest.approx(b["logprobs"], abs=1e-5)
+
+
 def test_stop_tokens_and_strings_end_sequences_with_reason_stop(backend: TorchBackend) -> None:
     backend.create_sampler("base-2", MODEL, None)
     greedy = backend.sample(

@@ -12,16 +12,15 @@ import torch
 from tinkex_server.backends._losses import LossInputs, elementwise_loss, parse_loss_inputs, tensor_data
 from tinkex_server.backends._optim import adam_step, clip_coefficient, new_optimizer
 from tinkex_server.backends._sampling import (
-    DEFAULT_MAX_TOKENS_CAP,
     draw,
     hits_stop_string,
     sample_seeds,
     sampling_logits,
     stop_rule,
-    token_budget,
-    validate_params,
 )
 from tinkex_server.backends.base import AdamSpec, SamplingSpec, UserInputError
+from tinkex_server.backends.checks import DEFAULT_MAX_TOKENS_CAP, token_budget
+from tinkex_server.backends.checks import check_sampling as validate_params
 
 LP = [-1.0, -2.0]
 Q = [-1.5, -1.0]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import torch
 
 from tinkex_server.backends.base import AdamSpec, DimuonSpec, UserInputError
+from tinkex_server.backends.checks import check_adam as validate_adam  # shared with the null backend
 
 
 def clip_coefficient(grad_norm: float, max_norm: float) -> float:
@@ -24,25 +25,6 @@ def clip_coefficient(grad_norm: float, max_norm: float) -> float:
     if max_norm <= 0.0 or not math.isfinite(grad_norm) or grad_norm <= max_norm:
         return 1.0
     return max_norm / grad_norm
-
-
-def validate_adam(adam: AdamSpec) -> None:
-    """UserInputError naming the field when `adam` is outside AdamW's domain (betas in [0, 1), the rest
-    finite and >= 0); torch checks this only in the optimizer's constructor, not for per-step values.
-
-    Example:
-        >>> validate_adam(AdamSpec(beta1=1.0))  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        UserInputError: adam_params.beta1 must be in [0, 1), got 1.0
-    """
-    for name in ("beta1", "beta2"):
-        value = getattr(adam, name)
-        if not 0.0 <= value < 1.0:
-            raise UserInputError(f"adam_params.{name} must be in [0, 1), got {value}")
-    for name in ("learning_rate", "eps", "weight_decay", "grad_clip_norm"):
-        value = getattr(adam, name)
-        if not (math.isfinite(value) and value >= 0.0):
-            raise UserInputError(f"adam_params.{name} must be a finite number >= 0, got {value}")
 
 
 def new_optimizer(params: Sequence[torch.nn.Parameter]) -> torch.optim.AdamW:

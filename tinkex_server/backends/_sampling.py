@@ -4,17 +4,12 @@ a sequence, and how many tokens may be generated. The torch backend's generation
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 
 import attrs
 import torch
 
-from tinkex_server.backends.base import SamplingSpec, UserInputError
-
-#: Ceiling for `max_tokens=None` (open point 4): the remaining context, but never more than this, so a
-#: forgotten max_tokens on a model with a huge context cannot tie up the worker for minutes.
-DEFAULT_MAX_TOKENS_CAP = 1024
+from tinkex_server.backends.base import SamplingSpec
 
 
 @attrs.frozen
@@ -52,51 +47,6 @@ def hits_stop_string(text: str, strings: Sequence[str]) -> bool:
         (True, False)
     """
     return any(s and s in text for s in strings)
-
-
-def token_budget(prompt_len: int, max_tokens: int | None, context: int) -> int:
-    """How many tokens to generate, or UserInputError naming the numbers when it cannot fit.
-
-    Example:
-        >>> token_budget(10, None, 512), token_budget(10, 5, 512)
-        (502, 5)
-    """
-    if prompt_len <= 0:
-        raise UserInputError("prompt is empty; sampling needs at least one prompt token")
-    if max_tokens is not None and max_tokens <= 0:
-        raise UserInputError(f"sampling_params.max_tokens must be > 0, got {max_tokens}")
-    room = context - prompt_len
-    if max_tokens is None:
-        if room <= 0:
-            raise UserInputError(f"prompt has {prompt_len} tokens; the model's context is {context}")
-        return min(room, DEFAULT_MAX_TOKENS_CAP)
-    if max_tokens > room:
-        raise UserInputError(
-            f"prompt length {prompt_len} + max_tokens {max_tokens} = {prompt_len + max_tokens} "
-            f"exceeds the model's context length {context}"
-        )
-    return max_tokens
-
-
-def validate_params(params: SamplingSpec, vocab_size: int) -> None:
-    """Reject sampling knobs that make no distribution (named by field).
-
-    Example:
-        >>> validate_params(SamplingSpec(top_p=0.0), 259)  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        UserInputError: sampling_params.top_p must be in (0, 1]
-    """
-    if not math.isfinite(params.temperature):
-        raise UserInputError(
-            f"sampling_params.temperature must be a finite number >= 0, got {params.temperature}"
-        )
-    if not 0.0 < params.top_p <= 1.0:
-        raise UserInputError(f"sampling_params.top_p must be in (0, 1], got {params.top_p}")
-    if params.top_k == 0 or params.top_k < -1:
-        raise UserInputError(f"sampling_params.top_k must be -1 (no limit) or >= 1, got {params.top_k}")
-    bad = [t for t in params.stop_token_ids if not 0 <= t < vocab_size]
-    if bad:
-        raise UserInputError(f"sampling_params.stop has token ids outside the vocabulary: {bad}")
 
 
 def sampling_logits(logits: torch.Tensor, params: SamplingSpec) -> torch.Tensor:

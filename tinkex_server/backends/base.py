@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_SAMPLING_TEMPERATURE",
     "DEFAULT_SAMPLING_TOP_K",
     "DEFAULT_SAMPLING_TOP_P",
+    "MAX_LORA_RANK",
     "AdamSpec",
     "Backend",
     "BaseModelInfo",
@@ -51,6 +52,9 @@ DEFAULT_SAMPLING_TOP_P = 1.0
 
 # The Python API's default LoRA rank (LoraConfig.rank is required on the wire; the SDK fills 32).
 DEFAULT_LORA_RANK = 32
+# The largest LoRA rank the local server accepts: far beyond any useful adapter, small enough that an
+# absurd rank (2**40) is refused up front instead of failing an allocation on the compute thread.
+MAX_LORA_RANK = 1024
 
 
 class UserInputError(Exception):
@@ -65,9 +69,9 @@ class UserInputError(Exception):
     """
 
 
-def _positive_int(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value}")
+def _lora_rank(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 1 <= value <= MAX_LORA_RANK:
+        raise ValueError(f"{attribute.name} must be in [1, {MAX_LORA_RANK}], got {value}")
 
 
 def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -84,7 +88,7 @@ class LoraSpec:
         LoraSpec(rank=8, seed=0, train_unembed=False)
     """
 
-    rank: int = attrs.field(default=DEFAULT_LORA_RANK, validator=_positive_int)
+    rank: int = attrs.field(default=DEFAULT_LORA_RANK, validator=_lora_rank)
     seed: int | None = None
     train_unembed: bool = True
     train_mlp: bool = True
@@ -340,8 +344,18 @@ class Backend(Protocol):
         params: SamplingSpec,
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
+        extras: SampleExtras | None = None,
+        *,
+        first_index: int = 0,
     ) -> dict[str, Any]:
-        """Generate `num_samples` sequences. Returns a `SampleResponse` dict."""
+        """Generate `num_samples` sequences. Returns a `SampleResponse` dict.
+
+        `extras`: the outputs tinker >= 0.38 may ask for beyond 0.7.0's (None: none of them).
+
+        `first_index`: the index of the first sequence within the request. The server splits a big
+        request into parts; sequence j must depend only on (seed, j), so the parts together equal one
+        call for all of them.
+        """
         ...
 
     def unload_model(self, model_id: str) -> None:

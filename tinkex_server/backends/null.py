@@ -20,11 +20,21 @@ from tinkex_server._wire import check_text_only, datum_length
 from tinkex_server.backends.base import (
     AdamSpec,
     BaseModelInfo,
+    DimuonSpec,
     LoraSpec,
     SampleExtras,
     SamplingSpec,
     UserInputError,
 )
+from tinkex_server.backends.checks import (
+    check_adam,
+    check_loss_fn_config,
+    check_sample_counts,
+    check_sampling,
+    check_token_ids,
+    token_budget,
+)
+from tinkex_server.models._build import VOCAB_SIZE
 
 __all__ = ["DEFAULT_NULL_MODEL", "NULL_VOCAB_SIZE", "NullBackend"]
 
@@ -35,8 +45,14 @@ FloatArray = npt.NDArray[np.float64]
 DEFAULT_NULL_MODEL = "tinkex/null"
 # A byte-sized vocabulary, like the local tiny models: ids 0..255.
 NULL_VOCAB_SIZE = 256
+# Ids a request may carry: the bytes plus the byte tokenizer's BOS, EOS and PAD (the tokenizer this
+# backend lists adds BOS to every encoded text). Sampling draws bytes only, so the text decodes.
+NULL_INPUT_VOCAB_SIZE = VOCAB_SIZE
 # The answer to `max_tokens: null` (the reference leaves it open); small, as this backend has no context.
 _DEFAULT_MAX_TOKENS = 16
+# The context length this backend reports (and enforces, as the torch backend does its model's): long
+# enough for the client benchmarks' 8192-token datums and longer batches, small enough to bound work.
+NULL_CONTEXT = 131_072
 _LOSS_INPUTS = {
     "cross_entropy": ({"target_tokens"}, {"weights"}),
     "importance_sampling": ({"target_tokens", "logprobs", "advantages"}, set()),
@@ -99,16 +115,19 @@ def _floats(values: list[Any]) -> FloatArray:
     return np.fromiter(values, dtype=np.float64, count=len(values))
 
 
-def _token_ids(values: list[Any]) -> npt.NDArray[np.integer[Any]]:
-    """Target token ids as integers. Ids of a byte-sized vocabulary (this backend's, and the local tiny
-    models') convert through `bytes()` at ~7 ns per id, against ~30 ns through numpy."""
+def _token_ids(values: list[Any], where: str) -> npt.NDArray[np.integer[Any]]:
+    """Token ids as integers, refused (naming `where`) outside the vocabulary like the torch backend
+    does. Ids of a byte-sized vocabulary convert through `bytes()` at ~7 ns per id, against ~30 ns
+    through numpy, and `bytes()` itself refuses anything else."""
     if isinstance(values, np.ndarray):  # protobuf bodies: bytes() of an array would be its raw buffer
-        if values.size and values.min() >= 0 and values.max() < NULL_VOCAB_SIZE:
-            return values.astype(np.uint8)  # the table lookup below, as for JSON lists
-        return values.astype(np.int64, copy=False)
+        if values.size and (values.min() < 0 or values.max() >= NULL_VOCAB_SIZE):
+            check_token_ids(values.tolist(), NULL_INPUT_VOCAB_SIZE, where)  # raises, naming the ids
+            return values.astype(np.int64, copy=False)  # special tokens: computed, not looked up
+        return values.astype(np.uint8)  # the table lookup below, as for JSON lists
     try:
         return np.frombuffer(bytes(values), dtype=np.uint8)
-    except (TypeError, ValueError):  # an id >= 256 or < 0, or a float (3.0): numpy's way, truncating
+    except (TypeError, ValueError):  # an id >= 256 or < 0, or a float (3.0, 3.5): the slow check
+        check_token_ids(values, NULL_INPUT_VOCAB_SIZE, where)
         return np.asarray(values, dtype=np.float64).astype(np.int64)
 
 
@@ -172,7 +191,9 @@ class NullBackend:
         # Every model here samples byte ids 0..255, which the tiny models' byte-level tokenizer
         # decodes: listing its local directory lets a client encode text prompts offline.
         return [
-            BaseModelInfo(name=n, arch="null", tokenizer_id=self._tokenizer_id, max_context_length=4096)
+            BaseModelInfo(
+                name=n, arch="null", tokenizer_id=self._tokenizer_id, max_context_length=NULL_CONTEXT
+            )
             for n in self._names
         ]
 
@@ -196,15 +217,24 @@ class NullBackend:
         model = self._model(model_id)
         if loss_fn not in _LOSS_INPUTS:
             raise UserInputError(f"loss_fn {loss_fn!r} is not one of {sorted(_LOSS_INPUTS)}")
+        check_loss_fn_config(loss_fn_config)
         required, optional = _LOSS_INPUTS[loss_fn]
         outputs: list[dict[str, Any]] = []
         total = 0.0
         for d, datum in enumerate(data):
             try:
-                check_text_only(datum["model_input"])  # the fake model ignores the context itself
+                check_text_only(datum["model_input"])
             except ValueError as e:
                 raise UserInputError(f"data[{d}].model_input: {e}") from None
+            for chunk in datum["model_input"].get("chunks") or []:  # ignored by the fake model, but checked
+                tokens = chunk.get("tokens")  # a list (JSON) or a numpy array (protobuf)
+                _token_ids(tokens if tokens is not None else [], f"data[{d}].model_input.chunks[*].tokens")
             n = datum_length(datum)
+            if n > NULL_CONTEXT:
+                raise UserInputError(
+                    f"PromptTooLong: data[{d}].model_input has {n} tokens; the context of the null model "
+                    f"is {NULL_CONTEXT}"
+                )
             given = datum["loss_fn_inputs"]
             missing = required - set(given)
             unknown = set(given) - required - optional - _TOLERATED_INPUTS
@@ -223,13 +253,16 @@ class NullBackend:
                         f"data[{d}].loss_fn_inputs[{key!r}] has shape {t['shape']} ({len(t['data'])} values) "
                         f"but model_input has {n} tokens; expected shape [{n}]"
                     )
+                where = f"data[{d}].loss_fn_inputs.{key}"
                 try:
                     if key == "target_tokens":
-                        targets = _token_ids(t["data"])
+                        targets = _token_ids(t["data"], where)
                     else:
-                        inputs[key] = _floats(t["data"])
-                except (TypeError, ValueError):
-                    raise UserInputError(f"data[{d}].loss_fn_inputs[{key!r}] holds non-numbers") from None
+                        inputs[key] = values = _floats(t["data"])
+                        if not np.isfinite(values).all():
+                            raise UserInputError(f"NonFiniteInTensor: {where} contains NaN or Inf")
+                except (TypeError, ValueError, OverflowError):
+                    raise UserInputError(f"{where} holds non-numbers") from None
             lp = _fake_logprobs(targets)
             losses = _loss_terms(loss_fn, lp, inputs, loss_fn_config or {})
             total += float(losses.sum())
@@ -242,8 +275,9 @@ class NullBackend:
             "metrics": {"loss:sum": total},
         }
 
-    def optim_step(self, model_id: str, adam: AdamSpec) -> dict[str, float]:
+    def optim_step(self, model_id: str, adam: AdamSpec | DimuonSpec) -> dict[str, float]:
         model = self._model(model_id)
+        check_adam(adam)
         model["step"] += 1
         model["pending"] = 0
         return {"step:max": float(model["step"]), "learning_rate:mean": adam.learning_rate}
@@ -282,18 +316,25 @@ class NullBackend:
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
         extras: SampleExtras | None = None,
+        *,
+        first_index: int = 0,
     ) -> dict[str, Any]:
         extras = extras or SampleExtras()
         if sampler_id not in self._samplers:
             raise UserInputError(f"sampler {sampler_id} is not loaded")
-        budget = _DEFAULT_MAX_TOKENS if params.max_tokens is None else params.max_tokens
-        if budget < 0:
-            raise UserInputError(f"sampling_params.max_tokens must be >= 0, got {budget}")
+        check_sample_counts(num_samples, topk_prompt_logprobs)
+        _token_ids(prompt, "prompt.chunks[*].tokens")
+        check_sampling(params, NULL_INPUT_VOCAB_SIZE)
+        budget = token_budget(len(prompt), params.max_tokens, NULL_CONTEXT)
+        if params.max_tokens is None:
+            budget = min(budget, _DEFAULT_MAX_TOKENS)
         seed = params.seed if params.seed is not None else random.SystemRandom().randrange(2**31)
         stops = set(params.stop_token_ids)
         sequences = []
         for k in range(num_samples):
-            rng = random.Random(seed * 1_000_003 + k)  # one stream per sample, all fixed by the seed
+            rng = random.Random(
+                seed * 1_000_003 + first_index + k
+            )  # one stream per sample, fixed by the seed
             tokens: list[int] = []
             reason = "length"
             for _ in range(budget):
@@ -308,8 +349,8 @@ class NullBackend:
                 "stop_reason": reason,
             }
             if extras.topk_sample > 0:
-                k = min(extras.topk_sample, NULL_VOCAB_SIZE)
-                top = sorted(((t, fake_logprob(t)) for t in range(k)), key=lambda p: -p[1])
+                width = min(extras.topk_sample, NULL_VOCAB_SIZE)
+                top = sorted(((t, fake_logprob(t)) for t in range(width)), key=lambda p: -p[1])
                 seq["topk_logprobs"] = [[[t, lp] for t, lp in top] for _ in tokens]
             sequences.append(seq)
         out: dict[str, Any] = {"type": "sample", "sequences": sequences}
@@ -323,8 +364,10 @@ class NullBackend:
             )
         if extras.target_prompt is not None:
             ids = np.asarray(extras.target_prompt, dtype=np.int64)
-            if (ids >= NULL_VOCAB_SIZE).any() or (ids < -1).any():
-                raise UserInputError(f"target_prompt_logprobs has token ids outside [-1, {NULL_VOCAB_SIZE})")
+            if (ids >= NULL_INPUT_VOCAB_SIZE).any() or (ids < -1).any():
+                raise UserInputError(
+                    f"target_prompt_logprobs has token ids outside [-1, {NULL_INPUT_VOCAB_SIZE})"
+                )
             lps = np.where(ids >= 0, -0.5 - np.mod(np.maximum(ids, 0), 11) / 2.0, 0.0).astype(np.float32)
             out["target_prompt_logprobs"] = {
                 "data": lps.reshape(-1),

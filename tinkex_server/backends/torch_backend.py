@@ -34,8 +34,6 @@ from tinkex_server.backends._sampling import (
     hits_stop_string,
     sample_seeds,
     stop_rule,
-    token_budget,
-    validate_params,
 )
 from tinkex_server.backends.base import (
     AdamSpec,
@@ -45,6 +43,13 @@ from tinkex_server.backends.base import (
     SampleExtras,
     SamplingSpec,
     UserInputError,
+)
+from tinkex_server.backends.checks import (
+    check_loss_fn_config,
+    check_sample_counts,
+    check_sampling,
+    check_token_ids,
+    token_budget,
 )
 from tinkex_server.models import TINY_MODELS, ensure_tiny_model
 
@@ -361,11 +366,7 @@ class TorchBackend:
         return tokens
 
     def _check_ids(self, tokens: Sequence[int], where: str, base: _Base) -> None:
-        bad = [t for t in tokens if not 0 <= t < base.vocab_size]
-        if bad:
-            raise UserInputError(
-                f"{where} has token ids outside the vocabulary [0, {base.vocab_size}): {bad[:5]}"
-            )
+        check_token_ids(tokens, base.vocab_size, where)
 
     def _token_logprobs(
         self, model: Any, rows: Sequence[list[int]], targets: Sequence[torch.Tensor]
@@ -399,6 +400,7 @@ class TorchBackend:
         """Per-datum logprobs and elementwise_loss, `loss:sum`; gradients add up until optim_step."""
         if loss_fn not in LOSS_FNS:
             raise UserInputError(f"loss_fn {loss_fn!r} is not one of {', '.join(LOSS_FNS)}")
+        check_loss_fn_config(loss_fn_config)
         with self._lock:
             tr, base = self._trainer(model_id)
             rows: list[list[int]] = []
@@ -561,6 +563,8 @@ class TorchBackend:
         prompt_logprobs: bool,
         topk_prompt_logprobs: int,
         extras: SampleExtras | None = None,
+        *,
+        first_index: int = 0,
     ) -> dict[str, Any]:
         """KV-cached generation of `num_samples` sequences, with prompt logprobs on request (and the
         tinker >= 0.38 outputs of `extras`: sampled top-k, target prompt logprobs, alternative draws)."""
@@ -574,16 +578,16 @@ class TorchBackend:
             if s is None:
                 raise UserInputError(f"sampling_session_id {sampler_id!r} is not known to this server")
             base = self._base(s.base)
-            if num_samples < 1:
-                raise UserInputError(f"num_samples must be >= 1, got {num_samples}")
-            if topk_prompt_logprobs < 0:
-                raise UserInputError(f"topk_prompt_logprobs must be >= 0, got {topk_prompt_logprobs}")
+            check_sample_counts(num_samples, topk_prompt_logprobs)
             self._check_ids(prompt, "prompt.chunks[*].tokens", base)
-            validate_params(params, base.vocab_size)
+            check_sampling(params, base.vocab_size)
             budget = token_budget(len(prompt), params.max_tokens, self._context(base))
             rule = stop_rule(params, base.eos_ids)
             seed = params.seed if params.seed is not None else random.SystemRandom().getrandbits(63)
-            gens = [torch.Generator().manual_seed(x) for x in sample_seeds(seed, num_samples)]
+            gens = [
+                torch.Generator().manual_seed(x)
+                for x in sample_seeds(seed, first_index + num_samples)[first_index:]
+            ]
             adapter = self._sampler_adapter(base, sampler_id, s)
             with self._active(base, adapter) as model:
                 ids = torch.tensor([prompt], device=self._device)

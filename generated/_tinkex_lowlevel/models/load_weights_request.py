@@ -18,7 +18,8 @@ class LoadWeightsRequest(WireModel):
     optimizer: bool
     """Restore optimizer state too."""
     seq_id: int | None = None
-    """Position in the model's request stream."""
+    """Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the
+    next expected seq_id (`--seq-window`) with 400."""
     type: Literal["load_weights"] = "load_weights"
     """Request tag."""
 

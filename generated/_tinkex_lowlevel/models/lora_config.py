@@ -12,7 +12,7 @@ class LoraConfig(WireModel):
     """LoRA settings of a new training run. At least one of the three train_* flags must be true."""
 
     rank: int
-    """LoRA rank."""
+    """LoRA rank. The tinkex local server refuses ranks above 1024 with 400."""
     seed: int | None = None
     """Initialisation seed; null = random."""
     train_unembed: bool = True

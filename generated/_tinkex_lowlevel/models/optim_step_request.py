@@ -18,7 +18,8 @@ class OptimStepRequest(WireModel):
     model_id: str
     """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
     seq_id: int | None = None
-    """Position in the model's request stream."""
+    """Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the
+    next expected seq_id (`--seq-window`) with 400."""
     type: Literal["optim_step"] = "optim_step"
     """Request tag."""
 

@@ -18,7 +18,7 @@ class SampleRequest(SampleRequestMixin, WireModel):
     `prompt_logprobs` null means false."""
 
     num_samples: int = 1
-    """Sequences to draw."""
+    """Sequences to draw. The tinkex local server refuses more than 128 (`--max-num-samples`) with 422."""
     prompt: ModelInput
     """A model input as a list of chunks (may be empty)."""
     sampling_params: SamplingParams

@@ -14,7 +14,7 @@ class SamplingParams(SamplingParamsMixin, WireModel):
     limit (the remaining context). `stop` is a string, a list of strings or a list of token ids."""
 
     max_tokens: int | None = None
-    """Maximum tokens to generate."""
+    """Maximum tokens to generate. The tinkex local server refuses more than 8192 (`--max-tokens`) with 422."""
     seed: int | None = None
     """Sampling seed."""
     stop: str | list[str] | list[int] | None = None

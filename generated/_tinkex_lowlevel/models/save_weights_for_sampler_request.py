@@ -14,11 +14,12 @@ class SaveWeightsForSamplerRequest(WireModel):
     model_id: str
     """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
     path: str | None = None
-    """Checkpoint name."""
+    """Checkpoint name: one path segment (no `/`), at most 255 bytes of UTF-8."""
     sampling_session_seq_id: int | None = None
     """Set for an ephemeral save."""
     seq_id: int | None = None
-    """Position in the model's request stream."""
+    """Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the
+    next expected seq_id (`--seq-window`) with 400."""
     type: Literal["save_weights_for_sampler"] = "save_weights_for_sampler"
     """Request tag."""
 

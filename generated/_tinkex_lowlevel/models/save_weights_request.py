@@ -14,9 +14,11 @@ class SaveWeightsRequest(WireModel):
     model_id: str
     """A training run / model id (the same thing). Opaque; current form `<session_id>:train:<n>`."""
     path: str | None = None
-    """Checkpoint name. Decision: null lets the server pick one (e.g. the seq_id, zero-padded)."""
+    """Checkpoint name. Decision: null lets the server pick one (e.g. the seq_id, zero-padded). One path
+    segment (no `/`) of at most 255 bytes of UTF-8 (the tinkex local server refuses longer names with 400)."""
     seq_id: int | None = None
-    """Position in the model's request stream."""
+    """Position in the model's request stream; the tinkex local server refuses one more than 256 ahead of the
+    next expected seq_id (`--seq-window`) with 400."""
     type: Literal["save_weights"] = "save_weights"
     """Request tag."""
 

@@ -62,6 +62,15 @@ def _parse_response(
 
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+    if response.status_code == 409:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_409 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
+
+            return response_409
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
     if response.status_code == 422:
         # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
         try:
