@@ -105,7 +105,9 @@ def null_server() -> Iterator[Any]:
         yield server
 
 
-def test_harness_runs_tinker_programs_on_tinkex_source_in_the_038_venv(null_server: Any, tmp_path: Path) -> None:
+def test_harness_runs_tinker_programs_on_tinkex_source_in_the_038_venv(
+    null_server: Any, tmp_path: Path
+) -> None:
     """What the skipped tests below stand on: the 038 venv's python runs a program through
     `python -m tinkex.as_tinker` with tinkex from this checkout winning over the installed official
     0.38, tinker-cookbook's own code (its renderer, conversation_to_datum) builds tinkex types, and
