@@ -11,9 +11,11 @@ dependencies that tinker 0.38 does not bring are pinned into that venv by the Ma
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,37 @@ def require_tinker038() -> Path:
     if python is None:
         pytest.skip("no tinker 0.38 virtualenv (make setup creates .venv-tinker038)")
     return python
+
+
+def test_the_038_venv_satisfies_tinkex_runtime_dependencies() -> None:
+    """tinkex runs from source there, so pyproject's `dependencies` must be installed in that venv at
+    versions they accept; a new one goes into the Makefile's TINKEX_DEPS_038 (pinned)."""
+    python = require_tinker038()
+    from packaging.requirements import Requirement
+
+    wanted = [
+        Requirement(r)
+        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    ]
+    code = (
+        "import importlib.metadata as m, json, sys\n"
+        "out = {}\n"
+        "for name in sys.argv[1:]:\n"
+        "    try: out[name] = m.version(name)\n"
+        "    except m.PackageNotFoundError: out[name] = None\n"
+        "print(json.dumps(out))"
+    )
+    done = subprocess.run(
+        [str(python), "-c", code, *(r.name for r in wanted)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    installed = json.loads(done.stdout)
+    bad = {
+        str(r): installed[r.name]
+        for r in wanted
+        if installed[r.name] is None or not r.specifier.contains(installed[r.name], prereleases=True)
+    }
+    assert not bad, f"add these, pinned, to TINKEX_DEPS_038 in the Makefile (installed: {bad})"
 
 
 HARNESS_PROGRAM = """
