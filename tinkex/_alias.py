@@ -87,6 +87,11 @@ class _AliasLoader(importlib.abc.Loader):
         # The module is already executed (it is the tinkex one). importlib set its __spec__ to the
         # alias spec; give it back its own, which relative imports and reload() read.
         module.__spec__ = self._target_spec
+        if not hasattr(module, "__path__") and any(n.startswith(self._name + ".") for n in TINKER_MODULES):
+            # The official path is a package with mapped submodules, but the tinkex module providing it
+            # is a plain module: importlib asks finders for a child only under a parent with __path__.
+            # An empty one lets the table answer and makes nothing else importable beneath it.
+            module.__path__ = []
 
 
 class _TinkerFinder(importlib.abc.MetaPathFinder):

@@ -174,6 +174,30 @@ def test_a_missing_dependency_of_a_mapped_module_keeps_its_own_error(tmp_path: P
     assert got == ["no_such_dependency_xyz", "No module named 'no_such_dependency_xyz'"]
 
 
+def test_a_mapped_package_path_may_be_provided_by_a_plain_module(tmp_path: Path) -> None:
+    # e.g. `tinker.lib.public_interfaces.rest_client` under a tinkex module that is not a package
+    (tmp_path / "flatprovider.py").write_text("VALUE = 1\n")
+    (tmp_path / "childprovider.py").write_text("VALUE = 2\n")
+    got = run_code(
+        f"""
+        import json, sys, tinkex
+        from tinkex import _alias
+        sys.path.insert(0, {str(tmp_path)!r})
+        _alias.TINKER_MODULES["tinker.flat"] = "flatprovider"
+        _alias.TINKER_MODULES["tinker.flat.child"] = "childprovider"
+        tinkex.install_as_tinker()
+        from tinker.flat.child import VALUE
+        import flatprovider, childprovider
+        try:
+            import tinker.flat.other
+        except ImportError as exc:
+            other = exc.name
+        print(json.dumps([VALUE, sys.modules["tinker.flat.child"] is childprovider, flatprovider.__path__, other]))
+        """
+    )
+    assert got == [2, True, [], "tinker.flat.other"]
+
+
 def test_install_is_idempotent_and_thread_safe() -> None:
     got = run_code(
         """
