@@ -41,9 +41,11 @@ RL_GAPS = (
     "save_weights_for_sampler(ttl_seconds=) unknown keyword"
 )
 STABLE_REINFORCE_GAPS = (
-    f"{RL_GAPS}; then loss_fn 'stable_reinforce' refused locally (_policy/_loss_check) and, past that, it "
-    "needs provenance on every datum: SampledSequence.sequence_id from asample's sample_sequence_ids and "
-    "Datum.with_provenance spans sent on the wire (protobuf forward_backward, issue 11's wire half)"
+    f"{RL_GAPS}; then loss_fn 'stable_reinforce' refused locally (_policy/_loss_check: not a built-in loss) "
+    "and, past that, the cookbook's own check that every datum carries provenance: it needs "
+    "SampledSequence.sequence_id read from asample's sample_sequence_ids (the server sends them) and "
+    "Datum.with_provenance / loss_fn_input_spans (sent with the datum: Datum.3/4 in protobuf, the 0.38 "
+    "fields of Datum in JSON)"
 )
 
 
