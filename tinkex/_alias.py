@@ -36,7 +36,8 @@ TINKER_MODULES: dict[str, str] = {
     "tinker.lib.public_interfaces.sampling_client": "tinkex._sampling_client",
     "tinker.lib.public_interfaces.service_client": "tinkex._service_client",
     "tinker.lib.public_interfaces.training_client": "tinkex._training_client",
-    # the binary bodies of tinker >= 0.38: tinkex's own compiled .proto (wire-equal field numbers)
+    # the binary bodies of tinker >= 0.38: tinkex's own compiled .proto, with 0.38's message and field
+    # names and numbers (tests/e2e/test_038_flow_on_tinkex.py compares the two descriptors)
     "tinker.proto": "_tinkex_lowlevel.proto",
     "tinker.proto.tinker_public_pb2": "_tinkex_lowlevel.proto.tinker_public_pb2",
 }

@@ -97,6 +97,30 @@ def test_the_038_venv_satisfies_tinkex_runtime_dependencies() -> None:
     assert not bad, f"add these, pinned, to TINKEX_DEPS_038 in the Makefile (installed: {bad})"
 
 
+DESCRIBE_PROTO = """
+import importlib, json, sys
+pb = importlib.import_module(sys.argv[1])
+print(json.dumps({n: {f.number: f.name for f in d.fields} for n, d in pb.DESCRIPTOR.message_types_by_name.items()}))
+"""
+
+
+def test_tinker_proto_stands_in_with_the_official_messages() -> None:
+    """`tinker.proto.tinker_public_pb2` under the alias is tinkex's module: it must name every message and
+    field of the official 0.38 one with the same numbers (each read in its own process: both files are
+    called tinker_public.proto, which protobuf's default pool refuses to hold twice)."""
+    python = require_tinker038()
+    described = []
+    for module in ("tinker.proto.tinker_public_pb2", "_tinkex_lowlevel.proto.tinker_public_pb2"):
+        done = subprocess.run(
+            [str(python), "-c", DESCRIBE_PROTO, module],
+            capture_output=True, text=True, timeout=60, env=tinkex_pythonpath_env(),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        described.append(json.loads(done.stdout))
+    official, ours = described
+    assert ours == official
+
+
 HARNESS_PROGRAM = """
 import importlib.metadata, pathlib, sys
 import tinker
