@@ -10,6 +10,10 @@ STAMP038 := $(VENV038)/.installed
 # 0.2.1 imports fine for the renderers used here), so its imports are listed and pinned here.
 COOKBOOK_DEPS := chz==0.4.0 datasets==5.2.0 blobfile==3.3.0 cloudpickle==3.1.3 tiktoken==0.14.0 \
 	pyrage==1.4.0 termcolor==3.3.0 pylatexenc==2.11 math-verify==0.9.0 tml-renderers==0.2.1 pillow==13.0.0
+# tinkex from source (PYTHONPATH=.:generated) runs the same programs in that venv through
+# `python -m tinkex.as_tinker` (tests/e2e/test_cookbook_on_tinkex.py): its runtime dependencies that
+# tinker 0.38 does not already bring (the rest of pyproject's `dependencies` is there at the same versions)
+TINKEX_DEPS_038 := attrs==26.1.0
 
 .PHONY: setup gen gen-check lint typecheck test test-fast demo bench clean
 
@@ -30,6 +34,7 @@ $(STAMP038): Makefile
 	$(VENV038)/bin/python -m pip install -q "tinker==0.38.0"
 	$(VENV038)/bin/python -m pip install -q --no-deps "tinker-cookbook==0.6.1"
 	$(VENV038)/bin/python -m pip install -q $(COOKBOOK_DEPS)
+	$(VENV038)/bin/python -m pip install -q $(TINKEX_DEPS_038)
 	touch $(STAMP038)
 
 gen: setup

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from httpx import Timeout
 
     from tinkex import types
+    from tinkex._alias import install_as_tinker
     from tinkex._archive import UnsafeArchiveError, extract_archive
     from tinkex._config import CircuitBreakerConfig, ClientConfig, PoolSizes, RetryConfig
     from tinkex._download import (
@@ -168,6 +169,7 @@ _LAZY: dict[str, str] = {
         "tinkex._regularizers",
     ),
     "RestClient": "tinkex._rest_client",
+    "install_as_tinker": "tinkex._alias",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
     "ServiceClient": "tinkex._service_client",
@@ -294,6 +296,7 @@ __all__ = [
     "entropy_regularizer",
     "extract_archive",
     "gather_async",
+    "install_as_tinker",
     "kl_regularizer",
     "l1_regularizer",
     "l2_regularizer",

@@ -209,3 +209,7 @@ async def lowlevel_async_usage(sc: tinker.ServiceClient) -> None:
     assert_type(await sc.lowlevel.get_info_async({"model_id": "m"}), GetInfoResponse)
     fut = await sc.lowlevel.forward_backward_async({"model_id": "m"})
     print(await sc.lowlevel.wait_async(fut))
+
+
+def alias_usage() -> None:
+    assert_type(tinkex.install_as_tinker(), None)
