@@ -72,21 +72,10 @@ _REPLAYED = {
 }  # fmt: skip
 
 
-# Fields later SDKs (0.13-0.21) add to 0.7.0 request bodies (wire-protocol.md §8.6). The spec is the
-# 0.7.0 protocol with closed request objects, so these are taken out before validation and honoured
-# (ttl_seconds, overwrite) or ignored (the rest), so a newer client is not refused for them.
-_LATER_FIELDS: dict[str, tuple[str, ...]] = {
-    "create_session": ("project_id",),
-    "save_weights": ("ttl_seconds", "overwrite"),
-    "save_weights_for_sampler": ("ttl_seconds",),
-    "retrieve_future": ("allow_metadata_only",),
-    "load_weights": ("weights_access_token",),
-    "send_telemetry": ("process_uuid",),
-}
-# ... and everything tinker 0.38 adds (tinkex_server/_v038.py), honoured there.
+# The operations tinker 0.38 also replays on a repeated idempotency key (tinkex_server/_v038.py). The
+# fields later SDKs add to 0.7.0 request bodies are the spec's (`x-tinker-since` properties, read by
+# SpecValidator.later_fields): taken out before the 0.7.0 schema check and honoured by the handlers.
 _REPLAYED |= _v038.REPLAYED
-for _op, _fields in _v038.LATER_FIELDS.items():
-    _LATER_FIELDS[_op] = tuple(dict.fromkeys(_LATER_FIELDS.get(_op, ()) + _fields))
 
 
 def _later_problems(later: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -1012,7 +1001,7 @@ async def _handle(
                 return _error(400, f"body is not valid JSON: {e}")
             if not isinstance(body, dict):
                 return _error(400, "body must be a JSON object")
-            later = {k: body.pop(k) for k in _LATER_FIELDS.get(op_id, ()) if k in body}
+            later = {k: body.pop(k) for k in core.validator.later_fields.get(op_id, ()) if k in body}
             problems = _v038.upgrade_body(op_id, body, later)
             if problems:
                 return _error(422, problems)

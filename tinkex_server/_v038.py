@@ -39,26 +39,7 @@ from tinkex_server.backends.base import DimuonSpec, LoraSpec, SampleExtras, User
 if TYPE_CHECKING:
     from tinkex_server._app import _Routes
 
-__all__ = ["LATER_FIELDS", "NOT_OFFERED", "REPLAYED", "V038Routes", "future_response", "upgrade_body"]
-
-# Fields 0.38 adds to the bodies of 0.7.0 operations: taken out of the body before the schema check
-# (whose request objects are closed, as 0.7.0's are) and handed to the handler in body["_later"].
-LATER_FIELDS: dict[str, tuple[str, ...]] = {
-    "create_session": ("project_id", "display_name"),
-    "create_model": ("optimizer_config",),
-    "optim_step": ("optim_params",),
-    "save_weights": ("ttl_seconds", "overwrite", "user_metadata"),
-    "save_weights_for_sampler": ("ttl_seconds", "kind", "user_metadata"),
-    "load_weights": (
-        "weights_access_token", "session_id", "model_seq_id", "base_model", "user_metadata", "optimizer_config",
-    ),
-    "asample": (
-        "topk_sample_logprobs", "target_prompt_logprobs", "prompt_alt_tokens_k", "prompt_logprobs_last_n",
-        "record_stability_info",
-    ),
-    "retrieve_future": ("allow_metadata_only",),
-    "send_telemetry": ("process_uuid",),
-}  # fmt: skip
+__all__ = ["NOT_OFFERED", "REPLAYED", "V038Routes", "future_response", "upgrade_body"]
 
 # A result at least this big is announced first (`complete_metadata`) to a poll that allows it, so
 # the 0.38 client can reserve it in its in-flight bytes budget before downloading; smaller ones come

@@ -201,6 +201,28 @@ class SpecValidator:
     def enabled(self) -> bool:
         return bool(self._spec)
 
+    @cached_property
+    def later_fields(self) -> dict[str, tuple[str, ...]]:
+        """operationId -> the request fields a later protocol generation added (`x-tinker-since` on a
+        property of a 0.7.0 operation's JSON body). The server takes them out of the body before the
+        0.7.0 schema check and hands them to the handler (`body["_later"]`)."""
+        schemas = self._spec.get("components", {}).get("schemas", {})
+        out: dict[str, tuple[str, ...]] = {}
+        for item in (self._spec.get("paths") or {}).values():
+            for op in item.values():
+                if not isinstance(op, Mapping) or "operationId" not in op or "x-tinker-since" in op:
+                    continue
+                content = (op.get("requestBody") or {}).get("content") or {}
+                ref = ((content.get("application/json") or {}).get("schema") or {}).get("$ref", "")
+                schema = schemas.get(ref.rsplit("/", 1)[-1]) if ref else None
+                props = (schema or {}).get("properties") or {}
+                fields = tuple(
+                    k for k, v in props.items() if isinstance(v, Mapping) and "x-tinker-since" in v
+                )
+                if fields:
+                    out[str(op["operationId"])] = fields
+        return out
+
     def later_operations(self) -> list[tuple[str, str, str, bool]]:
         """(operationId, METHOD, path, has a request body) of the operations only a later protocol
         generation sends (`x-tinker-since`): the generated operation table holds the 0.7.0 view."""
