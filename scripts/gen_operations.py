@@ -465,8 +465,10 @@ def render_v038(ops_038: list[dict[str, Any]], known: set[str], models: set[str]
         new.append(op)
     body = render_operations(new)
     body = body[len(_OPERATIONS_HEAD) :].replace("OPERATIONS: Final", "OPERATIONS_V038: Final")
-    body = body.replace('"""operationId -> Operation, in the order of the spec."""',
-                        '"""operationId -> Operation of the 0.38-only operations, in the order of the spec."""')
+    body = body.replace(
+        '"""operationId -> Operation, in the order of the spec."""',
+        '"""operationId -> Operation of the 0.38-only operations, in the order of the spec."""',
+    )
     return _V038_HEAD + body
 
 
