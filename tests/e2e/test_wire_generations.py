@@ -122,10 +122,12 @@ def test_a_038_server_gets_protobuf_forward_backward_and_forward_only(
     assert all(np.isfinite(losses))
     assert len(resp.sequences) == 3
     assert all(len(s.tokens) == 4 for s in resp.sequences)
-    assert resp.prompt_logprobs is not None and resp.prompt_logprobs[0] is None
+    assert resp.prompt_logprobs is not None
+    assert resp.prompt_logprobs[0] is None
     ids = [getattr(s, "sequence_id", None) for s in resp.sequences]
     if "sequence_id" in type(resp.sequences[0]).__dataclass_fields__:  # the 0.38 types
-        assert all(isinstance(i, str) and i for i in ids) and len(set(ids)) == 3
+        assert all(isinstance(i, str) and i for i in ids)
+        assert len(set(ids)) == 3
 
 
 def test_a_07_era_server_gets_todays_json_protocol(server_07: LocalServer, seen: _Seen) -> None:
@@ -134,7 +136,8 @@ def test_a_07_era_server_gets_todays_json_protocol(server_07: LocalServer, seen:
         assert sc._rt.protocol == "0.7"
         assert sc._rt.wire.refresher is None  # no dynamic config against a 0.7.0-era server
     assert seen.proto == 0
-    assert all(np.isfinite(losses)) and len(fwd.loss_fn_outputs) == 1
+    assert all(np.isfinite(losses))
+    assert len(fwd.loss_fn_outputs) == 1
     assert len(resp.sequences) == 3
 
 
