@@ -81,7 +81,11 @@ def proto_request_as_json(raw: bytes) -> dict[str, Any]:
         inputs = {}
         for key, t in d.loss_fn_inputs.items():
             np_dtype, name = dtypes[t.dtype]
-            inputs[key] = {"data": np.frombuffer(t.dense, np_dtype).tolist(), "dtype": name, "shape": list(t.shape)}
+            inputs[key] = {
+                "data": np.frombuffer(t.dense, np_dtype).tolist(),
+                "dtype": name,
+                "shape": list(t.shape),
+            }
         data.append({"model_input": {"chunks": chunks}, "loss_fn_inputs": inputs})
     config: dict[str, Any] = dict(msg.loss_fn_config.items())
     for key, value in msg.loss_fn_config_v2.items():
@@ -365,7 +369,11 @@ class FakeTinker:
         hold = self.hold.get(fut["op"])
         if hold is not None and not hold.wait(timeout=0.05):
             return json_response(408, {"queue_state": "active"})
-        if PROTOBUF in request.headers.get("accept", "") and fut["op"] in ("forward", "forward_backward", "asample"):
+        if PROTOBUF in request.headers.get("accept", "") and fut["op"] in (
+            "forward",
+            "forward_backward",
+            "asample",
+        ):
             return httpx.Response(200, content=proto_result(fut["op"], fut["result"]),
                                   headers={"content-type": PROTOBUF})  # fmt: skip
         return json_response(200, fut["result"])
