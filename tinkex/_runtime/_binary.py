@@ -149,8 +149,8 @@ def _tensor(td: Any, field: str) -> _Pieces:
     else:
         pieces = _bytes_field(1, _array_bytes(data, dtype, f"{field}.data"))
     pieces.append(_varint_field(3, proto_dtype))
-    dims = list(shape) if shape else [len(data)]
-    pieces.extend(_bytes_field(4, b"".join(_uvarint(int(d)) for d in dims)))
+    if shape:  # as the official client: no shape means the flat length (the server's reading too)
+        pieces.extend(_bytes_field(4, b"".join(_uvarint(int(d)) for d in shape)))
     return pieces
 
 
