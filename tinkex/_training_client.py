@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from tinkex._sampling_client import SamplingClient
     from tinkex.types._base import WireModel
 
-__all__ = ["CustomLossFn", "TrainingClient"]
+__all__ = ["CustomLossFn", "TrainingClient", "create_via_load"]
 
 # (data, per-datum logprob tensors) -> (scalar loss tensor, metrics); torch types kept as Any so
 # importing tinkex never imports torch.
@@ -634,6 +634,47 @@ class TrainingClient:
 
 
 _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
+
+
+async def create_via_load(
+    rt: Runtime, path: str, *, optimizer: bool, user_metadata: Mapping[str, Any] | None
+) -> TrainingClient:
+    """tinker >= 0.38: a training client from a checkpoint in one load_weights request without a
+    model_id; the server creates the model `{session_id}:train:{model_seq_id}` from the checkpoint.
+    A creation that fails on this side (410, deadline, cancellation) unloads that model, as
+    create_model does."""
+    _require_name(path, "load_state")
+    session_id = await rt.session.ensure()
+    model_seq_id = rt.next_model_seq_id()
+    model_id = f"{session_id}:train:{model_seq_id}"  # the id the server derives
+    body: dict[str, Any] = LoadWeightsRequest(model_id=model_id, path=path, optimizer=optimizer).to_dict()
+    del body["model_id"]  # no model_id: create the model from the checkpoint
+    body["session_id"], body["model_seq_id"] = session_id, model_seq_id
+    if user_metadata:
+        body["user_metadata"] = dict(user_metadata)
+    started = time.time()
+    try:
+        response = await rt.requester.call(ops.load_weights, body=body)
+    except APIStatusError as exc:
+        raise (rt.session.lost_error_for(exc) or exc) from exc
+    rid = decode(
+        UntypedAPIFuture, response.body, what=ops.load_weights.operation_id, request_id=response.request_id
+    ).request_id
+    if not rid:
+        raise APIResponseValidationError("load_weights answered without a request_id", body=response.body)
+    rt.creating_models.add(model_id)
+    try:
+        result = await poll_future(rt, rid, ops.load_weights, started=started)
+        loaded = decode(LoadWeightsResponse, result, what="load_weights result", request_id=rid)
+    except BaseException:
+        await rt.unload_orphan(model_id)
+        raise
+    rt.creating_models.discard(model_id)
+    created = result.get("model_id") if isinstance(result, Mapping) else None
+    if isinstance(created, str) and created and created != model_id:
+        model_id = created  # the server named it (it should be the derived id)
+    logger.info("TrainingClient initialized for model %s from %s", model_id, loaded.path or path)
+    return TrainingClient(rt, model_id=model_id, model_seq_id=model_seq_id)
 
 
 def _forward_request(batch: ForwardBackwardInput, model_id: str) -> ForwardRequest:

@@ -98,6 +98,12 @@ def _train_and_sample(sc: tinkex.ServiceClient) -> tuple[list[Any], Any, Any]:
         losses.append(out.metrics["loss:sum"])
         assert opt.result(timeout=60) is not None
         del step
+    # a training client from a checkpoint (0.38: one load_weights without model_id), trained on
+    state = tc.save_state("wire-state").result(timeout=60).path
+    tc2 = sc.create_training_client_from_state_with_optimizer(state)
+    assert tc2.model_id != tc.model_id
+    tc2.forward_backward([_datum([1, 2, 3])], "cross_entropy").result(timeout=60)
+    assert tc2.optim_step(AdamParams(learning_rate=1e-3)).result(timeout=60).metrics["step:max"] == 4.0
     fwd = tc.forward([_datum([7, 8, 9])], "cross_entropy").result(timeout=60)
     assert len(fwd.loss_fn_outputs) == 1
     sampler = tc.save_weights_and_get_sampling_client("wire-e2e")
@@ -116,8 +122,8 @@ def test_a_038_server_gets_protobuf_forward_backward_and_forward_only(
     with _client(server_038.base_url, chunk_max_datums=3) as sc:
         losses, _fwd, resp = _train_and_sample(sc)
         assert sc._rt.protocol == "0.38"
-    # 3 steps of 5 datums in chunks of 3 -> 6 forward_backward bodies, + 1 forward (forward_only)
-    assert seen.proto == 7
+    # 3 steps of 5 datums in chunks of 3 -> 6 forward_backward bodies, 1 from the loaded client, 1 forward
+    assert seen.proto == 8
     assert seen.forward_only == 1
     assert all(np.isfinite(losses))
     assert len(resp.sequences) == 3

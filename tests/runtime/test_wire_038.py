@@ -249,3 +249,26 @@ def test_decode_refuses_offsets_that_do_not_cover_the_data() -> None:
     rec.fields["logprobs"].dtype = pb.DTYPE_FLOAT32
     with pytest.raises(tinkex.APIResponseValidationError, match="offsets"):
         decode_forward_backward_output(msg.SerializeToString())
+
+
+def test_create_from_state_on_038_is_one_load_weights_without_model_id(
+    v038: FakeTinker, client: ServiceClient
+) -> None:
+    tc = client.create_training_client_from_state_with_optimizer("tinker://run-1/weights/step-3")
+    assert tc.model_id == "sess-1:train:0"
+    loads = v038.ops("load_weights")
+    assert len(loads) == 1
+    body = loads[0].body
+    assert "model_id" not in body
+    assert body["session_id"] == "sess-1"
+    assert body["model_seq_id"] == 0
+    assert body["optimizer"] is True
+    assert body["path"] == "tinker://run-1/weights/step-3"
+    assert v038.ops("create_model") == []
+    assert v038.ops("weights_info") == []
+
+
+def test_create_from_state_on_07_creates_then_loads(server: FakeTinker, client: ServiceClient) -> None:
+    client.create_training_client_from_state("tinker://run-1/weights/step-3")
+    assert len(server.ops("create_model")) == 1
+    assert server.ops("load_weights")[0].body["model_id"] == "sess-1:train:0"
