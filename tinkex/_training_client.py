@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from tinkex._sampling_client import SamplingClient
     from tinkex.types._base import WireModel
 
-__all__ = ["CustomLossFn", "TrainingClient", "create_via_load"]
+__all__ = ["CustomLossFn", "TrainingClient"]
 
 # (data, per-datum logprob tensors) -> (scalar loss tensor, metrics); torch types kept as Any so
 # importing tinkex never imports torch.
