@@ -11,7 +11,7 @@ STAMP038 := $(VENV038)/.installed
 COOKBOOK_DEPS := chz==0.4.0 datasets==5.2.0 blobfile==3.3.0 cloudpickle==3.1.3 tiktoken==0.14.0 \
 	pyrage==1.4.0 termcolor==3.3.0 pylatexenc==2.11 math-verify==0.9.0 tml-renderers==0.2.1 pillow==13.0.0
 
-.PHONY: setup gen gen-check lint typecheck test test-fast demo bench clean
+.PHONY: setup gen gen-check lint typecheck test test-fast demo bench bench-038 clean
 
 setup: $(STAMP) $(STAMP038)
 
@@ -59,6 +59,11 @@ bench: setup
 	$(PY) bench/client_roundtrip.py
 	$(PY) bench/download.py
 	$(PY) bench/server_forward_backward.py
+
+bench-038: setup
+	$(PY) bench/encode_forward_backward_038.py
+	$(PY) bench/client_roundtrip.py --official 0.38
+	$(PY) bench/import_time.py
 
 clean:
 	rm -rf $(VENV) $(VENV038) .pytest_cache .mypy_cache .ruff_cache demo-output
