@@ -253,7 +253,8 @@ class TrainingClient:
     ) -> APIFuture[ForwardBackwardOutput]:
         # Checked here, in the caller's thread, before the request takes its place in line (a server
         # may answer these mistakes with 5xx that get retried): wire values, then the loss's needs.
-        data = check_datums(data)
+        memo: dict[int, Any] = {}  # lists the check packs, reused by the protobuf encoder
+        data = check_datums(data, memo=memo)
         config = check_loss_fn_config(loss_fn_config)
         check_loss_request(data, loss_fn, config)
         check_text(loss_fn, "loss_fn", "pass a loss name such as 'cross_entropy'")
@@ -269,7 +270,7 @@ class TrainingClient:
             for chunk in chunks
         ]
         binary = [
-            BinaryBody(self.model_id, chunk, loss_fn, config, forward_only=op is ops.forward)
+            BinaryBody(self.model_id, chunk, loss_fn, config, forward_only=op is ops.forward, memo=memo)
             for chunk in chunks
         ]
         if self._rt.protocol == "0.38":

@@ -214,3 +214,23 @@ def test_refresh_interval_and_billing_pause_are_bounded() -> None:
 def test_doctests() -> None:
     for module in (_binary, _protocol):
         assert doctest.testmod(module).failed == 0
+
+
+def test_the_wire_checks_packed_lists_are_reused_byte_for_byte() -> None:
+    from tinkex._policy._wire_check import check_datums
+
+    data = [
+        Datum(
+            model_input=ModelInput.from_ints([1, 2, 3]),
+            loss_fn_inputs={"target_tokens": [2, 3, 4], "weights": [1.0, 0.5, 0.0]},
+        )
+    ]
+    memo: dict[int, Any] = {}
+    checked = check_datums(data, memo=memo)
+    assert len(memo) == 2  # the token list and the int64 targets
+    plain = encode_forward_backward("m", checked, "cross_entropy", None)
+    assert encode_forward_backward("m", checked, "cross_entropy", None, memo=memo) == plain
+    too_big = [Datum(model_input=ModelInput.from_ints([2**40]), loss_fn_inputs={})]
+    memo = {}
+    with pytest.raises(TinkexValidationError, match="int32"):
+        encode_forward_backward("m", check_datums(too_big, memo=memo), "cross_entropy", None, memo=memo)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,6 +46,7 @@ _PROTO_DTYPE = {"float32": _DTYPE_FLOAT32, "int64": _DTYPE_INT64}
 # wire dtype -> (array.array typecode, numpy dtype string, itemsize)
 _ARRAY_CODES = {"int64": ("q", "<i8"), "float32": ("f", "<f4"), "int32": ("i", "<i4")}  # struct codes
 _STOP_REASONS = {0: "stop", 1: "length"}
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def _uvarint(value: int) -> bytes:
@@ -107,10 +109,31 @@ def _list_bytes(values: Sequence[Any], code: str, wire: str, field: str) -> byte
         ) from None
 
 
-def _array_bytes(values: Any, wire: str, field: str) -> bytes:
+def _from_memo(packed: Any, wire: str, field: str) -> bytes | None:
+    """The wire bytes of a list the wire check already packed as int64 (`check_int_values` memo)."""
+    if wire == "int64":
+        return bytes(packed.tobytes()) if _LITTLE_ENDIAN else None
+    np = sys.modules.get("numpy")
+    if np is None or not _LITTLE_ENDIAN or wire != "int32":
+        return None
+    a = np.frombuffer(packed, dtype="<i8")
+    if a.size and (int(a.min()) < -(2**31) or int(a.max()) >= 2**31):
+        raise TinkexValidationError(
+            field, "holds a value out of range for int32 (token ids are 32-bit on this wire)",
+            "pass token ids below 2**31",
+        )  # fmt: skip
+    return bytes(a.astype("<i4").tobytes())
+
+
+def _array_bytes(values: Any, wire: str, field: str, memo: Mapping[int, Any] | None = None) -> bytes:
     """Little-endian bytes of `values` (list or array) as `wire` (int64 | float32 | int32)."""
     code, np_dtype = _ARRAY_CODES[wire]
     if isinstance(values, list | tuple):
+        packed = memo.get(id(values)) if memo else None
+        if packed is not None:
+            done = _from_memo(packed, wire, field)
+            if done is not None:
+                return done
         return _list_bytes(values, code, wire, field)
     import numpy as np
 
@@ -127,7 +150,7 @@ def _array_bytes(values: Any, wire: str, field: str) -> bytes:
     return a.tobytes()  # row-major, one copy
 
 
-def _tensor(td: Any, field: str) -> _Pieces:
+def _tensor(td: Any, field: str, memo: Mapping[int, Any] | None = None) -> _Pieces:
     """A TensorData (or anything with data/dtype/shape) as the pieces of a `Tensor` message."""
     dtype = str(getattr(td, "dtype", None) or "float32")
     proto_dtype = _PROTO_DTYPE.get(dtype)
@@ -147,17 +170,17 @@ def _tensor(td: Any, field: str) -> _Pieces:
         ]
         pieces = _nest(2, csr)
     else:
-        pieces = _bytes_field(1, _array_bytes(data, dtype, f"{field}.data"))
+        pieces = _bytes_field(1, _array_bytes(data, dtype, f"{field}.data", memo))
     pieces.append(_varint_field(3, proto_dtype))
     if shape:  # as the official client: no shape means the flat length (the server's reading too)
         pieces.extend(_bytes_field(4, b"".join(_uvarint(int(d)) for d in shape)))
     return pieces
 
 
-def _chunk(chunk: Any, field: str) -> _Pieces:
+def _chunk(chunk: Any, field: str, memo: Mapping[int, Any] | None = None) -> _Pieces:
     kind = getattr(chunk, "type", None)
     if kind == "encoded_text":
-        return _nest(1, _bytes_field(1, _array_bytes(chunk.tokens, "int32", f"{field}.tokens")))
+        return _nest(1, _bytes_field(1, _array_bytes(chunk.tokens, "int32", f"{field}.tokens", memo)))
     if kind == "image":
         image = [*_bytes_field(1, bytes(chunk.data)), *_bytes_field(2, str(chunk.format).encode())]
         expected = getattr(chunk, "expected_tokens", None)
@@ -181,12 +204,15 @@ def _span(span: Any) -> _Pieces:
     return _nest(kind, inner)
 
 
-def _datum(datum: Any, field: str) -> _Pieces:
+def _datum(datum: Any, field: str, memo: Mapping[int, Any] | None) -> _Pieces:
     pieces: _Pieces = []
     for j, c in enumerate(datum.model_input.chunks):
-        pieces += _nest(1, _chunk(c, f"{field}.model_input.chunks[{j}]"))
+        pieces += _nest(1, _chunk(c, f"{field}.model_input.chunks[{j}]", memo))
     for key, td in datum.loss_fn_inputs.items():
-        entry = [*_bytes_field(1, key.encode()), *_nest(2, _tensor(td, f"{field}.loss_fn_inputs[{key!r}]"))]
+        entry = [
+            *_bytes_field(1, key.encode()),
+            *_nest(2, _tensor(td, f"{field}.loss_fn_inputs[{key!r}]", memo)),
+        ]
         pieces += _nest(2, entry)
     for number, name in ((3, "model_input_spans"), (4, "loss_fn_input_spans")):
         for span in getattr(datum, name, None) or ():
@@ -201,10 +227,12 @@ def encode_forward_backward(
     loss_fn_config: Mapping[str, float | str] | None,
     *,
     forward_only: bool = False,
+    memo: Mapping[int, Any] | None = None,
 ) -> bytes:
     """A `ForwardBackwardRequest` without its seq_id (see `with_seq_id`).
 
     Numbers of `loss_fn_config` go in both maps (5 for older readers, 7 for newer), strings only in 7.
+    `memo` holds the int64 arrays the wire check already packed from lists (`check_datums(memo=)`).
 
     Example::
 
@@ -213,7 +241,7 @@ def encode_forward_backward(
     """
     pieces = _bytes_field(1, model_id.encode())
     for i, d in enumerate(data):
-        pieces += _nest(3, _datum(d, f"data[{i}]"))
+        pieces += _nest(3, _datum(d, f"data[{i}]", memo))
     pieces += _bytes_field(4, loss_fn.encode())
     for key, value in (loss_fn_config or {}).items():
         k = _bytes_field(1, str(key).encode())
@@ -257,7 +285,7 @@ class BinaryBody:
     caller's thread when the protocol is known, else at dispatch), its seq_id appended at dispatch,
     zstd-compressed when the server asks; the same bytes on every retry of the call."""
 
-    __slots__ = ("_encoded", "config", "data", "forward_only", "loss_fn", "model_id")
+    __slots__ = ("_encoded", "config", "data", "forward_only", "loss_fn", "memo", "model_id")
 
     def __init__(
         self,
@@ -267,16 +295,20 @@ class BinaryBody:
         config: Mapping[str, float | str] | None,
         *,
         forward_only: bool = False,
+        memo: Mapping[int, Any] | None = None,
     ) -> None:
         self.model_id, self.data, self.loss_fn, self.config = model_id, data, loss_fn, config
         self.forward_only = forward_only
+        self.memo = memo  # valid while `data` (which holds the lists it is keyed by) is alive
         self._encoded: bytes | None = None
 
     def encode(self) -> bytes:
         if self._encoded is None:
             self._encoded = encode_forward_backward(
-                self.model_id, self.data, self.loss_fn, self.config, forward_only=self.forward_only
-            )
+                self.model_id, self.data, self.loss_fn, self.config, forward_only=self.forward_only,
+                memo=self.memo,
+            )  # fmt: skip
+            self.memo = None
         return self._encoded
 
     def wire(self, seq_id: int, compress: bool) -> tuple[bytes, dict[str, str]]:
