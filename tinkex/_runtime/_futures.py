@@ -459,6 +459,7 @@ async def poll_future(
             elif isinstance(body, Mapping) and body.get("status") == "complete_metadata":
                 size = body.get("response_payload_size")
                 hold_bytes = size if isinstance(size, int) and size >= 0 else 0
+                unreachable = 0
                 continue
         except APIConnectionError as exc:
             status, body = None, None
