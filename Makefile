@@ -15,7 +15,7 @@ COOKBOOK_DEPS := chz==0.4.0 datasets==5.2.0 blobfile==3.3.0 cloudpickle==3.1.3 t
 # tinker 0.38 does not already bring (the rest of pyproject's `dependencies` is there at the same versions)
 TINKEX_DEPS_038 := attrs==26.1.0
 
-.PHONY: setup gen gen-check lint typecheck test test-fast demo bench clean
+.PHONY: setup gen gen-check lint typecheck test test-fast demo bench bench-038 clean
 
 setup: $(STAMP) $(STAMP038)
 
@@ -64,6 +64,11 @@ bench: setup
 	$(PY) bench/client_roundtrip.py
 	$(PY) bench/download.py
 	$(PY) bench/server_forward_backward.py
+
+bench-038: setup
+	$(PY) bench/encode_forward_backward_038.py
+	$(PY) bench/client_roundtrip.py --official 0.38
+	$(PY) bench/import_time.py
 
 clean:
 	rm -rf $(VENV) $(VENV038) .pytest_cache .mypy_cache .ruff_cache demo-output

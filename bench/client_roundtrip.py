@@ -13,7 +13,13 @@ other's figure. The parent only starts the server and the workers and tells them
 two SDKs run interleaved, order flipped every round; "paired" is the median of the per-round ratios,
 which cancels the machine's drift. Targets from issue 3: >= 5x faster for (1) and >= 2x for (2).
 
+`--official 0.38` compares with the official tinker 0.38.0 instead, its worker run by the interpreter
+of `.venv-tinker038` (made by `make setup`); tinkex then speaks the 0.38 protocol too (protobuf
+forward_backward and results), as both negotiate it with the server. Targets from issue 11: round trip
+>= 2x faster and client CPU >= 5x lower, 256 concurrent samples >= 2x faster.
+
     .venv/bin/python bench/client_roundtrip.py [--repeats 11] [--datums 32 --tokens 8192 --samples 256]
+    .venv/bin/python bench/client_roundtrip.py --official 0.38
 """
 
 from __future__ import annotations
@@ -35,14 +41,17 @@ from typing import IO, Any
 
 import httpx
 
-from tinkex_server import DEFAULT_DEV_API_KEY
-
 DATUMS = 32
 TOKENS = 8192
 CONCURRENT_SAMPLES = 256
 
 
-SDKS = {"tinkex": "tinkex", "tinker 0.7.0": "tinker"}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The official SDK each --official choice compares with: (column name, interpreter running its worker).
+OFFICIAL = {
+    "0.7": ("tinker 0.7.0", sys.executable),
+    "0.38": ("tinker 0.38.0", os.path.join(ROOT, ".venv-tinker038", "bin", "python")),
+}
 
 
 def build_batch(sdk: ModuleType, datums: int, tokens: int) -> list[Any]:
@@ -55,6 +64,14 @@ def build_batch(sdk: ModuleType, datums: int, tokens: int) -> list[Any]:
         )
         for _ in range(datums)
     ]
+
+
+def _client(made: Any) -> Any:
+    """tinker 0.38 returns a future of the client (usable as the client, with a deprecation warning)."""
+    if type(made).__name__.endswith("Client"):
+        return made
+    result = getattr(made, "result", None)
+    return result() if callable(result) else made
 
 
 # (wall seconds, CPU seconds of the worker process, i.e. of this one SDK's threads only)
@@ -75,10 +92,10 @@ class Workload:
 
     def __init__(self, sdk: ModuleType, base_url: str, datums: int, tokens: int, samples: int) -> None:
         self.datums, self.concurrent = datums, samples
-        self.service = sdk.ServiceClient(base_url=base_url, api_key=DEFAULT_DEV_API_KEY)
+        self.service = sdk.ServiceClient(base_url=base_url, api_key=os.environ["TINKER_API_KEY"])
         base_model = self.service.get_server_capabilities().supported_models[0].model_name
-        self.training = self.service.create_lora_training_client(base_model=base_model, rank=8)
-        self.sampler = self.service.create_sampling_client(base_model=base_model)
+        self.training = _client(self.service.create_lora_training_client(base_model=base_model, rank=8))
+        self.sampler = _client(self.service.create_sampling_client(base_model=base_model))
         self.batch = build_batch(sdk, datums, tokens)
         self.prompt = sdk.types.ModelInput.from_ints(list(range(1, 65)))
         self.params = sdk.types.SamplingParams(max_tokens=16, temperature=1.0)
@@ -109,7 +126,10 @@ class Workload:
     def close(self) -> None:
         close = getattr(self.service, "close", None)
         if close is not None:
-            close()
+            try:
+                close()
+            except TypeError:  # tinker 0.38: close(status) finishes the session
+                close("success")
 
 
 @contextlib.contextmanager
@@ -160,10 +180,14 @@ def worker(module: str, base_url: str, args: argparse.Namespace) -> None:
 class Worker:
     """The parent's handle on one worker process."""
 
-    def __init__(self, module: str, base_url: str, args: argparse.Namespace) -> None:
+    def __init__(
+        self, module: str, base_url: str, args: argparse.Namespace, python: str = sys.executable
+    ) -> None:
         sizes = ["--datums", str(args.datums), "--tokens", str(args.tokens), "--samples", str(args.samples)]
+        if not os.path.exists(python):
+            raise SystemExit(f"{python} not found: run `make setup` (it builds .venv-tinker038)")
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--worker", module, "--base-url", base_url, *sizes],
+            [python, __file__, "--worker", module, "--base-url", base_url, *sizes],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -204,6 +228,9 @@ def main() -> None:
     parser.add_argument("--datums", type=int, default=DATUMS, help="forward_backward batch size")
     parser.add_argument("--tokens", type=int, default=TOKENS, help="tokens per datum")
     parser.add_argument("--samples", type=int, default=CONCURRENT_SAMPLES, help="concurrent sample calls")
+    parser.add_argument(
+        "--official", choices=sorted(OFFICIAL), default="0.7", help="official SDK to compare with"
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,13 +238,17 @@ def main() -> None:
     if args.worker is not None:
         worker(args.worker, args.base_url, args)
         return
+    from tinkex_server import DEFAULT_DEV_API_KEY
 
-    timings: dict[str, dict[str, list[Timing]]] = {name: {"fb": [], "samples": []} for name in SDKS}
+    os.environ.setdefault("TINKER_API_KEY", DEFAULT_DEV_API_KEY)  # the workers read it
+    official_name, official_python = OFFICIAL[args.official]
+    sdks = {"tinkex": ("tinkex", sys.executable), official_name: ("tinker", official_python)}
+    timings: dict[str, dict[str, list[Timing]]] = {name: {"fb": [], "samples": []} for name in sdks}
     with null_server() as base_url:
         workers: dict[str, Worker] = {}
         try:
-            for name, module in SDKS.items():
-                workers[name] = Worker(module, base_url, args)
+            for name, (module, python) in sdks.items():
+                workers[name] = Worker(module, base_url, args, python)
             # Interleaved, the order flipped every round: both clients see the same machine state
             # (this shared 2-core VM drifts by +-30% over minutes), and neither always goes first.
             # One call at a time: the idle worker only waits on its stdin meanwhile.
@@ -235,7 +266,7 @@ def main() -> None:
 
     def paired(kind: str, index: int) -> float:
         # Each round's two calls ran back to back, so their ratio cancels the machine's drift.
-        pairs = zip(timings["tinker 0.7.0"][kind], timings["tinkex"][kind], strict=True)
+        pairs = zip(timings[official_name][kind], timings["tinkex"][kind], strict=True)
         return statistics.median(off[index] / own[index] for off, own in pairs)
 
     shape = f"{args.datums}x{args.tokens}"
@@ -245,16 +276,17 @@ def main() -> None:
     print("  call: each SDK runs alone in its own process, so neither is charged for the other's threads;")
     print("paired = median over rounds of (official / tinkex) within the round")
     print(
-        f"{'(each SDK in its own process)':42} {'tinkex':>10} {'tinker 0.7.0':>13} {'speed-up':>9}"
+        f"{'(each SDK in its own process)':42} {'tinkex':>10} {official_name:>13} {'speed-up':>9}"
         f" {'paired':>7} {'target':>7}"
     )
+    v038 = args.official == "0.38"
     for label, kind, index, target in [
-        (f"forward_backward {shape}, wall (ms)", "fb", 0, ">= 5x"),
-        (f"forward_backward {shape}, client CPU (ms)", "fb", 1, ""),
+        (f"forward_backward {shape}, wall (ms)", "fb", 0, ">= 2x" if v038 else ">= 5x"),
+        (f"forward_backward {shape}, client CPU (ms)", "fb", 1, ">= 5x" if v038 else ""),
         (f"{args.samples} concurrent samples, wall (ms)", "samples", 0, ">= 2x"),
         (f"{args.samples} concurrent samples, client CPU (ms)", "samples", 1, ""),
     ]:
-        ours, official = median("tinkex", kind, index), median("tinker 0.7.0", kind, index)
+        ours, official = median("tinkex", kind, index), median(official_name, kind, index)
         print(
             f"{label:42} {ours * 1e3:10.1f} {official * 1e3:13.1f}"
             f" {official / ours:8.1f}x {paired(kind, index):6.1f}x {target:>7}"

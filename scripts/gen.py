@@ -87,6 +87,19 @@ def _write_operations(out: Path, env: dict[str, str]) -> None:
     for name in re.findall(r"^        (\w+),$", files["lowlevel.py"], flags=re.MULTILINE):
         if not re.search(rf"\b{name}\b", models):
             sys.exit(f"gen: lowlevel.py names model {name!r}, which the generator did not emit")
+    # The operations only the 0.38 generation has (client/config, ...), beside the 0.7.0 table.
+    known = {op["operation_id"] for op in gen_operations.collect(spec)}
+    model_names = set(re.findall(r"\bimport (\w+)$", models, flags=re.MULTILINE))
+    spec_038 = yaml.safe_load(_generation_yaml("0.38"))
+    for item in spec_038["paths"].values():  # flagged operations (x-tinker-flag) are never sent by tinkex
+        for method in [m for m, op in item.items() if isinstance(op, dict) and op.get("x-tinker-flag")]:
+            del item[method]
+    try:
+        files["operations_v038.py"] = gen_operations.render_v038(
+            gen_operations.collect(spec_038), known, model_names
+        )
+    except gen_operations.SpecError as exc:
+        sys.exit(f"gen: {SPEC.relative_to(ROOT)} (0.38 view): {exc}")
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
     paths = [str(out / name) for name in files]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
+        BillingError,
         CircuitOpenError,
         ClientClosedError,
         ConflictError,
@@ -114,7 +115,7 @@ __title__ = "tinkex"
 # code that only needs the types never loads the HTTP runtime. Name -> defining module.
 _EXCEPTIONS = (
     "APIConnectionError APIError APIResponseValidationError APIStatusError APITimeoutError "
-    "AuthenticationError BadRequestError CircuitOpenError ClientClosedError ConflictError FutureTimeoutError GoneError InternalServerError "
+    "AuthenticationError BadRequestError BillingError CircuitOpenError ClientClosedError ConflictError FutureTimeoutError GoneError InternalServerError "
     "NotFoundError PermissionDeniedError RateLimitError RequestFailedError RequestTimeoutError "
     "SessionLostError TinkerError TinkexError TinkexValidationError UnprocessableEntityError"
 )
@@ -224,6 +225,7 @@ __all__ = [
     "AdamParams",
     "AuthenticationError",
     "BadRequestError",
+    "BillingError",
     "Checkpoint",
     "CheckpointDownload",
     "CheckpointType",

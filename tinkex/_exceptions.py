@@ -23,6 +23,7 @@ The tree::
     │   ├── APIStatusError                       (.status_code, .request_id, .body, .headers)
     │   │   ├── BadRequestError 400
     │   │   ├── AuthenticationError 401
+    │   │   ├── BillingError 402                 (tinker >= 0.38 servers; raised after a bounded pause)
     │   │   ├── PermissionDeniedError 403
     │   │   ├── NotFoundError 404
     │   │   ├── RequestTimeoutError 408
@@ -62,6 +63,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BillingError",
     "CircuitOpenError",
     "ClientClosedError",
     "ConflictError",
@@ -503,6 +505,21 @@ class UnprocessableEntityError(APIStatusError):
     hint = "fix the value the server names and send again"
 
 
+class BillingError(APIStatusError):
+    """HTTP 402: the account cannot pay for the request (tinker >= 0.38 servers). The SDK pauses a
+    bounded time before raising it (`_policy._retry.billing_pause`), so a loop that retries at once
+    does not hammer the server; `retry_after` is the server's Retry-After, when it sent one.
+
+    Example::
+
+        except tinkex.BillingError as e:
+            print(e, e.retry_after)  # top up the account, then run again
+    """
+
+    status_code = 402
+    hint = "the account's billing refused the request; check its credits or plan, then run again"
+
+
 class RateLimitError(APIStatusError):
     """HTTP 429: too many requests; the SDK backs off and retries before raising this.
 
@@ -533,6 +550,7 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     for cls in (
         BadRequestError,
         AuthenticationError,
+        BillingError,
         PermissionDeniedError,
         NotFoundError,
         RequestTimeoutError,

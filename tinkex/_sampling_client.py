@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from _tinkex_lowlevel import operations as ops
@@ -30,6 +30,7 @@ from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, UnreachableError, poll_future
 from tinkex._runtime._observe import logger
+from tinkex._runtime._protocol import ensure_protocol
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import (
     decode_tokens,
@@ -115,6 +116,20 @@ async def create_sampling_session(
     )
 
 
+def with_sequence_ids(result: Mapping[str, Any], ids: Sequence[str]) -> Mapping[str, Any]:
+    """A sample result whose sequences carry their `sequence_id` (already set ones are kept)."""
+    seqs = result.get("sequences")
+    if not isinstance(seqs, list) or all(isinstance(q, Mapping) and "sequence_id" in q for q in seqs):
+        return result
+    named = [
+        {**q, "sequence_id": ids[i]}
+        if isinstance(q, Mapping) and "sequence_id" not in q and i < len(ids)
+        else q
+        for i, q in enumerate(seqs)
+    ]
+    return {**result, "sequences": named}
+
+
 def _rate_limited(response: RawResponse) -> APIStatusError:
     """The RateLimitError raised when 429s outlast RetryConfig.progress_timeout."""
     return status_error_for(
@@ -165,6 +180,8 @@ class SamplingClient:
         self._model_path = model_path
         self._owns_runtime = owns_runtime
         self._seq_id = 0
+        # request id -> its sample_sequence_ids (0.38), from acceptance until its result is decoded.
+        self._sequence_ids: dict[str, list[str]] = {}
         # RetryConfig.max_connections bounds this client's sample calls in flight (dispatch + poll),
         # as the official per-sampler retry handler does; the session-wide cap applies on top.
         self._inflight = asyncio.Semaphore(self._retry.max_connections)
@@ -300,6 +317,10 @@ class SamplingClient:
         rid = data.get("request_id") if isinstance(data, Mapping) else None
         if not isinstance(rid, str) or not rid:
             raise APIResponseValidationError("asample answered without a request_id", body=data)
+        # tinker >= 0.38 names every sampled sequence (provenance spans refer to these ids).
+        ids = data.get("sample_sequence_ids") if isinstance(data, Mapping) else None
+        if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+            self._sequence_ids[rid] = ids
         return rid, started
 
     async def _sample(
@@ -313,6 +334,8 @@ class SamplingClient:
     ) -> SampleResponse:
         rt = self._rt
         rt.session.check()
+        if not rt.wire.known:  # e.g. an unpickled client: no session negotiated the generation yet
+            await ensure_protocol(rt)
         body = {
             "num_samples": num_samples,
             "prompt": prompt.to_dict(),
@@ -336,6 +359,7 @@ class SamplingClient:
                 request_id, started = await self._dispatch(body, prompt_bytes)
                 if fut is not None:
                     fut.request_id = request_id  # named by FutureTimeoutError from now on
+                sequence_ids = self._sequence_ids.pop(request_id, None)
                 result = await poll_future(
                     rt,
                     request_id,
@@ -343,7 +367,10 @@ class SamplingClient:
                     started=started,
                     on_queue_state=self.on_queue_state_change,
                     throttle=self._throttle,
+                    sequence_ids=sequence_ids,
                 )
+                if sequence_ids is not None:
+                    result = with_sequence_ids(result, sequence_ids)
                 return decode(SampleResponse, result, what="sample result", request_id=request_id)
             except (GoneError, APIConnectionError, InternalServerError) as exc:
                 # Sampling has no side effects, so resubmitting an expired (410) or unreachable

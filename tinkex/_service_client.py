@@ -21,7 +21,7 @@ from tinkex._runtime._observe import EventHook, configure_logging_from_env, logg
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._transport import HttpClientFactory
 from tinkex._sampling_client import SamplingClient, create_sampling_session
-from tinkex._training_client import TrainingClient
+from tinkex._training_client import TrainingClient, create_via_load
 from tinkex.types import (
     CreateModelRequest,
     CreateModelResponse,
@@ -351,6 +351,9 @@ class ServiceClient:
         from tinkex._rest_client import RestClient
 
         user_metadata = check_user_metadata(user_metadata)
+        await self._rt.session.ensure()  # negotiates the protocol generation first
+        if self._rt.protocol == "0.38":
+            return await create_via_load(self._rt, path, optimizer=optimizer, user_metadata=user_metadata)
         info = await RestClient(self._rt)._weights_info(path)
         if info.lora_rank is None:
             raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)

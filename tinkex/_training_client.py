@@ -25,10 +25,12 @@ from tinkex._policy._loss_check import check_loss_request
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
 from tinkex._policy._wire_check import check_adam_params, check_datums, check_loss_fn_config, check_text
+from tinkex._runtime._binary import BinaryBody
 from tinkex._runtime._core import Runtime, TurnSequencer
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
 from tinkex._runtime._observe import logger
+from tinkex._runtime._protocol import ensure_protocol
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import (
     decode_tokens,
@@ -122,6 +124,7 @@ class TrainingClient:
         self,
         op: Operation,
         bodies: Sequence[dict[str, Any]],
+        binary: Sequence[BinaryBody] | None = None,
     ) -> APIFuture[list[Mapping[str, Any]]]:
         """Take one ticket per body now (call order), dispatch each in turn, then poll all results."""
         self._rt.session.check()
@@ -135,7 +138,7 @@ class TrainingClient:
             fut.request_id = request_id
 
         return self._rt.spawn(
-            self._dispatch_and_poll(op, tickets, bodies, note),
+            self._dispatch_and_poll(op, tickets, bodies, note, binary),
             cleanup=lambda: sequencer.release(tickets),
             future=fut,
         )
@@ -146,19 +149,30 @@ class TrainingClient:
         tickets: list[int],
         bodies: Sequence[dict[str, Any]],
         note: Callable[[str], None] = lambda request_id: None,
+        binary: Sequence[BinaryBody] | None = None,
     ) -> list[Mapping[str, Any]]:
         rt = self._rt
         polls: list[asyncio.Task[Mapping[str, Any]]] = []
+        send_op = op
+        if binary is not None and await ensure_protocol(rt) == "0.38":
+            send_op = ops.forward_backward  # 0.38 has no /forward: forward_only says it
+        else:
+            binary = None
         try:
-            for ticket, body in zip(tickets, bodies, strict=True):
+            for i, (ticket, body) in enumerate(zip(tickets, bodies, strict=True)):
                 await self._sequencer.wait_turn(ticket)
                 try:
                     rt.session.check()
                     started = time.time()
-                    wire = dict(body)
-                    wire["seq_id"] = seq_id = self._sequencer.next_seq_id()
+                    seq_id = self._sequencer.next_seq_id()
                     try:
-                        response = await rt.requester.call(op, body=wire)
+                        if binary is not None:
+                            content, headers = binary[i].wire(seq_id, rt.wire.flag("proto_compress_fwdbwd"))
+                            response = await rt.requester.call(send_op, content=content, headers=headers)
+                        else:
+                            wire = dict(body)
+                            wire["seq_id"] = seq_id
+                            response = await rt.requester.call(op, body=wire)
                     except APIStatusError as exc:
                         if exc.status_code < 500 and exc.status_code != 409:
                             # Answered 4xx (retries included): the server did not take this request.
@@ -197,7 +211,7 @@ class TrainingClient:
                         poll_future(
                             rt,
                             request_id,
-                            op,
+                            send_op,
                             started=started,
                             on_queue_state=self.on_queue_state_change,
                             throttle=self._throttle,
@@ -239,7 +253,8 @@ class TrainingClient:
     ) -> APIFuture[ForwardBackwardOutput]:
         # Checked here, in the caller's thread, before the request takes its place in line (a server
         # may answer these mistakes with 5xx that get retried): wire values, then the loss's needs.
-        data = check_datums(data)
+        memo: dict[int, Any] = {}  # lists the check packs, reused by the protobuf encoder
+        data = check_datums(data, memo=memo)
         config = check_loss_fn_config(loss_fn_config)
         check_loss_request(data, loss_fn, config)
         check_text(loss_fn, "loss_fn", "pass a loss name such as 'cross_entropy'")
@@ -254,7 +269,15 @@ class TrainingClient:
             ).to_dict()
             for chunk in chunks
         ]
-        raw = self._ordered(op, bodies)
+        binary = [
+            BinaryBody(self.model_id, chunk, loss_fn, config, forward_only=op is ops.forward, memo=memo)
+            for chunk in chunks
+        ]
+        if self._rt.protocol == "0.38":
+            # Known already (the session negotiated it): encode here, in the caller's thread.
+            for b in binary:
+                b.encode()
+        raw = self._ordered(op, bodies, binary)
         what = f"{op.operation_id} result"
 
         def combine(results: list[Mapping[str, Any]]) -> ForwardBackwardOutput:
@@ -612,6 +635,47 @@ class TrainingClient:
 
 
 _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
+
+
+async def create_via_load(
+    rt: Runtime, path: str, *, optimizer: bool, user_metadata: Mapping[str, Any] | None
+) -> TrainingClient:
+    """tinker >= 0.38: a training client from a checkpoint in one load_weights request without a
+    model_id; the server creates the model `{session_id}:train:{model_seq_id}` from the checkpoint.
+    A creation that fails on this side (410, deadline, cancellation) unloads that model, as
+    create_model does."""
+    _require_name(path, "load_state")
+    session_id = await rt.session.ensure()
+    model_seq_id = rt.next_model_seq_id()
+    model_id = f"{session_id}:train:{model_seq_id}"  # the id the server derives
+    body: dict[str, Any] = LoadWeightsRequest(model_id=model_id, path=path, optimizer=optimizer).to_dict()
+    del body["model_id"]  # no model_id: create the model from the checkpoint
+    body["session_id"], body["model_seq_id"] = session_id, model_seq_id
+    if user_metadata:
+        body["user_metadata"] = dict(user_metadata)
+    started = time.time()
+    try:
+        response = await rt.requester.call(ops.load_weights, body=body)
+    except APIStatusError as exc:
+        raise (rt.session.lost_error_for(exc) or exc) from exc
+    rid = decode(
+        UntypedAPIFuture, response.body, what=ops.load_weights.operation_id, request_id=response.request_id
+    ).request_id
+    if not rid:
+        raise APIResponseValidationError("load_weights answered without a request_id", body=response.body)
+    rt.creating_models.add(model_id)
+    try:
+        result = await poll_future(rt, rid, ops.load_weights, started=started)
+        loaded = decode(LoadWeightsResponse, result, what="load_weights result", request_id=rid)
+    except BaseException:
+        await rt.unload_orphan(model_id)
+        raise
+    rt.creating_models.discard(model_id)
+    created = result.get("model_id") if isinstance(result, Mapping) else None
+    if isinstance(created, str) and created and created != model_id:
+        model_id = created  # the server named it (it should be the derived id)
+    logger.info("TrainingClient initialized for model %s from %s", model_id, loaded.path or path)
+    return TrainingClient(rt, model_id=model_id, model_seq_id=model_seq_id)
 
 
 def _forward_request(batch: ForwardBackwardInput, model_id: str) -> ForwardRequest:

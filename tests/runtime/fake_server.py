@@ -1,6 +1,11 @@
 """A scripted in-process fake of the Tinker API that speaks the future protocol, for driving the whole
 SDK over httpx.MockTransport. Each operation has a default behaviour; tests queue faults per operation
-(`script`) and per future (`poll_script`) and read back every request (`calls`)."""
+(`script`) and per future (`poll_script`) and read back every request (`calls`).
+
+By default it is a 0.7.0-era server (client/config answers 404: the SDK speaks JSON); `protocol =
+"0.38"` makes it a tinker 0.38 one: client/config answers `client_flags`, forward_backward bodies are
+protobuf (zstd when sent so; `Call.body` holds them decoded to the JSON shape, `Call.raw` the bytes) and
+forward_backward / sample results go out as protobuf when the poll's Accept asks."""
 
 from __future__ import annotations
 
@@ -13,11 +18,12 @@ from typing import Any
 import httpx
 import orjson
 from _tinkex_lowlevel.operations import OPERATIONS
+from _tinkex_lowlevel.operations_v038 import OPERATIONS_V038
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 _ROUTES: list[tuple[str, str, list[str]]] = []
-for _op in OPERATIONS.values():
+for _op in [*OPERATIONS.values(), *OPERATIONS_V038.values()]:
     _ROUTES.append((_op.operation_id, _op.method, [p for p in _op.path.split("/") if p]))
 # Most specific (longest) templates first so `/checkpoints/{id}/publish` beats `/checkpoints/{id}`.
 _ROUTES.sort(key=lambda r: -len(r[2]))
@@ -56,6 +62,75 @@ def route(method: str, path: str) -> tuple[str, dict[str, str]]:
     raise KeyError(f"no route for {method} {path}")
 
 
+PROTOBUF = "application/x-protobuf"
+
+
+def proto_request_as_json(raw: bytes) -> dict[str, Any]:
+    """A protobuf ForwardBackwardRequest in the JSON body's shape (arrays as lists)."""
+    import numpy as np
+    from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+
+    msg = pb.ForwardBackwardRequest.FromString(raw)
+    dtypes = {pb.DTYPE_FLOAT32: ("<f4", "float32"), pb.DTYPE_INT64: ("<i8", "int64")}
+    data = []
+    for d in msg.data:
+        chunks = [
+            {"type": "encoded_text", "tokens": np.frombuffer(c.encoded_text.tokens, "<i4").tolist()}
+            for c in d.model_input
+        ]
+        inputs = {}
+        for key, t in d.loss_fn_inputs.items():
+            np_dtype, name = dtypes[t.dtype]
+            inputs[key] = {
+                "data": np.frombuffer(t.dense, np_dtype).tolist(),
+                "dtype": name,
+                "shape": list(t.shape),
+            }
+        data.append({"model_input": {"chunks": chunks}, "loss_fn_inputs": inputs})
+    config: dict[str, Any] = dict(msg.loss_fn_config.items())
+    for key, value in msg.loss_fn_config_v2.items():
+        config[key] = getattr(value, value.WhichOneof("value"))
+    fbi: dict[str, Any] = {"data": data, "loss_fn": msg.loss_fn}
+    if config:
+        fbi["loss_fn_config"] = config
+    return {"model_id": msg.model_id, "seq_id": msg.seq_id, "forward_backward_input": fbi,
+            "forward_only": msg.forward_only}  # fmt: skip
+
+
+def proto_result(op: str, result: dict[str, Any]) -> bytes:
+    """A forward_backward / sample result (JSON shape) as its protobuf message."""
+    import numpy as np
+    from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+
+    if op == "asample":
+        out = pb.SampleResponse()
+        for seq in result["sequences"]:
+            s = out.sequences.add(
+                stop_reason=pb.STOP_REASON_LENGTH if seq["stop_reason"] == "length" else pb.STOP_REASON_STOP,
+                tokens=np.asarray(seq["tokens"], "<i4").tobytes(),
+            )
+            if seq.get("logprobs") is not None:
+                s.logprobs = np.asarray(seq["logprobs"], "<f4").tobytes()
+        if result.get("prompt_logprobs") is not None:
+            out.prompt_logprobs = np.asarray(
+                [np.nan if v is None else v for v in result["prompt_logprobs"]], "<f4"
+            ).tobytes()
+        return bytes(out.SerializeToString())
+    fb = pb.ForwardBackwardOutput(loss_fn_output_type=result["loss_fn_output_type"])
+    fb.metrics.update(result["metrics"])
+    outputs = result["loss_fn_outputs"]
+    if outputs:
+        record = fb.loss_fn_outputs.add(type_tag="ArrayRecord", num_datums=len(outputs))
+        for name in outputs[0]:
+            arrays = [np.asarray(o[name]["data"], "<f4") for o in outputs]
+            offsets = np.cumsum([0, *(a.nbytes for a in arrays)]).astype("<i8")
+            bt = record.fields[name]
+            bt.data = b"".join(a.tobytes() for a in arrays)
+            bt.offsets = offsets.tobytes()
+            bt.dtype = pb.DTYPE_FLOAT32
+    return bytes(fb.SerializeToString())
+
+
 class Call:
     """One recorded request."""
 
@@ -66,7 +141,17 @@ class Call:
         self.query = dict(request.url.params)
         self.headers = dict(request.headers)
         self.params = params
-        self.body: Any = orjson.loads(request.content) if request.content else None
+        self.raw = request.content
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(PROTOBUF):
+            raw = request.content
+            if request.headers.get("content-encoding") == "zstd":
+                import zstandard
+
+                raw = zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 30)
+            self.body: Any = proto_request_as_json(raw)
+        else:
+            self.body = orjson.loads(request.content) if request.content else None
 
     def __repr__(self) -> str:
         return f"Call({self.op}, {self.body!r:.80})"
@@ -94,6 +179,10 @@ class FakeTinker:
         self.tokenizer_id: str | None = None
         # sampling_session_id -> (base_model, model_path) of create_sampling_session calls
         self.samplers: dict[str, tuple[str | None, str | None]] = {}
+        # "0.7": a 0.7.0-era server (client/config is a 404); "0.38": the current generation.
+        self.protocol = "0.7"
+        self.client_flags: dict[str, Any] = {}
+        self.dynamic_config: dict[str, Any] = {"refresh_interval_sec": 300}
 
     # -- scripting ------------------------------------------------------------------------------------------
     def script(self, op: str, *replies: Reply) -> None:
@@ -157,6 +246,16 @@ class FakeTinker:
     def op_healthz(self, call: Call, request: httpx.Request) -> httpx.Response:
         return json_response(200, {"status": "ok"})
 
+    def op_client_config(self, call: Call, request: httpx.Request) -> httpx.Response:
+        if self.protocol == "0.7":
+            return json_response(404, {"detail": "Not Found"})
+        return json_response(200, self.client_flags)
+
+    def op_client_dynamic_config(self, call: Call, request: httpx.Request) -> httpx.Response:
+        if self.protocol == "0.7":
+            return json_response(404, {"detail": "Not Found"})
+        return json_response(200, self.dynamic_config)
+
     def op_get_server_capabilities(self, call: Call, request: httpx.Request) -> httpx.Response:
         return json_response(200, {"supported_models": [{"model_name": "tiny-model"}]})
 
@@ -215,6 +314,8 @@ class FakeTinker:
         return self._fb("forward", call, "forward_input")
 
     def op_forward_backward(self, call: Call, request: httpx.Request) -> httpx.Response:
+        if call.body.get("forward_only"):
+            return self._fb("forward", call, "forward_backward_input")
         return self._fb("forward_backward", call, "forward_backward_input")
 
     def op_optim_step(self, call: Call, request: httpx.Request) -> httpx.Response:
@@ -248,7 +349,12 @@ class FakeTinker:
         }
         if call.body.get("prompt_logprobs"):
             result["prompt_logprobs"] = [None] + [-1.0] * (len(prompt) - 1)
-        return self._future("asample", result)
+        response = self._future("asample", result)
+        if self.protocol == "0.38":  # 0.38 names every sequence it will sample
+            rid = orjson.loads(response.content)["request_id"]
+            ids = [f"{rid}:seq:{i}" for i in range(n)]
+            return json_response(200, {"request_id": rid, "sample_sequence_ids": ids})
+        return response
 
     def op_retrieve_future(self, call: Call, request: httpx.Request) -> httpx.Response:
         rid = call.body["request_id"]
@@ -263,6 +369,13 @@ class FakeTinker:
         hold = self.hold.get(fut["op"])
         if hold is not None and not hold.wait(timeout=0.05):
             return json_response(408, {"queue_state": "active"})
+        if PROTOBUF in request.headers.get("accept", "") and fut["op"] in (
+            "forward",
+            "forward_backward",
+            "asample",
+        ):
+            return httpx.Response(200, content=proto_result(fut["op"], fut["result"]),
+                                  headers={"content-type": PROTOBUF})  # fmt: skip
         return json_response(200, fut["result"])
 
     def op_send_telemetry(self, call: Call, request: httpx.Request) -> httpx.Response:

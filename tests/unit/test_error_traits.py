@@ -98,6 +98,8 @@ CASES: list[tuple[str, TinkexError, bool, float | None, bool]] = [
     ("APIStatusError", APIStatusError("x", status_code=418), False, None, True),
     ("BadRequestError", _status(400), False, None, True),
     ("AuthenticationError", _status(401), False, None, True),
+    ("BillingError", _status(402), False, None, True),
+    ("BillingError/retry-after", _status(402, headers={"retry-after": "30"}), True, 30.0, True),
     ("PermissionDeniedError", _status(403), False, None, True),
     ("NotFoundError", _status(404), False, None, True),
     ("RequestTimeoutError", _status(408), True, None, False),

@@ -15,10 +15,13 @@ from collections.abc import Callable, Mapping
 import attrs
 
 __all__ = [
+    "BILLING_PAUSE",
+    "BILLING_PAUSE_MAX",
     "MAX_RETRY_AFTER",
     "ErrorTraits",
     "RetryDecision",
     "backoff_delay",
+    "billing_pause",
     "error_traits",
     "parse_retry_after",
     "retry_decision",
@@ -189,6 +192,7 @@ def error_traits(
 
     - `local_input` (bad arguments caught before sending): user error, not retryable.
     - `connection_error` (no HTTP answer, including timeouts): retryable.
+    - `status` 402 (billing, tinker >= 0.38): a user error; retryable only after a Retry-After.
     - `status`: retryable exactly when `retry_decision` would retry a first attempt (408, 429, 5xx,
       409 on an idempotent operation, `x-should-retry: true`), plus 410 (an expired result: submit
       the request again) unless `resubmit_safe` is False (a training request that may have been
@@ -211,6 +215,11 @@ def error_traits(
         return ErrorTraits(False, None, True)
     if connection_error:
         return ErrorTraits(True, retry_after, False)
+    if status == 402:
+        # Billing: the account has to change, so it is the user's; worth retrying only when the
+        # server said when (Retry-After), never by the SDK's own loop.
+        after = parse_retry_after(headers)
+        return ErrorTraits(after is not None, after, True)
     if status is not None:
         decision = retry_decision(
             status=status, headers=headers, attempt=0, max_retries=1, conflict_retryable=conflict_retryable
@@ -223,3 +232,20 @@ def error_traits(
     if transient:
         return ErrorTraits(True, retry_after, False)
     return ErrorTraits(False, None, False)
+
+
+# The pause before a 402 is raised (see billing_pause).
+BILLING_PAUSE = 10.0
+BILLING_PAUSE_MAX = 60.0
+
+
+def billing_pause(headers: Mapping[str, str] | None) -> float:
+    """Seconds to wait before raising a 402 (BillingError): the server's Retry-After (parse_retry_after
+    keeps only values up to MAX_RETRY_AFTER), else BILLING_PAUSE; never more than BILLING_PAUSE_MAX. The official 0.38 client pauses up to an hour; a bounded
+    pause keeps a tight user retry loop from hammering the server while never parking a call for long.
+
+    >>> billing_pause({"Retry-After": "5"}), billing_pause(None)
+    (5.0, 10.0)
+    """
+    after = parse_retry_after(headers)
+    return float(min(BILLING_PAUSE if after is None else after, BILLING_PAUSE_MAX))

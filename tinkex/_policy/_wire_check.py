@@ -119,9 +119,13 @@ def _numpy_array(values: object) -> Any:
     return None
 
 
-def check_int_values(values: object, field: str, *, lo: int = INT64_MIN) -> None:
+def check_int_values(
+    values: object, field: str, *, lo: int = INT64_MIN, memo: dict[int, array[int]] | None = None
+) -> None:
     """Every value an integer in [lo, INT64_MAX]: a numpy array by dtype (and min/max for uint64 or
-    lo > INT64_MIN), a list or tuple by one `array('q', ...)` pass."""
+    lo > INT64_MIN), a list or tuple by one `array('q', ...)` pass. With `memo`, a list's packed
+    int64 array is kept under `id(values)`, so a binary encoder reuses it instead of a second pass
+    (the caller keeps `values` alive while it uses the memo)."""
     arr = _numpy_array(values)
     if arr is not None:
         kind = arr.dtype.kind
@@ -142,6 +146,8 @@ def check_int_values(values: object, field: str, *, lo: int = INT64_MIN) -> None
     except (TypeError, OverflowError):
         packed = None
     if packed is not None and (lo == INT64_MIN or not packed or _min(packed) >= lo):
+        if memo is not None:
+            memo[id(values)] = packed
         return
     for i, v in enumerate(values):  # the slow walk runs only to name the culprit
         if not isinstance(v, int) or isinstance(v, bool):
@@ -199,14 +205,14 @@ def check_float_values(values: object, field: str) -> None:
 _NAN_FIX = "replace NaN / inf before sending (e.g. np.nan_to_num), and check the computation that made it"
 
 
-def check_tensor(td: object, field: str) -> TensorData:
+def check_tensor(td: object, field: str, memo: dict[int, array[int]] | None = None) -> TensorData:
     """A TensorData whose values fit its dtype, and whose shape matches its length."""
     if not isinstance(td, TensorData):
         raise _fail(
             field, f"must be a TensorData, got {type(td).__name__}", "pass TensorData / numpy / torch"
         )
     if td.dtype == "int64":
-        check_int_values(td.data, f"{field}.data")
+        check_int_values(td.data, f"{field}.data", memo=memo)
     else:
         check_float_values(td.data, f"{field}.data")
     if td.shape is not None:
@@ -244,13 +250,13 @@ def _coerce(cls: type[_T], value: object, field: str, fix: str) -> _T:
     raise _fail(field, f"must be {cls.__name__} (or a dict of its fields), got {type(value).__name__}", fix)
 
 
-def check_model_input(value: object, field: str) -> ModelInput:
+def check_model_input(value: object, field: str, memo: dict[int, array[int]] | None = None) -> ModelInput:
     """A ModelInput (a dict is coerced): token ids non-negative int64, image data bytes, text valid."""
     mi = _coerce(ModelInput, value, field, "build it with ModelInput.from_ints(token_ids)")
     for j, chunk in enumerate(mi.chunks):
         where = f"{field}.chunks[{j}]"
         if isinstance(chunk, EncodedTextChunk):
-            check_int_values(chunk.tokens, f"{where}.tokens", lo=0)
+            check_int_values(chunk.tokens, f"{where}.tokens", lo=0, memo=memo)
         elif isinstance(chunk, ImageChunk):
             if chunk.expected_tokens is not None:
                 check_int(chunk.expected_tokens, f"{where}.expected_tokens", lo=0)
@@ -265,18 +271,19 @@ def check_model_input(value: object, field: str) -> ModelInput:
     return mi
 
 
-def check_datums(data: object, field: str = "data") -> list[Datum]:
-    """The datums of a forward / forward_backward call (dicts coerced to Datum), every value checked."""
+def check_datums(data: object, field: str = "data", memo: dict[int, array[int]] | None = None) -> list[Datum]:
+    """The datums of a forward / forward_backward call (dicts coerced to Datum), every value checked
+    (`memo`: see `check_int_values`)."""
     if isinstance(data, Datum | Mapping | str | bytes) or not isinstance(data, Iterable):
         raise _fail(field, f"must be a list of Datum, got {type(data).__name__}", "pass [Datum(...), ...]")
     out: list[Datum] = []
     for i, d in enumerate(list(data)):  # any iterable, as before; a generator is read once
         where = f"{field}[{i}]"
         datum = _coerce(Datum, d, where, "pass Datum(model_input=..., loss_fn_inputs={...})")
-        check_model_input(datum.model_input, f"{where}.model_input")
+        check_model_input(datum.model_input, f"{where}.model_input", memo)
         for key, td in datum.loss_fn_inputs.items():
             check_text(key, f"{where}.loss_fn_inputs key", "name loss inputs with str keys")
-            check_tensor(td, f"{where}.loss_fn_inputs[{key!r}]")
+            check_tensor(td, f"{where}.loss_fn_inputs[{key!r}]", memo)
         out.append(datum)
     return out
 

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from _tinkex_lowlevel import operations as ops
 
@@ -21,6 +21,7 @@ from tinkex._policy._sampling import ThrottleLimits, ThrottleWindow, throttle_af
 from tinkex._runtime._futures import APIFuture, spawn
 from tinkex._runtime._loop import LoopThread
 from tinkex._runtime._observe import EventHook, Observer, logger
+from tinkex._runtime._protocol import RESULT_BYTES_BUDGET, ProtocolState
 from tinkex._runtime._requests import Requester
 from tinkex._runtime._session import SessionManager
 from tinkex._runtime._transport import HttpClientFactory, Transport
@@ -243,6 +244,11 @@ class Runtime:
         # Models whose create_model was accepted but no TrainingClient holds yet (loop thread only):
         # what unload_orphan frees when creation fails, and close() frees before the pools go.
         self.creating_models: set[str] = set()
+        # The wire generation this runtime speaks: "0.7" until client/config says "0.38" (_protocol.py).
+        self.protocol: Literal["0.7", "0.38"] = "0.7"
+        self.wire = ProtocolState()
+        # Large results announced by a metadata-only poll (0.38) are fetched within this budget.
+        self.result_bytes = BytesBudget(RESULT_BYTES_BUDGET)
 
     # -- counters ------------------------------------------------------------------------------------
 
@@ -384,6 +390,7 @@ class Runtime:
                 orphans = list(self.creating_models)
                 with contextlib.suppress(Exception):
                     await asyncio.gather(*(self.unload_orphan(m) for m in orphans))
+            await self.wire.stop()
             await self.session.stop()
             telemetry = self._telemetry
             if telemetry is not None:

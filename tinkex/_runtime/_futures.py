@@ -7,7 +7,16 @@ import asyncio
 import concurrent.futures
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from _tinkex_lowlevel import operations as ops
@@ -379,6 +388,7 @@ async def poll_future(
     started: float,
     on_queue_state: Callable[[str, str | None], None] | None = None,
     throttle: QueueStateThrottle | None = None,
+    sequence_ids: Sequence[str] | None = None,
 ) -> Mapping[str, Any]:
     """Long-poll retrieve_future until a result: re-poll at once when pending, back off 1..30 s on
     5xx/429, raise RequestFailedError on a failed result, GoneError on 410 (its hint says whether
@@ -387,11 +397,21 @@ async def poll_future(
     finished within RetryConfig.progress_timeout.
 
     `op` is the operation that answered with the future (None: unknown, e.g. a low-level call); its
-    generated descriptor names the X-Tinker-Request-Type of the polls."""
+    generated descriptor names the X-Tinker-Request-Type of the polls.
+
+    Against a tinker >= 0.38 server (`rt.protocol`), forward_backward and sample results are asked for
+    as protobuf and decoded into the same JSON shape (numpy views for arrays; `sequence_ids`, the
+    future's `sample_sequence_ids`, name the sampled sequences), and polls allow a metadata-only answer:
+    a large finished result is then fetched once `rt.result_bytes` admits its size."""
     cfg = rt.config
     retry = cfg.retry
     wire_type = None if op is None else op.future_request_type
     poll_body = FutureRetrieveRequest(request_id=request_id).to_dict()  # the same for every poll
+    binary_result = rt.protocol == "0.38" and op is not None and op.future_result_type in _BINARY_RESULTS
+    fetch_body = poll_body
+    hold_bytes: int | None = None  # a metadata-only answer announced this many bytes
+    if rt.protocol == "0.38":
+        poll_body = {**poll_body, "allow_metadata_only": True}
     request_type = wire_type or (op.operation_id if op is not None else "future")
     deadline = time.monotonic() + cfg.retry.progress_timeout
     iteration = 0
@@ -417,18 +437,30 @@ async def poll_future(
             headers["X-Tinker-Request-Type"] = wire_type
         if iteration == 0:
             headers["X-Tinker-Create-Promise-Roundtrip-Time"] = repr(max(0.0, time.time() - started))
+        if binary_result:
+            headers["Accept"] = "application/x-protobuf, application/json"
         iteration += 1
         status: int | None
         body: object
         try:
-            response = await rt.requester.call(
-                ops.retrieve_future,
-                body=poll_body,
-                headers=headers,
-                read_timeout=cfg.retrieve_future_timeout,
-                raise_status=False,
-            )
+            async with contextlib.AsyncExitStack() as held:
+                if hold_bytes is not None:  # fetch the announced result within the byte budget
+                    await held.enter_async_context(rt.result_bytes.hold(hold_bytes))
+                response = await rt.requester.call(
+                    ops.retrieve_future,
+                    body=poll_body if hold_bytes is None else fetch_body,
+                    headers=headers,
+                    read_timeout=cfg.retrieve_future_timeout,
+                    raise_status=False,
+                )
             status, body = response.status, response.body
+            if isinstance(body, bytes) and 200 <= status < 300:
+                body = _decode_binary(op, body, sequence_ids, request_id)
+            elif isinstance(body, Mapping) and body.get("status") == "complete_metadata":
+                size = body.get("response_payload_size")
+                hold_bytes = size if isinstance(size, int) and size >= 0 else 0
+                unreachable = 0
+                continue
         except APIConnectionError as exc:
             status, body = None, None
             if not unreachable:
@@ -538,6 +570,21 @@ async def poll_future(
                 request_id=request_id,
             ),
         )
+
+
+# The future results a tinker >= 0.38 server sends as protobuf when asked.
+_BINARY_RESULTS = ("ForwardBackwardOutput", "SampleResponse")
+
+
+def _decode_binary(
+    op: Operation | None, payload: bytes, sequence_ids: Sequence[str] | None, request_id: str
+) -> Mapping[str, Any]:
+    from tinkex._runtime import _binary
+
+    what = f"retrieve_future {request_id}"
+    if op is not None and op.future_result_type == "SampleResponse":
+        return _binary.decode_sample_response(payload, sequence_ids, what=what)
+    return _binary.decode_forward_backward_output(payload, what=what)
 
 
 def _ended(rt: Runtime, request_type: str, request_id: str, exc: BaseException) -> BaseException:

@@ -24,7 +24,7 @@ from tinkex._policy._breaker import (
     breaker_step,
     counts_as_failure,
 )
-from tinkex._policy._retry import backoff_delay, retry_decision
+from tinkex._policy._retry import backoff_delay, billing_pause, retry_decision
 from tinkex._runtime import _waits
 from tinkex._runtime._observe import Observer, logger
 from tinkex._runtime._transport import RawResponse, Transport, encode_json
@@ -39,6 +39,10 @@ _NO_BODY = object()
 
 class Requester:
     """Binds transport, retry config and observer; `call` is the only way requests leave the SDK."""
+
+    # Headers every call carries once the server is known to speak tinker >= 0.38 (x-sdk-version);
+    # set by the protocol negotiation (_protocol.py). Empty against a 0.7.0-era server.
+    sdk_headers: Mapping[str, str] = {}
 
     def __init__(
         self,
@@ -57,6 +61,7 @@ class Requester:
         self.breakers: dict[str, BreakerState] = {}
         self.clock: Callable[[], float] = time.monotonic  # tests move the breaker's clock
         self._secrets = transport.config.secrets()
+        self._deprecations_logged: set[tuple[str, str]] = set()
 
     def _breaker(self, purpose: str, event: BreakerEvent) -> BreakerVerdict | None:
         """Feed `event` to the purpose's breaker; None when no breaker guards the purpose."""
@@ -108,16 +113,19 @@ class Requester:
         max_retries: int | None = None,
         ok_statuses: Collection[int] = (),
         raise_status: bool = True,
+        content: bytes | None = None,
     ) -> RawResponse:
         """Send `op`, retrying per policy; return the 2xx (or `ok_statuses`) response.
 
         The operation's retry class decides how often (`none`: once; `conflict`: 409 retried too);
         `max_retries` overrides the count. With `raise_status=False` the final non-2xx response is
-        returned instead of raised (the caller classifies it).
+        returned instead of raised (the caller classifies it). `content` sends ready bytes instead of
+        a JSON `body` (a protobuf body; its Content-Type comes in `headers`).
         """
         operation, method, purpose = op.operation_id, op.method, op.pool
         path = op.build_path(path_params or {}) if op.path_params else op.path
-        content = None if body is _NO_BODY else encode_json(body)
+        if content is None:
+            content = None if body is _NO_BODY else encode_json(body)
         if method != "GET" and content is None:
             content = b""
         if max_retries is not None:
@@ -127,6 +135,9 @@ class Requester:
         if not self.retry.enable_retry_logic:
             retries = 0
         base_headers = dict(headers or {})
+        if self.sdk_headers:
+            base_headers.update(self.sdk_headers)
+            base_headers["x-sdk-method"] = operation
         if op.idempotency_key:
             # One key per logical call, identical on every retry, so the server can deduplicate.
             base_headers.setdefault("X-Idempotency-Key", f"tinkex-retry-{uuid.uuid4()}")
@@ -200,8 +211,17 @@ class Requester:
                 duration_s=duration,
                 request_id=response.request_id,
             )
+            if "x-deprecation-note" in response.headers:
+                self._log_deprecation(response.headers)
             if 200 <= status < 300 or status in op.success_statuses or status in ok_statuses:
                 return response
+            if status == 402 and raise_status:
+                # Billing: not retried (the account must change); a bounded pause first, so a user
+                # loop retrying at once does not hammer the server.
+                await _waits.sleep(billing_pause(response.headers))
+                raise status_error_for(
+                    status, f"{method} {path}", body=response.body, headers=response.headers
+                )
             decision = retry_decision(
                 status=status,
                 headers=response.headers,
@@ -222,6 +242,23 @@ class Requester:
             last_error = response
             await self._wait(operation, attempt, decision.server_delay, decision.reason, status=status)
             attempt += 1
+
+    def _log_deprecation(self, headers: Mapping[str, str]) -> None:
+        """A tinker >= 0.38 server's deprecation notice: logged once per (level, note) per client."""
+        note = headers.get("x-deprecation-note", "")
+        level = (headers.get("x-deprecation-level") or "warning").lower()
+        key = (level, note)
+        if key in self._deprecations_logged:
+            return
+        self._deprecations_logged.add(key)
+        log = (
+            logger.error
+            if level in ("error", "critical")
+            else logger.info
+            if level == "info"
+            else logger.warning
+        )
+        log("server deprecation notice (%s): %s", level, redact(note, self._secrets))
 
     async def _wait(
         self,

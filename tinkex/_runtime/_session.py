@@ -20,6 +20,7 @@ from tinkex._exceptions import (
 from tinkex._policy._heartbeat import HeartbeatLease
 from tinkex._runtime._decode import decode
 from tinkex._runtime._observe import logger
+from tinkex._runtime._protocol import ensure_protocol
 from tinkex._version import __version__
 from tinkex.types import CreateSessionRequest, CreateSessionResponse, SessionHeartbeatRequest
 
@@ -68,6 +69,8 @@ class SessionManager:
             return self.session_id
         async with self._lock:
             if self.session_id is None:
+                # A 0.38 client's first request is client/config: it decides the wire generation.
+                await ensure_protocol(self._rt)
                 cfg = self._rt.config
                 body = CreateSessionRequest(
                     tags=list(cfg.tags), user_metadata=dict(cfg.user_metadata or {}), sdk_version=__version__

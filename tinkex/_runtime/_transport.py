@@ -316,8 +316,14 @@ class Transport:
                 )
             if otel is not None:
                 otel.record_status(status)
+        # A protobuf answer (tinker >= 0.38 results asked for with that Accept) stays bytes.
+        binary = resp_headers.get("content-type", "").startswith("application/x-protobuf")
         return RawResponse(
-            status=status, headers=resp_headers, body=decode_json(body), method=method, path=path
+            status=status,
+            headers=resp_headers,
+            body=body if binary else decode_json(body),
+            method=method,
+            path=path,
         )
 
     def _read_timeout(self, purpose: str, read: float | None) -> float:
