@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from _tinkex_lowlevel import operations as ops
 
@@ -243,6 +243,10 @@ class Runtime:
         # Models whose create_model was accepted but no TrainingClient holds yet (loop thread only):
         # what unload_orphan frees when creation fails, and close() frees before the pools go.
         self.creating_models: set[str] = set()
+        # Which wire generation this runtime speaks: "0.7" (JSON, today's bytes) or "0.38". The
+        # negotiation (client/config; a 404 means a 0.7.0-era server) sets it; the public API reads
+        # it to decide whether 0.38-only keywords and operations may be sent.
+        self.protocol: Literal["0.7", "0.38"] = "0.7"
 
     # -- counters ------------------------------------------------------------------------------------
 
