@@ -77,8 +77,8 @@ def _write_operations(out: Path, env: dict[str, str]) -> None:
         import gen_operations
     finally:
         sys.path.pop(0)
-    # The same generation view the models were compiled from, so every operation's types exist.
-    spec = yaml.safe_load(_generation_yaml("0.7"))
+    # The same view the models were compiled from, so every operation's types exist.
+    spec = yaml.safe_load(_generation_yaml("typed"))
     try:
         files = gen_operations.render(spec)
     except gen_operations.SpecError as exc:
@@ -107,10 +107,11 @@ def generate(dest: Path) -> None:
     _check_pins(env)
     with tempfile.TemporaryDirectory(prefix="tinkex-gen-") as scratch:
         out = Path(scratch) / PACKAGE
-        # The JSON client speaks the 0.7.0 generation of the spec (what tinker >= 0.38 adds is marked
-        # x-tinker-since and left out: scripts/spec_views.py); the 0.38 binary bodies come from protoc.
-        view = Path(scratch) / "tinker-0.7.yaml"
-        view.write_text(_generation_yaml("0.7"), encoding="utf-8")
+        # The JSON client holds both generations (scripts/spec_views.py typed_view: what tinker >= 0.38
+        # added to 0.7.0 schemas is optional and unset by default, so 0.7.0 bodies stay byte-identical;
+        # each operation knows its generation, `Operation.since`); the 0.38 binary bodies come from protoc.
+        view = Path(scratch) / "tinker-typed.yaml"
+        view.write_text(_generation_yaml("typed"), encoding="utf-8")
         cmd = [
             str(_tool("openapi-python-client")),
             "generate",
@@ -139,13 +140,15 @@ def generate(dest: Path) -> None:
 
 
 def _generation_yaml(generation: str) -> str:
+    """The spec's view for one generation ("0.7", "0.38"), or "typed": every generation (what gen compiles)."""
     import yaml
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from spec_views import generation_view
+    from spec_views import generation_view, typed_view
 
     doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    return str(yaml.safe_dump(generation_view(doc, generation), sort_keys=False, allow_unicode=True))
+    view = typed_view(doc) if generation == "typed" else generation_view(doc, generation)
+    return str(yaml.safe_dump(view, sort_keys=False, allow_unicode=True))
 
 
 def _compile_proto(dest: Path, env: dict[str, str]) -> None:

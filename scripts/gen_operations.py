@@ -179,6 +179,7 @@ def collect(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "idempotency_key": any(h.lower() == IDEMPOTENCY_HEADER for h in headers),
                     "retry": facts["x-tinkex-retry"],
                     "pool": facts["x-tinkex-pool"],
+                    "since": str(op.get("x-tinker-since") or "0.7"),
                     "tag": (op.get("tags") or [None])[0],
                     "summary": " ".join(str(op.get("summary") or "").split()),
                 }
@@ -242,6 +243,9 @@ class Operation:
     """standard | conflict (409 retried too: the server deduplicates) | none (sent once)."""
     pool: Pool
     """The connection pool (tinkex PoolSizes field) that carries it."""
+    since: str = "0.7"
+    """The oldest protocol generation that has it (x-tinker-since): "0.7" or "0.38". The runtime
+    refuses a "0.38" operation on a connection speaking "0.7" before sending it."""
 
     def build_path(self, params: Mapping[str, Any]) -> str:
         """The path with its parameters filled in and percent-escaped.
@@ -301,6 +305,7 @@ def render_operations(ops: list[dict[str, Any]]) -> str:
             f"    idempotency_key={_lit(op['idempotency_key'])},\n"
             f"    retry={_lit(op['retry'])},\n"
             f"    pool={_lit(op['pool'])},\n"
+            f"    since={_lit(op['since'])},\n"
             ")\n"
             f'"""{op["method"]} {op["path"]}: {op["summary"].replace(chr(34) * 3, "")}"""\n\n'
         )
@@ -411,6 +416,8 @@ def render_losses(spec: Mapping[str, Any]) -> str:
         entry = table.get(name)
         if entry is None:
             continue
+        if isinstance(entry, Mapping):
+            entry = {k: v for k, v in entry.items() if not str(k).startswith("x-")}  # marks: x-tinker-since
         if not isinstance(entry, Mapping) or not all(
             isinstance(entry.get(k), list) for k in ("inputs", "optional_inputs", "config")
         ):

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from _tinkex_lowlevel import operations as ops
 
@@ -243,10 +243,19 @@ class Runtime:
         # Models whose create_model was accepted but no TrainingClient holds yet (loop thread only):
         # what unload_orphan frees when creation fails, and close() frees before the pools go.
         self.creating_models: set[str] = set()
-        # Which wire generation this runtime speaks: "0.7" (JSON, today's bytes) or "0.38". The
-        # negotiation (client/config; a 404 means a 0.7.0-era server) sets it; the public API reads
-        # it to decide whether 0.38-only keywords and operations may be sent.
-        self.protocol: Literal["0.7", "0.38"] = "0.7"
+
+    @property
+    def protocol(self) -> Literal["0.7", "0.38"]:
+        """Which wire generation this runtime speaks: "0.7" (JSON, today's bytes) or "0.38". The
+        negotiation (client/config; a 404 means a 0.7.0-era server) sets it; the public API reads it
+        to decide whether 0.38-only keywords may be sent, the Requester refuses 0.38-only operations."""
+        return cast(Literal["0.7", "0.38"], self.requester.protocol)
+
+    @protocol.setter
+    def protocol(self, value: Literal["0.7", "0.38"]) -> None:
+        if value not in ("0.7", "0.38"):
+            raise ValueError(f"protocol must be '0.7' or '0.38', got {value!r}")
+        self.requester.protocol = value
 
     # -- counters ------------------------------------------------------------------------------------
 

@@ -13,10 +13,16 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIConnectionError, CircuitOpenError, redact, status_error_for
+from tinkex._exceptions import (
+    APIConnectionError,
+    CircuitOpenError,
+    TinkexValidationError,
+    redact,
+    status_error_for,
+)
 from tinkex._policy._breaker import (
     BreakerEvent,
     BreakerState,
@@ -32,9 +38,18 @@ from tinkex._runtime._transport import RawResponse, Transport, encode_json
 if TYPE_CHECKING:
     from _tinkex_lowlevel.operations import Operation
 
-__all__ = ["Requester"]
+__all__ = ["Requester", "raise_unsupported"]
 
 _NO_BODY = object()
+
+
+def raise_unsupported(what: str, since: str, protocol: str) -> NoReturn:
+    """Refuse `what` (an operation or keyword of tinker `since`) on a connection speaking `protocol`."""
+    raise TinkexValidationError(
+        what,
+        f"needs a server speaking the tinker {since} protocol; this one speaks {protocol}",
+        "leave it out, or point base_url at a newer Tinker server",
+    )
 
 
 class Requester:
@@ -57,6 +72,9 @@ class Requester:
         self.breakers: dict[str, BreakerState] = {}
         self.clock: Callable[[], float] = time.monotonic  # tests move the breaker's clock
         self._secrets = transport.config.secrets()
+        # The wire generation spoken (Runtime.protocol writes it): an operation of a later one is
+        # refused before anything is sent.
+        self.protocol = "0.7"
 
     def _breaker(self, purpose: str, event: BreakerEvent) -> BreakerVerdict | None:
         """Feed `event` to the purpose's breaker; None when no breaker guards the purpose."""
@@ -116,6 +134,8 @@ class Requester:
         returned instead of raised (the caller classifies it).
         """
         operation, method, purpose = op.operation_id, op.method, op.pool
+        if op.since != self.protocol and op.since != "0.7":
+            raise_unsupported(op.operation_id, op.since, self.protocol)
         path = op.build_path(path_params or {}) if op.path_params else op.path
         content = None if body is _NO_BODY else encode_json(body)
         if method != "GET" and content is None:
