@@ -156,6 +156,12 @@ class RestClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _gate(self, op: Operation) -> None:
+        """Refuse an operation of a later generation in the caller's thread (the Requester would
+        refuse it too, but only inside the future)."""
+        if op.since != "0.7" and op.since != self._rt.protocol:
+            raise_unsupported(op.operation_id, op.since, self._rt.protocol)
+
     def _scope_params(self, access_scope: str, **more: Any) -> dict[str, Any]:
         """Query parameters tinker 0.38 added, sent only when they say something ("owned" is the
         server's default), so 0.7.0 requests are unchanged; refused on a 0.7 connection."""
@@ -450,6 +456,7 @@ class RestClient:
 
             page = rc.search_sessions(types.SessionSearchRequest(display_name="sft-run")).result()
         """
+        self._gate(ops.search_sessions)
         body = (
             request if isinstance(request, SessionSearchRequest) else SessionSearchRequest.from_dict(request)
         ).to_dict()
@@ -457,12 +464,14 @@ class RestClient:
 
     def assign_session_project(self, session_id: str, project_id: str) -> APIFuture[None]:
         """Move a session (and its runs) into project `project_id`."""
+        self._gate(ops.set_session_project)
         _text(session_id, "session_id")
         body = SessionProjectRequest(project_id=_text(project_id, "project_id")).to_dict()
         return self._spawn(self._call(None, ops.set_session_project, body=body, session_id=session_id))
 
     def export_session_trace(self, session_id: str) -> APIFuture[str]:
         """Where a session's trace export can be downloaded: the URL once it is ready."""
+        self._gate(ops.session_trace_export)
 
         async def run() -> str:
             answer = await self._call(
@@ -489,6 +498,7 @@ class RestClient:
 
             rc.set_checkpoint_ttl_from_tinker_path("tinker://run-1/weights/step-100", 7 * 86400).result()
         """
+        self._gate(ops.set_checkpoint_ttl)
         parsed = parse_tinker_path(tinker_path, field="tinker_path")
         if ttl_seconds is not None:
             check_int(ttl_seconds, "ttl_seconds", lo=1, fix="pass seconds >= 1, or None (never expires)")
@@ -507,6 +517,7 @@ class RestClient:
 
     def get_external_weights_urls(self, tinker_path: str) -> APIFuture[ExternalWeightsUrlsResponse]:
         """Signed download URLs of an external weights export (`tinker://<run>/external_weights/<name>`)."""
+        self._gate(ops.external_weights_urls)
         parsed = parse_tinker_path(tinker_path, field="tinker_path")
         kind, _, name = parsed.checkpoint_id.partition("/")
         if kind != "external_weights":
@@ -528,6 +539,7 @@ class RestClient:
         self, event_type: str = "all", day: dt.date | None = None
     ) -> APIFuture[AuditLogResponse]:
         """Audit events of your organisation (see AdminClient)."""
+        self._gate(ops.get_audit_log)
         params: dict[str, Any] = {"event_type": _text(event_type, "event_type")}
         if day is not None:
             params["day"] = day.isoformat()
@@ -537,6 +549,7 @@ class RestClient:
         self, starting_on: dt.datetime | str, ending_before: dt.datetime | str
     ) -> APIFuture[BillingUsageResponse]:
         """Billed usage events in [starting_on, ending_before) (see AdminClient)."""
+        self._gate(ops.get_billing_usage)
         params = {
             "starting_on": _when(starting_on, "starting_on"),
             "ending_before": _when(ending_before, "ending_before"),
@@ -547,6 +560,7 @@ class RestClient:
         self, project_id: str | None = None
     ) -> APIFuture[CurrentCheckpointStorageUsageResponse]:
         """Bytes of checkpoints stored now, per project (see AdminClient)."""
+        self._gate(ops.get_checkpoint_storage_usage)
         params = None if project_id is None else {"project_id": _text(project_id, "project_id")}
         return self._spawn(
             self._call(CurrentCheckpointStorageUsageResponse, ops.get_checkpoint_storage_usage, params=params)
