@@ -16,6 +16,7 @@ pytest.importorskip("tinkex_server")
 
 import tinkex
 from tinkex import types
+from tinkex._deprecations import _announced
 from tinkex_server import DEFAULT_DEV_API_KEY, LocalServer
 
 
@@ -80,7 +81,9 @@ def test_0_38_keywords_and_clients_end_to_end(server: LocalServer) -> None:
         audit = admin.get_audit_log().result(timeout=30)
         assert isinstance(audit, types.AuditLogResponse)
 
-    # 0.7.0-style use of the creation future still works on the same server.
+    # 0.7.0-style use of the creation future still works on the same server (announced once per
+    # process: forget earlier announcements of this test run).
+    _announced.clear()
     legacy = sc.create_lora_training_client(base_model="tinkex/null", rank=4)
     with pytest.warns(FutureWarning):
         legacy.forward_backward([_datum()], "cross_entropy").result(timeout=60)

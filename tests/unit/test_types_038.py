@@ -141,3 +141,22 @@ def test_with_provenance_checks_the_tiling_and_sends_the_spans() -> None:
         datum.with_provenance(model_input=spans[:1], loss_fn_inputs=spans)
     with pytest.raises(TinkexValidationError, match=r"loss_fn_inputs=...\)\[0\]"):
         datum.with_provenance(model_input=spans, loss_fn_inputs=[{"length": 3}])
+
+
+def test_dataclasses_replace_on_the_types_0_38_makes_frozen_dataclasses() -> None:
+    body = _bodies()["forward_backward"]
+    datum = body.forward_backward_input.data[0]  # type: ignore[attr-defined]
+    tensor = datum.loss_fn_inputs["target_tokens"]
+    assert dataclasses.replace(tensor, shape=[3]).shape == [3]
+    assert (
+        dataclasses.replace(datum, loss_fn_inputs={"weights": [1.0, 1.0, 1.0]})
+        .loss_fn_inputs["weights"]
+        .dtype
+        == "float32"
+    )
+    fb_input = dataclasses.replace(body.forward_backward_input, loss_fn="gspo")  # type: ignore[attr-defined]
+    assert dataclasses.replace(body, forward_backward_input=fb_input).forward_backward_input.loss_fn == "gspo"  # type: ignore[type-var]
+    out = t.ForwardBackwardOutput(loss_fn_output_type="x", loss_fn_outputs=[], metrics={"loss:sum": 1.0})
+    assert dataclasses.replace(out, metrics={}).metrics == {}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        datum.model_input = None
