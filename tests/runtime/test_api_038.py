@@ -181,6 +181,7 @@ def test_the_context_manager_finishes_the_session_only_on_0_38(
         sc.create_sampling_client(base_model="tiny-model").result(timeout=10)
     assert not server.ops("session_finish")  # a 0.7.0 server has no such operation
     server.script("session_finish", httpx.Response(204))
+
     def failing_block() -> None:
         with _v038(make_client()) as sc:
             sc.create_sampling_client(base_model="tiny-model").result(timeout=10)
