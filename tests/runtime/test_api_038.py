@@ -234,3 +234,20 @@ def test_a_standalone_rest_client(server: FakeTinker) -> None:
         assert not server.ops("create_session")  # a RestClient alone makes no session
     finally:
         _core.set_default_http_client_factory(None)
+
+
+def test_the_new_sample_fields_are_sent_only_when_set_and_only_on_0_38(
+    server: FakeTinker, client: ServiceClient
+) -> None:
+    sampler = client.create_sampling_client(base_model="tiny-model").result(timeout=10)
+    prompt, params = types.ModelInput.from_ints([1, 2]), types.SamplingParams(max_tokens=2)
+    with pytest.raises(TinkexValidationError, match="topk_sample_logprobs"):
+        sampler.sample(prompt, 1, params, topk_sample_logprobs=3)
+    sampler.sample(prompt, 1, params).result(timeout=10)
+    assert "topk_sample_logprobs" not in server.ops("asample")[-1].body
+    _v038(client)
+    sampler.sample(prompt, 1, params, topk_sample_logprobs=3, prompt_logprobs_last_n=1).result(timeout=10)
+    body = server.ops("asample")[-1].body
+    assert (body["topk_sample_logprobs"], body["prompt_logprobs_last_n"]) == (3, 1)
+    with pytest.raises(TinkexValidationError, match="prompt_alt_tokens_k"):
+        sampler.sample(prompt, 1, params, prompt_alt_tokens_k=-1)
