@@ -1,5 +1,6 @@
 """The public wire types of tinkex: every name of the official `tinker.types` (0.7.0) with the same
-fields and defaults, with `to_dict` / `from_dict` and pydantic-style aliases.
+fields and defaults, with `to_dict` / `from_dict` and pydantic-style aliases, plus what tinker 0.38
+adds (its types, and its fields on 0.7.0 types: None unless set, and then never sent).
 
 The classes are generated from openapi/tinker.yaml into `_tinkex_lowlevel.models` (`make gen`) as
 frozen slotted dataclasses (`dataclasses.replace` works); the behaviour the spec cannot say lives in
