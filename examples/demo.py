@@ -18,6 +18,7 @@ on 2 CPU cores. `--sdk tinker` runs the very same code with the official `tinker
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import importlib
 import json
 import os
@@ -235,15 +236,15 @@ def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
     started = time.monotonic()
 
     service_client = tinker.ServiceClient(base_url=base_url, api_key=api_key)
-    training_client = service_client.create_lora_training_client(
-        base_model=BASE_MODEL, rank=args.rank, seed=args.seed
+    training_client = _resolved(
+        service_client.create_lora_training_client(base_model=BASE_MODEL, rank=args.rank, seed=args.seed)
     )
     tokenizer = training_client.get_tokenizer()
     print(f"training a rank-{args.rank} LoRA of {BASE_MODEL} on {len(examples)} sums ({DATA.name})")
     losses = train(tinker, training_client, tokenizer, examples, args)
     print(f"loss {losses[0]:.2f} -> {losses[-1]:.3f} in {time.monotonic() - started:.0f} s")
 
-    sampling_client = training_client.save_weights_and_get_sampling_client(name="demo-eval")
+    sampling_client = _resolved(training_client.save_weights_and_get_sampling_client())
     print("sampling every prompt greedily:")
     accuracy = evaluate(tinker, sampling_client, tokenizer, examples)
     print(f"exact-match accuracy on the {len(examples)} sums: {accuracy:.0%}")
@@ -261,6 +262,11 @@ def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
         print(f"the final loss {losses[-1]:.3f} is not below {args.expect_loss_below}")
         return 1
     return 0
+
+
+def _resolved(created: Any) -> Any:
+    """The client: tinker 0.38 and tinkex return a future of it (`.result()`), 0.7.0 the client itself."""
+    return created.result() if isinstance(created, concurrent.futures.Future) else created
 
 
 def main() -> int:

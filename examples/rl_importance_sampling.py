@@ -11,6 +11,7 @@ policy-gradient steps teaches it to write lowercase text, so the mean reward ris
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import importlib
 import os
 import time
@@ -65,8 +66,8 @@ def rl_datum(
 def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
     tinker: Any = importlib.import_module(args.sdk)  # i.e. `import tinkex as tinker`
     service_client = tinker.ServiceClient(base_url=base_url, api_key=api_key)
-    training_client = service_client.create_lora_training_client(
-        base_model=BASE_MODEL, rank=args.rank, seed=args.seed
+    training_client = _resolved(
+        service_client.create_lora_training_client(base_model=BASE_MODEL, rank=args.rank, seed=args.seed)
     )
     tokenizer = training_client.get_tokenizer()
     prompts = [tokenizer.encode(p) for p in PROMPTS]
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
     started = time.monotonic()
     for iteration in range(args.iterations):
         # Sample from exactly the current weights (an ephemeral snapshot of the adapter).
-        sampling_client = training_client.save_weights_and_get_sampling_client(name=f"rl-{iteration}")
+        sampling_client = _resolved(training_client.save_weights_and_get_sampling_client())
         futures = [
             sampling_client.sample(
                 prompt=tinker.types.ModelInput.from_ints(p), num_samples=GROUP_SIZE, sampling_params=params
@@ -111,6 +112,11 @@ def run(args: argparse.Namespace, base_url: str, api_key: str) -> int:
         print("the mean reward did not rise")
         return 1
     return 0
+
+
+def _resolved(created: Any) -> Any:
+    """The client: tinker 0.38 and tinkex return a future of it (`.result()`), 0.7.0 the client itself."""
+    return created.result() if isinstance(created, concurrent.futures.Future) else created
 
 
 def main() -> int:

@@ -77,8 +77,8 @@ def _write_operations(out: Path, env: dict[str, str]) -> None:
         import gen_operations
     finally:
         sys.path.pop(0)
-    # The same generation view the models were compiled from, so every operation's types exist.
-    spec = yaml.safe_load(_generation_yaml("0.7"))
+    # The same view the models were compiled from, so every operation's types exist.
+    spec = yaml.safe_load(_generation_yaml("typed"))
     try:
         files = gen_operations.render(spec)
     except gen_operations.SpecError as exc:
@@ -87,19 +87,6 @@ def _write_operations(out: Path, env: dict[str, str]) -> None:
     for name in re.findall(r"^        (\w+),$", files["lowlevel.py"], flags=re.MULTILINE):
         if not re.search(rf"\b{name}\b", models):
             sys.exit(f"gen: lowlevel.py names model {name!r}, which the generator did not emit")
-    # The operations only the 0.38 generation has (client/config, ...), beside the 0.7.0 table.
-    known = {op["operation_id"] for op in gen_operations.collect(spec)}
-    model_names = set(re.findall(r"\bimport (\w+)$", models, flags=re.MULTILINE))
-    spec_038 = yaml.safe_load(_generation_yaml("0.38"))
-    for item in spec_038["paths"].values():  # flagged operations (x-tinker-flag) are never sent by tinkex
-        for method in [m for m, op in item.items() if isinstance(op, dict) and op.get("x-tinker-flag")]:
-            del item[method]
-    try:
-        files["operations_v038.py"] = gen_operations.render_v038(
-            gen_operations.collect(spec_038), known, model_names
-        )
-    except gen_operations.SpecError as exc:
-        sys.exit(f"gen: {SPEC.relative_to(ROOT)} (0.38 view): {exc}")
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
     paths = [str(out / name) for name in files]
@@ -120,10 +107,11 @@ def generate(dest: Path) -> None:
     _check_pins(env)
     with tempfile.TemporaryDirectory(prefix="tinkex-gen-") as scratch:
         out = Path(scratch) / PACKAGE
-        # The JSON client speaks the 0.7.0 generation of the spec (what tinker >= 0.38 adds is marked
-        # x-tinker-since and left out: scripts/spec_views.py); the 0.38 binary bodies come from protoc.
-        view = Path(scratch) / "tinker-0.7.yaml"
-        view.write_text(_generation_yaml("0.7"), encoding="utf-8")
+        # The JSON client holds both generations (scripts/spec_views.py typed_view: what tinker >= 0.38
+        # added to 0.7.0 schemas is optional and unset by default, so 0.7.0 bodies stay byte-identical;
+        # each operation knows its generation, `Operation.since`); the 0.38 binary bodies come from protoc.
+        view = Path(scratch) / "tinker-typed.yaml"
+        view.write_text(_generation_yaml("typed"), encoding="utf-8")
         cmd = [
             str(_tool("openapi-python-client")),
             "generate",
@@ -152,13 +140,15 @@ def generate(dest: Path) -> None:
 
 
 def _generation_yaml(generation: str) -> str:
+    """The spec's view for one generation ("0.7", "0.38"), or "typed": every generation (what gen compiles)."""
     import yaml
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from spec_views import generation_view
+    from spec_views import generation_view, typed_view
 
     doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    return str(yaml.safe_dump(generation_view(doc, generation), sort_keys=False, allow_unicode=True))
+    view = typed_view(doc) if generation == "typed" else generation_view(doc, generation)
+    return str(yaml.safe_dump(view, sort_keys=False, allow_unicode=True))
 
 
 def _compile_proto(dest: Path, env: dict[str, str]) -> None:

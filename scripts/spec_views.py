@@ -6,12 +6,17 @@ schemas, properties, parameters, content types) or listed in `x-tinker-since-val
 before 0.38 joined; the generated JSON client (scripts/gen.py) and the 0.7.0 contract tests use it.
 
     python scripts/spec_views.py 0.7 > /tmp/tinker-0.7.yaml
+
+`typed_view(doc)` keeps every generation but makes what later ones added to older schemas optional
+without defaults: the view `make gen` compiles, so tinkex has the types of both generations and still
+sends 0.7.0's bytes unless a later field is set.
 """
 
 from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,71 @@ def generation_view(doc: dict[str, Any], generation: str) -> dict[str, Any]:
     return pruned
 
 
+def typed_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `doc` holding every generation, shaped so that code compiled from it still sends the
+    oldest generation's bytes: what `make gen` compiles (models and operation table).
+
+    Every schema, operation and enum value stays. A property a later generation added to a schema the
+    oldest one already has loses its `default` and its place in `required`: its generated field
+    defaults to None, and `to_dict()` leaves a None field out, so a request built without it is the
+    byte-identical 0.7.0 body (tests/unit/test_types_038.py pins one). The marks stay, so the
+    operation table knows each operation's generation.
+
+    Example::
+
+        view = typed_view(yaml.safe_load(SPEC.read_text()))
+        "/api/v1/client/config" in view["paths"]  # -> True
+    """
+    doc = copy.deepcopy(doc)
+    oldest = GENERATIONS[0]
+    for schema in (doc.get("components", {}).get("schemas") or {}).values():
+        if not isinstance(schema, dict) or _newer(schema, oldest):
+            continue
+        props = schema.get("properties") or {}
+        later = [name for name, prop in props.items() if _newer(prop, oldest)]
+        for name in later:
+            props[name].pop("default", None)
+        if later and "required" in schema:
+            schema["required"] = [r for r in schema["required"] if r not in later]
+    # A later parameter of an older operation has no default either: the generated functions would
+    # send it on every call (an unset parameter is left out of the URL).
+    for param in (doc.get("components", {}).get("parameters") or {}).values():
+        if _newer(param, oldest) and isinstance(param.get("schema"), dict):
+            param["schema"].pop("default", None)
+    # A later operation the spec describes only to say it is refused (no 2xx: a client flag the local
+    # server never turns on) has nothing to compile; the server reads it from the document itself.
+    for item in (doc.get("paths") or {}).values():
+        for method in [m for m, op in item.items() if _newer(op, oldest) and not _succeeds(op)]:
+            del item[method]
+    doc["paths"] = {p: item for p, item in (doc.get("paths") or {}).items() if _has_operation(item)}
+    # The JSON client generator knows no binary bodies: later binary content types (the .proto's, which
+    # protoc compiles) leave the view where a JSON one remains beside them.
+    for node in _walk(doc.get("paths") or {}):
+        content = node.get("content")
+        if isinstance(content, dict) and len(content) > 1:
+            for ctype in [c for c, v in content.items() if _newer(v, oldest) and "json" not in c]:
+                del content[ctype]
+    return doc
+
+
+def _succeeds(op: Any) -> bool:
+    return isinstance(op, dict) and any(str(code)[0] in "23" for code in op.get("responses") or {})
+
+
+def _has_operation(item: Any) -> bool:
+    return isinstance(item, dict) and any(k in item for k in ("get", "put", "post", "delete", "patch"))
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
 def _prune(node: Any, generation: str, dropped: set[str]) -> Any:
     if isinstance(node, list):
         return [_prune(x, generation, dropped) for x in node if not _gone(x, generation, dropped)]
@@ -97,10 +167,11 @@ def main(argv: list[str]) -> int:
     import yaml  # type: ignore[import-untyped]
 
     generation = argv[1] if len(argv) > 1 else "0.7"
-    if generation not in GENERATIONS:
-        sys.exit(f"generation must be one of {GENERATIONS}")
+    if generation not in (*GENERATIONS, "typed"):
+        sys.exit(f"generation must be one of {GENERATIONS} or 'typed'")
     doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    sys.stdout.write(yaml.safe_dump(generation_view(doc, generation), sort_keys=False, allow_unicode=True))
+    view = typed_view(doc) if generation == "typed" else generation_view(doc, generation)
+    sys.stdout.write(yaml.safe_dump(view, sort_keys=False, allow_unicode=True))
     return 0
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tinkex import types
     from tinkex._alias import install_as_tinker
     from tinkex._archive import UnsafeArchiveError, extract_archive
+    from tinkex._client_future import ClientFuture
     from tinkex._config import CircuitBreakerConfig, ClientConfig, PoolSizes, RetryConfig
     from tinkex._download import (
         CheckpointDownload,
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
         l1_regularizer,
         l2_regularizer,
     )
-    from tinkex._rest_client import RestClient
+    from tinkex._rest_client import AdminClient, RestClient
     from tinkex._runtime._futures import APIFuture, as_completed, as_completed_async, gather_async, wait_all
     from tinkex._runtime._observe import SDKEvent
     from tinkex._sampling_client import SamplingClient
@@ -171,6 +172,8 @@ _LAZY: dict[str, str] = {
     ),
     "RestClient": "tinkex._rest_client",
     "install_as_tinker": "tinkex._alias",
+    "AdminClient": "tinkex._rest_client",
+    "ClientFuture": "tinkex._client_future",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
     "ServiceClient": "tinkex._service_client",
@@ -223,6 +226,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AdamParams",
+    "AdminClient",
     "AuthenticationError",
     "BadRequestError",
     "BillingError",
@@ -233,6 +237,7 @@ __all__ = [
     "CircuitOpenError",
     "ClientClosedError",
     "ClientConfig",
+    "ClientFuture",
     "ConflictError",
     "CustomLossOutput",
     "Datum",

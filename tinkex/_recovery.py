@@ -342,8 +342,8 @@ class _Runner:
                     old.close()
             try:
                 if self.policy.restore_optimizer:
-                    return self.sc.create_training_client_from_state_with_optimizer(path)
-                return self.sc.create_training_client_from_state(path)
+                    return _client(self.sc.create_training_client_from_state_with_optimizer(path))
+                return _client(self.sc.create_training_client_from_state(path))
             except APIConnectionError:
                 tries += 1
                 if time.monotonic() >= deadline:
@@ -576,3 +576,12 @@ async def run_with_recovery_async(
             attempts = 0
         except Exception as exc:
             tc, step, attempts = await runner.recover_async(exc, tc, attempts)
+
+
+def _client(created: Any) -> TrainingClient:
+    # Client creation answers a future of the client (tinker 0.38); a ServiceClient stand-in may
+    # answer the client itself.
+    from tinkex._runtime._futures import APIFuture
+
+    client: TrainingClient = created.result() if isinstance(created, APIFuture) else created
+    return client

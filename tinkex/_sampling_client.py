@@ -52,6 +52,7 @@ from tinkex.types import (
     ModelInput,
     SampleResponse,
     SamplingParams,
+    TensorData,
 )
 
 __all__ = ["SamplingClient", "create_sampling_session"]
@@ -187,6 +188,8 @@ class SamplingClient:
         self._inflight = asyncio.Semaphore(self._retry.max_connections)
         self._throttle = QueueStateThrottle()
         self._tokenizer: Any = None
+        # tinker 0.38: create_sampling_client(record_stability_info=True) sends it with every sample.
+        self._record_stability_info = False
 
     @property
     def sampling_session_id(self) -> str:
@@ -331,6 +334,7 @@ class SamplingClient:
         include_prompt_logprobs: bool,
         topk_prompt_logprobs: int,
         fut: APIFuture[Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
     ) -> SampleResponse:
         rt = self._rt
         rt.session.check()
@@ -345,6 +349,10 @@ class SamplingClient:
             "topk_prompt_logprobs": topk_prompt_logprobs,
             "type": "sample",
         }
+        if extras:  # tinker 0.38 fields, only when asked for (0.7.0 bodies stay as they were)
+            body.update(extras)
+        if self._record_stability_info:
+            body["record_stability_info"] = True
         prompt_bytes = _prompt_bytes(prompt)
         async with self._inflight:
             return await self._sample_with_retries(body, prompt_bytes, fut)
@@ -419,8 +427,17 @@ class SamplingClient:
         sampling_params: SamplingParams,
         include_prompt_logprobs: bool = False,
         topk_prompt_logprobs: int = 0,
+        topk_sample_logprobs: int = 0,
+        target_prompt_logprobs: TensorData | None = None,
+        prompt_alt_tokens_k: int = 0,
+        prompt_logprobs_last_n: int | None = None,
     ) -> APIFuture[SampleResponse]:
         """Sample `num_samples` continuations of `prompt`; returns a future.
+
+        tinker 0.38 adds (sent only when set, refused on a 0.7.0 server): `topk_sample_logprobs`
+        (top-k logprobs of each sampled token), `target_prompt_logprobs` (logprobs of given targets at
+        each prompt position), `prompt_alt_tokens_k` (k alternative draws per prompt position) and
+        `prompt_logprobs_last_n` (prompt logprobs of the last n positions only).
 
         Example::
 
@@ -430,10 +447,23 @@ class SamplingClient:
         self._check_args(num_samples, topk_prompt_logprobs)
         prompt = check_model_input(prompt, "prompt")
         sampling_params = check_sampling_params(sampling_params)
+        extras = _sample_extras(
+            self._rt.protocol,
+            topk_sample_logprobs,
+            target_prompt_logprobs,
+            prompt_alt_tokens_k,
+            prompt_logprobs_last_n,
+        )
         fut: APIFuture[SampleResponse] = self._rt.new_future()
         return self._rt.spawn(
             self._sample(
-                prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs, fut
+                prompt,
+                num_samples,
+                sampling_params,
+                include_prompt_logprobs,
+                topk_prompt_logprobs,
+                fut,
+                extras,
             ),
             future=fut,
         )
@@ -445,10 +475,22 @@ class SamplingClient:
         sampling_params: SamplingParams,
         include_prompt_logprobs: bool = False,
         topk_prompt_logprobs: int = 0,
+        topk_sample_logprobs: int = 0,
+        target_prompt_logprobs: TensorData | None = None,
+        prompt_alt_tokens_k: int = 0,
+        prompt_logprobs_last_n: int | None = None,
     ) -> SampleResponse:
         """Async twin of `sample` (returns the SampleResponse)."""
         return await self.sample(
-            prompt, num_samples, sampling_params, include_prompt_logprobs, topk_prompt_logprobs
+            prompt,
+            num_samples,
+            sampling_params,
+            include_prompt_logprobs,
+            topk_prompt_logprobs,
+            topk_sample_logprobs,
+            target_prompt_logprobs,
+            prompt_alt_tokens_k,
+            prompt_logprobs_last_n,
         ).result_async()
 
     async def _compute_logprobs(
@@ -579,3 +621,44 @@ class SamplingClient:
             print(sc.decode(result.sequences[0]))
         """
         return decode_tokens(self.get_tokenizer(), tokens, skip_special_tokens=skip_special_tokens)
+
+
+def _sample_extras(
+    protocol: str,
+    topk_sample_logprobs: object,
+    target_prompt_logprobs: object,
+    prompt_alt_tokens_k: object,
+    prompt_logprobs_last_n: object,
+) -> dict[str, Any]:
+    """The tinker 0.38 sample fields that were set, checked; refused on a 0.7 connection."""
+    from tinkex._runtime._requests import raise_unsupported
+
+    extras: dict[str, Any] = {}
+    for name, value in (
+        ("topk_sample_logprobs", topk_sample_logprobs),
+        ("prompt_alt_tokens_k", prompt_alt_tokens_k),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise TinkexValidationError(
+                name, f"must be an int >= 0, got {value!r:.40}", f"pass {name}=5, or 0"
+            )
+        if value:
+            extras[name] = value
+    if prompt_logprobs_last_n is not None:
+        value = prompt_logprobs_last_n
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise TinkexValidationError(
+                "prompt_logprobs_last_n", f"must be an int >= 0 or None, got {value!r:.40}", "pass e.g. 16"
+            )
+        extras["prompt_logprobs_last_n"] = value
+    if target_prompt_logprobs is not None:
+        if not isinstance(target_prompt_logprobs, TensorData):
+            raise TinkexValidationError(
+                "target_prompt_logprobs",
+                f"must be a TensorData, got {type(target_prompt_logprobs).__name__}",
+                "pass TensorData.from_numpy(targets)",
+            )
+        extras["target_prompt_logprobs"] = target_prompt_logprobs.to_dict()
+    if extras and protocol == "0.7":
+        raise_unsupported(sorted(extras)[0], "0.38", protocol)
+    return extras

@@ -4,20 +4,23 @@ session, heartbeat) and creates training, sampling and REST clients; close() rel
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from _tinkex_lowlevel import operations as ops
 
+from tinkex._client_future import ClientFuture, client_future
 from tinkex._config import ClientConfig, RetryConfig, resolve_client_config
-from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexValidationError
+from tinkex._exceptions import APIResponseValidationError, APIStatusError, TinkexError, TinkexValidationError
 from tinkex._policy._wire_check import check_int, check_text, check_user_metadata
 from tinkex._runtime._core import Runtime
 from tinkex._runtime._decode import decode
-from tinkex._runtime._futures import poll_future
+from tinkex._runtime._futures import APIFuture, poll_future
 from tinkex._runtime._observe import EventHook, configure_logging_from_env, logger
+from tinkex._runtime._requests import raise_unsupported
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._transport import HttpClientFactory
 from tinkex._sampling_client import SamplingClient, create_sampling_session
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     # Imported where used: most programs never need the REST client's types at their first call.
     from tinkex._lowlevel import LowLevel
     from tinkex._rest_client import RestClient
+    from tinkex.types import OptimizerConfig
 
 __all__ = ["ServiceClient"]
 
@@ -52,6 +56,74 @@ def _factory_for(transport: httpx.AsyncBaseTransport) -> HttpClientFactory:
         return httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout, follow_redirects=False)
 
     return make
+
+
+T = TypeVar("T")
+SessionStatus = Literal["success", "errored", "interrupted"]
+_STATUSES = ("success", "errored", "interrupted")
+# How long close() waits for session_finish before closing anyway.
+_FINISH_TIMEOUT = 10.0
+
+
+def _check_status(status: object, detail: object) -> str | None:
+    if status is None:
+        if detail is not None:
+            raise TinkexValidationError(
+                "close(detail=...)", "needs a status", "pass close('errored', detail)"
+            )
+        return None
+    if status not in _STATUSES:
+        raise TinkexValidationError(
+            "close(status=...)",
+            f"must be one of {', '.join(_STATUSES)}, got {status!r:.40}",
+            "pass close('success')",
+        )
+    if detail is not None:
+        _require_text(detail, "close(detail=...)", "pass a short text, or None")
+    return str(status)
+
+
+def _exit_status(exc_type: type[BaseException] | None) -> SessionStatus:
+    # What a `with ServiceClient(...)` block tells the server when it ends (tinker 0.38 semantics).
+    if exc_type is None:
+        return "success"
+    if issubclass(exc_type, KeyboardInterrupt | asyncio.CancelledError):
+        return "interrupted"
+    return "errored"
+
+
+def _require_text(value: object, field: str, fix: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise TinkexValidationError(field, f"must be a non-empty string, got {value!r:.60}", fix)
+    check_text(value, field, fix)
+
+
+def _metadata_positional(base_model: object, user_metadata: dict[str, str] | None) -> dict[str, str] | None:
+    # 0.7.0: create_training_client_from_state(path, user_metadata); 0.38 put base_model second.
+    if isinstance(base_model, Mapping) and user_metadata is None:
+        return dict(base_model)
+    if base_model is not None and not isinstance(base_model, str):
+        raise TinkexValidationError("base_model", f"must be a model name or None, got {base_model!r:.60}", "")
+    return user_metadata
+
+
+def check_record_stability_info(value: object, protocol: str) -> bool:
+    """`record_stability_info` as a bool; True is refused on a 0.7 server (it cannot record any)."""
+    if not isinstance(value, bool):
+        raise TinkexValidationError(
+            "record_stability_info",
+            f"must be True or False, got {value!r:.40}",
+            "pass record_stability_info=True",
+        )
+    if value and protocol == "0.7":
+        raise_unsupported("record_stability_info", "0.38", protocol)
+    return value
+
+
+async def _with_stability(coro: Coroutine[Any, Any, SamplingClient], record: bool) -> SamplingClient:
+    client = await coro
+    client._record_stability_info = record
+    return client
 
 
 class ServiceClient:
@@ -77,6 +149,9 @@ class ServiceClient:
         base_url: str | None = None,
         user_metadata: Mapping[str, Any] | None = None,
         *,
+        project_id: str | None = None,
+        display_name: str | None = None,
+        default_headers_overrides: Mapping[str, str] | None = None,
         retry_config: RetryConfig | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -89,8 +164,22 @@ class ServiceClient:
     ) -> None:
         configure_logging_from_env()
         if isinstance(api_key, Mapping) and user_metadata is None:
-            # The official signature is ServiceClient(user_metadata=None, **kwargs): accept it positionally.
+            # The official signatures are ServiceClient(user_metadata=None, **kwargs) (0.7.0) and
+            # ServiceClient(user_metadata=None, project_id=None, *, ...) (0.38): accept them positionally.
             api_key, user_metadata = None, api_key
+            if isinstance(base_url, str) and "://" not in base_url and project_id is None:
+                base_url, project_id = None, base_url  # ServiceClient(user_metadata, project_id)
+        if project_id is None:
+            project_id = os.environ.get("TINKER_PROJECT_ID") or None
+        for value, name in ((project_id, "project_id"), (display_name, "display_name")):
+            if value is not None:
+                if not isinstance(value, str) or not value:
+                    raise TinkexValidationError(
+                        name, f"must be a non-empty string or None, got {value!r:.60}", f"pass {name}='...'"
+                    )
+                check_text(value, name, f"pass {name} as plain text")
+        if default_headers_overrides:
+            default_headers = {**dict(default_headers or {}), **dict(default_headers_overrides)}
         for name in _IGNORED_OFFICIAL_KWARGS & set(kwargs):
             kwargs.pop(name)
             logger.debug("ServiceClient(%s=...) is accepted for compatibility and ignored", name)
@@ -109,7 +198,10 @@ class ServiceClient:
             http_client_factory = _factory_for(_transport)
         self._config = config
         self._rt = Runtime(config, event_hooks=event_hooks, http_client_factory=http_client_factory)
+        self._rt.session.display_name = display_name
+        self._rt.session.project_id = project_id
         self._lowlevel: LowLevel | None = None
+        self._closed = False
 
     @property
     def config(self) -> ClientConfig:
@@ -165,18 +257,33 @@ class ServiceClient:
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop the heartbeat, close connections and join the background thread (idempotent).
+    def close(self, status: SessionStatus | None = None, detail: str | None = None) -> APIFuture[None]:
+        """Finish the session on the server when `status` is given ("success", "errored" or
+        "interrupted", with an optional `detail`; tinker 0.38's session_finish, skipped on a 0.7.0
+        server, which has none), then stop the heartbeat, close connections and join the background
+        thread. Idempotent. Returns a completed future (0.38 returns an awaitable one).
 
         Example::
 
-            sc = tinkex.ServiceClient(); ...; sc.close()
+            sc = tinkex.ServiceClient(); ...; sc.close("success")
         """
+        reason = _check_status(status, detail)
+        done: APIFuture[None] = APIFuture()
+        done.set_result(None)
+        if self._closed:
+            return done
+        self._closed = True
+        if reason is not None and self._rt.session.session_id is not None and not self._rt.loop.closed:
+            try:
+                self._rt.run(self._rt.session.finish(reason, detail), timeout=_FINISH_TIMEOUT)
+            except Exception as exc:
+                logger.warning("could not finish the session (%s); closing anyway", exc)
         self._rt.close()
+        return done
 
-    async def aclose(self) -> None:
+    async def aclose(self, status: SessionStatus | None = None, detail: str | None = None) -> None:
         """Async twin of `close` (runs it in a worker thread so the caller's loop keeps going)."""
-        await asyncio.to_thread(self.close)
+        await asyncio.to_thread(self.close, status, detail)
 
     def __enter__(self) -> ServiceClient:
         return self
@@ -184,7 +291,9 @@ class ServiceClient:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(
+            _exit_status(exc_type), None if exc is None else f"{exc_type.__name__ if exc_type else ''}"
+        )
 
     async def __aenter__(self) -> ServiceClient:
         return self
@@ -192,7 +301,9 @@ class ServiceClient:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.aclose()
+        await self.aclose(
+            _exit_status(exc_type), None if exc is None else f"{exc_type.__name__ if exc_type else ''}"
+        )
 
     # -- capabilities -----------------------------------------------------------------------------------------
 
@@ -227,6 +338,7 @@ class ServiceClient:
         base_model: str,
         lora: LoraConfig,
         user_metadata: Mapping[str, Any] | None,
+        optimizer: OptimizerConfig | None = None,
     ) -> TrainingClient:
         rt = self._rt
         session_id = await rt.session.ensure()
@@ -237,6 +349,7 @@ class ServiceClient:
             base_model=base_model,
             lora_config=lora,
             user_metadata=None if user_metadata is None else dict(user_metadata),
+            optimizer_config=optimizer,
         ).to_dict()
         started = time.time()
         try:
@@ -285,6 +398,7 @@ class ServiceClient:
         train_attn: bool,
         train_unembed: bool,
         user_metadata: Mapping[str, Any] | None,
+        optimizer: OptimizerConfig | None = None,
     ) -> Coroutine[Any, Any, TrainingClient]:
         if not (train_mlp or train_attn or train_unembed):
             raise TinkexValidationError(
@@ -304,14 +418,52 @@ class ServiceClient:
         if seed is not None:
             check_int(seed, "seed", fix="pass an int seed, or None")
         user_metadata = check_user_metadata(user_metadata)
+        optimizer = self._check_optimizer(optimizer)
         self._rt.session.check()
         lora = LoraConfig(
             rank=rank, seed=seed, train_unembed=train_unembed, train_mlp=train_mlp, train_attn=train_attn
         )
         # model_seq_id is taken now, in the caller's thread: creation order is call order.
-        return self._create_model(self._rt.next_model_seq_id(), base_model, lora, user_metadata)
+        return self._create_model(self._rt.next_model_seq_id(), base_model, lora, user_metadata, optimizer)
 
-    @sync_only
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> APIFuture[T]:
+        # A creation method called on the SDK's own loop thread (an event hook, a done-callback)
+        # could never be waited for there: refused before anything is sent, as 0.7.0's blocking
+        # creation was.
+        try:
+            self._rt.check_may_block()
+        except TinkexError:
+            coro.close()
+            raise
+        return self._rt.spawn(coro)
+
+    def _check_optimizer(self, optimizer: Any) -> OptimizerConfig | None:
+        """The optimizer config, or a TinkexValidationError naming the fix; refused on a 0.7 server
+        (which only has Adam, so Adam is simply not sent)."""
+        from tinkex.types import AdamOptimizerConfig, DimuonOptimizerConfig
+
+        if optimizer is None:
+            return None
+        if isinstance(optimizer, Mapping):
+            kind = optimizer.get("type")
+            cls = {"adamw": AdamOptimizerConfig, "dimuon": DimuonOptimizerConfig}.get(str(kind))
+            if cls is None:
+                raise TinkexValidationError(
+                    "optimizer", f"has unknown type {kind!r}", "pass {'type': 'adamw'} or {'type': 'dimuon'}"
+                )
+            optimizer = cls.from_dict(optimizer)  # type: ignore[attr-defined]
+        if not isinstance(optimizer, AdamOptimizerConfig | DimuonOptimizerConfig):
+            raise TinkexValidationError(
+                "optimizer",
+                f"must be an AdamOptimizerConfig or DimuonOptimizerConfig, got {type(optimizer).__name__}",
+                "pass types.DimuonOptimizerConfig() for Dimuon, or leave it out for Adam",
+            )
+        if self._rt.negotiated_protocol() == "0.7":
+            if isinstance(optimizer, AdamOptimizerConfig):
+                return None  # the only optimizer a 0.7.0 server has: nothing to say
+            raise_unsupported("optimizer", "0.38", self._rt.protocol)
+        return optimizer
+
     def create_lora_training_client(
         self,
         base_model: str,
@@ -321,15 +473,20 @@ class ServiceClient:
         train_attn: bool = True,
         train_unembed: bool = True,
         user_metadata: dict[str, str] | None = None,
-    ) -> TrainingClient:
-        """Blocking: create a LoRA model on `base_model` and a TrainingClient for it.
+        optimizer: OptimizerConfig | None = None,
+    ) -> ClientFuture[TrainingClient]:
+        """Create a LoRA model on `base_model`: a future of its TrainingClient (tinker 0.38), which
+        `.result()` or `await` resolves, and which 0.7.0-style code may also use as the client.
+        `optimizer` (0.38: AdamOptimizerConfig or DimuonOptimizerConfig) is fixed for the model's life.
 
         Example::
 
-            tc = sc.create_lora_training_client(base_model="Qwen/Qwen3-8B", rank=16, seed=0)
+            tc = sc.create_lora_training_client(base_model="Qwen/Qwen3-8B", rank=16, seed=0).result()
         """
-        coro = self._create_lora(base_model, rank, seed, train_mlp, train_attn, train_unembed, user_metadata)
-        return self._rt.run(coro)
+        coro = self._create_lora(
+            base_model, rank, seed, train_mlp, train_attn, train_unembed, user_metadata, optimizer
+        )
+        return client_future(self._spawn(coro))
 
     async def create_lora_training_client_async(
         self,
@@ -340,99 +497,169 @@ class ServiceClient:
         train_attn: bool = True,
         train_unembed: bool = True,
         user_metadata: dict[str, str] | None = None,
+        optimizer: OptimizerConfig | None = None,
     ) -> TrainingClient:
-        """Async twin of `create_lora_training_client`."""
-        coro = self._create_lora(base_model, rank, seed, train_mlp, train_attn, train_unembed, user_metadata)
+        """Async twin of `create_lora_training_client` (returns the client)."""
+        coro = self._create_lora(
+            base_model, rank, seed, train_mlp, train_attn, train_unembed, user_metadata, optimizer
+        )
         return await self._rt.run_async(coro)
 
+    def _from_state_coro(
+        self,
+        path: str,
+        user_metadata: Mapping[str, Any] | None,
+        optimizer: bool,
+        weights_access_token: str | None,
+        optimizer_config: OptimizerConfig | None,
+    ) -> Coroutine[Any, Any, TrainingClient]:
+        # Arguments are checked in the caller's thread, before anything is sent.
+        user_metadata = check_user_metadata(user_metadata)
+        _require_text(path, "path", "pass a tinker:// checkpoint path")
+        if weights_access_token is not None:
+            _require_text(weights_access_token, "weights_access_token", "pass the token string, or None")
+            if self._rt.negotiated_protocol() == "0.7":
+                raise_unsupported("weights_access_token", "0.38", self._rt.protocol)
+        checked = self._check_optimizer(optimizer_config)
+        return self._from_state(path, user_metadata, optimizer, weights_access_token, checked)
+
     async def _from_state(
-        self, path: str, user_metadata: Mapping[str, Any] | None, optimizer: bool
+        self,
+        path: str,
+        user_metadata: Mapping[str, Any] | None,
+        optimizer: bool,
+        weights_access_token: str | None = None,
+        optimizer_config: OptimizerConfig | None = None,
     ) -> TrainingClient:
         from tinkex._rest_client import RestClient
 
-        user_metadata = check_user_metadata(user_metadata)
         await self._rt.session.ensure()  # negotiates the protocol generation first
         if self._rt.protocol == "0.38":
-            return await create_via_load(self._rt, path, optimizer=optimizer, user_metadata=user_metadata)
+            return await create_via_load(
+                self._rt,
+                path,
+                optimizer=optimizer,
+                user_metadata=user_metadata,
+                weights_access_token=weights_access_token,
+                optimizer_config=optimizer_config,
+            )
         info = await RestClient(self._rt)._weights_info(path)
         if info.lora_rank is None:
             raise APIResponseValidationError(f"weights_info for {path} reports no LoRA rank", body=None)
         # weights_info reports the rank only (see WeightsInfoResponse): the other settings keep defaults.
         lora = LoraConfig(rank=info.lora_rank)
-        tc = await self._create_model(self._rt.next_model_seq_id(), info.base_model, lora, user_metadata)
-        load = tc.load_state_with_optimizer(path) if optimizer else tc.load_state(path)
+        tc = await self._create_model(
+            self._rt.next_model_seq_id(), info.base_model, lora, user_metadata, optimizer_config
+        )
+        load = tc._load(path, optimizer, weights_access_token)
         await load.result_async()
         return tc
 
-    @sync_only
     def create_training_client_from_state(
-        self, path: str, user_metadata: dict[str, str] | None = None
-    ) -> TrainingClient:
-        """Blocking: a new LoRA model initialised from a checkpoint's weights (optimizer reset).
+        self,
+        path: str,
+        base_model: str | None = None,
+        user_metadata: dict[str, str] | None = None,
+        weights_access_token: str | None = None,
+        optimizer: OptimizerConfig | None = None,
+    ) -> ClientFuture[TrainingClient]:
+        """A new LoRA model initialised from a checkpoint's weights (optimizer reset): a future of its
+        TrainingClient (see `create_lora_training_client`). `base_model` is accepted for tinker 0.38
+        code; the checkpoint says which base model it has. `weights_access_token` (0.38) reads a
+        checkpoint shared by token.
 
         Example::
 
-            tc = sc.create_training_client_from_state("tinker://run-1/weights/step-100")
+            tc = sc.create_training_client_from_state("tinker://run-1/weights/step-100").result()
         """
-        return self._rt.run(self._from_state(path, user_metadata, optimizer=False))
+        user_metadata = _metadata_positional(base_model, user_metadata)
+        coro = self._from_state_coro(path, user_metadata, False, weights_access_token, optimizer)
+        return client_future(self._spawn(coro))
 
     async def create_training_client_from_state_async(
-        self, path: str, user_metadata: dict[str, str] | None = None
+        self,
+        path: str,
+        base_model: str | None = None,
+        user_metadata: dict[str, str] | None = None,
+        weights_access_token: str | None = None,
+        optimizer: OptimizerConfig | None = None,
     ) -> TrainingClient:
-        """Async twin of `create_training_client_from_state`."""
-        return await self._rt.run_async(self._from_state(path, user_metadata, optimizer=False))
+        """Async twin of `create_training_client_from_state` (returns the client)."""
+        user_metadata = _metadata_positional(base_model, user_metadata)
+        coro = self._from_state_coro(path, user_metadata, False, weights_access_token, optimizer)
+        return await self._rt.run_async(coro)
 
-    @sync_only
     def create_training_client_from_state_with_optimizer(
-        self, path: str, user_metadata: dict[str, str] | None = None
-    ) -> TrainingClient:
-        """Blocking: like `create_training_client_from_state`, also restoring the Adam state.
+        self,
+        path: str,
+        base_model: str | None = None,
+        user_metadata: dict[str, str] | None = None,
+        weights_access_token: str | None = None,
+    ) -> ClientFuture[TrainingClient]:
+        """Like `create_training_client_from_state`, also restoring the optimizer state.
 
         Example::
 
-            tc = sc.create_training_client_from_state_with_optimizer("tinker://run-1/weights/step-100")
+            tc = sc.create_training_client_from_state_with_optimizer("tinker://run-1/weights/step-100").result()
         """
-        return self._rt.run(self._from_state(path, user_metadata, optimizer=True))
+        user_metadata = _metadata_positional(base_model, user_metadata)
+        coro = self._from_state_coro(path, user_metadata, True, weights_access_token, None)
+        return client_future(self._spawn(coro))
 
     async def create_training_client_from_state_with_optimizer_async(
-        self, path: str, user_metadata: dict[str, str] | None = None
+        self,
+        path: str,
+        base_model: str | None = None,
+        user_metadata: dict[str, str] | None = None,
+        weights_access_token: str | None = None,
     ) -> TrainingClient:
-        """Async twin of `create_training_client_from_state_with_optimizer`."""
-        return await self._rt.run_async(self._from_state(path, user_metadata, optimizer=True))
+        """Async twin of `create_training_client_from_state_with_optimizer` (returns the client)."""
+        user_metadata = _metadata_positional(base_model, user_metadata)
+        coro = self._from_state_coro(path, user_metadata, True, weights_access_token, None)
+        return await self._rt.run_async(coro)
 
     # -- sampling and REST -----------------------------------------------------------------------------------------
 
-    @sync_only
     def create_sampling_client(
         self,
         model_path: str | None = None,
         base_model: str | None = None,
         retry_config: RetryConfig | None = None,
-    ) -> SamplingClient:
-        """Blocking: a SamplingClient for a base model or a saved sampler checkpoint.
+        record_stability_info: bool = False,
+    ) -> ClientFuture[SamplingClient]:
+        """A SamplingClient for a base model or a saved sampler checkpoint: a future of it (see
+        `create_lora_training_client`). `record_stability_info` (0.38) asks the server to record
+        sampling stability data with each sample.
 
         Example::
 
-            sc2 = sc.create_sampling_client(base_model="Qwen/Qwen3-8B")
+            sc2 = sc.create_sampling_client(base_model="Qwen/Qwen3-8B").result()
         """
-        return self._rt.run(
-            create_sampling_session(
-                self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
-            )
+        record = check_record_stability_info(
+            record_stability_info,
+            self._rt.negotiated_protocol() if record_stability_info else self._rt.protocol,
         )
+        coro = create_sampling_session(
+            self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
+        )
+        return client_future(self._spawn(_with_stability(coro, record)))
 
     async def create_sampling_client_async(
         self,
         model_path: str | None = None,
         base_model: str | None = None,
         retry_config: RetryConfig | None = None,
+        record_stability_info: bool = False,
     ) -> SamplingClient:
-        """Async twin of `create_sampling_client`."""
-        return await self._rt.run_async(
-            create_sampling_session(
-                self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
-            )
+        """Async twin of `create_sampling_client` (returns the client)."""
+        record = check_record_stability_info(
+            record_stability_info,
+            self._rt.negotiated_protocol() if record_stability_info else self._rt.protocol,
         )
+        coro = create_sampling_session(
+            self._rt, model_path=model_path, base_model=base_model, retry_config=retry_config
+        )
+        return await self._rt.run_async(_with_stability(coro, record))
 
     def create_rest_client(self) -> RestClient:
         """A RestClient sharing this client's connection (no request is made).

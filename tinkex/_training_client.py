@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from _tinkex_lowlevel import operations as ops
 
+from tinkex._client_future import ClientFuture, client_future
 from tinkex._config import RetryConfig
+from tinkex._deprecations import warn_once
 from tinkex._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -24,13 +26,21 @@ from tinkex._policy._chunking import chunk_data
 from tinkex._policy._loss_check import check_loss_request
 from tinkex._policy._metrics import merge_metrics
 from tinkex._policy._polling import QueueStateThrottle
-from tinkex._policy._wire_check import check_adam_params, check_datums, check_loss_fn_config, check_text
+from tinkex._policy._wire_check import (
+    check_adam_params,
+    check_datums,
+    check_int,
+    check_loss_fn_config,
+    check_text,
+    check_user_metadata,
+)
 from tinkex._runtime._binary import BinaryBody
 from tinkex._runtime._core import Runtime, TurnSequencer
 from tinkex._runtime._decode import decode
 from tinkex._runtime._futures import APIFuture, chain, completed, poll_future
 from tinkex._runtime._observe import logger
 from tinkex._runtime._protocol import ensure_protocol
+from tinkex._runtime._requests import raise_unsupported
 from tinkex._runtime._sync import sync_only
 from tinkex._runtime._tokenizer import (
     decode_tokens,
@@ -67,6 +77,7 @@ if TYPE_CHECKING:
 
     from tinkex._regularizers import RegularizerSpec
     from tinkex._sampling_client import SamplingClient
+    from tinkex.types import DimuonParams
     from tinkex.types._base import WireModel
 
 __all__ = ["CustomLossFn", "TrainingClient"]
@@ -249,13 +260,17 @@ class TrainingClient:
         request: Callable[[ForwardBackwardInput, str], WireModel],
         data: Sequence[Datum],
         loss_fn: str,
-        loss_fn_config: Mapping[str, float] | None,
+        loss_fn_config: Mapping[str, float | str] | None,
     ) -> APIFuture[ForwardBackwardOutput]:
         # Checked here, in the caller's thread, before the request takes its place in line (a server
         # may answer these mistakes with 5xx that get retried): wire values, then the loss's needs.
         memo: dict[int, Any] = {}  # lists the check packs, reused by the protobuf encoder
         data = check_datums(data, memo=memo)
         config = check_loss_fn_config(loss_fn_config)
+        if config and self._rt.protocol == "0.7":
+            text = next((k for k, v in config.items() if isinstance(v, str)), None)
+            if text is not None:  # JSON's loss_fn_config holds numbers only; 0.38's protobuf carries text
+                raise_unsupported(f"loss_fn_config[{text!r}] (a string value)", "0.38", self._rt.protocol)
         check_loss_request(data, loss_fn, config)
         check_text(loss_fn, "loss_fn", "pass a loss name such as 'cross_entropy'")
         if not data:
@@ -296,7 +311,7 @@ class TrainingClient:
         return chain(raw, combine)
 
     def forward(
-        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+        self, data: list[Datum], loss_fn: str, loss_fn_config: Mapping[str, float | str] | None = None
     ) -> APIFuture[ForwardBackwardOutput]:
         """Forward pass only: per-datum loss outputs (e.g. logprobs) and metrics; no gradients.
 
@@ -308,13 +323,13 @@ class TrainingClient:
         return self._fwd(ops.forward, _forward_request, data, loss_fn, loss_fn_config)
 
     async def forward_async(
-        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+        self, data: list[Datum], loss_fn: str, loss_fn_config: Mapping[str, float | str] | None = None
     ) -> APIFuture[ForwardBackwardOutput]:
         """Async twin of `forward` (submitted at once; await the returned future for the result)."""
         return self.forward(data, loss_fn, loss_fn_config)
 
     def forward_backward(
-        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+        self, data: list[Datum], loss_fn: str, loss_fn_config: Mapping[str, float | str] | None = None
     ) -> APIFuture[ForwardBackwardOutput]:
         """Forward and backward pass; gradients accumulate until the next optim_step.
 
@@ -330,7 +345,7 @@ class TrainingClient:
         return self._fwd(ops.forward_backward, _forward_backward_request, data, loss_fn, loss_fn_config)
 
     async def forward_backward_async(
-        self, data: list[Datum], loss_fn: str, loss_fn_config: dict[str, float] | None = None
+        self, data: list[Datum], loss_fn: str, loss_fn_config: Mapping[str, float | str] | None = None
     ) -> APIFuture[ForwardBackwardOutput]:
         """Async twin of `forward_backward`: already submitted when this returns.
 
@@ -352,6 +367,7 @@ class TrainingClient:
         *,
         regularizers: Sequence[RegularizerSpec] = (),
         track_grad_norms: bool = False,
+        loss_type_input: str | None = None,
     ) -> APIFuture[ForwardBackwardOutput]:
         """forward_backward with a loss computed here by torch autograd (torch must be installed).
 
@@ -372,6 +388,7 @@ class TrainingClient:
         each term's value and contribution, and with `track_grad_norms` the gradient norms (see
         `CustomLossOutput.from_metrics`).
         """
+        _deprecated_loss_type_input(loss_type_input)
         self._rt.check_may_block()
         forward = self.forward(data, "cross_entropy")._wait()
         linear, metrics = _linearize(data, forward, loss_fn, regularizers, track_grad_norms)
@@ -385,8 +402,10 @@ class TrainingClient:
         *,
         regularizers: Sequence[RegularizerSpec] = (),
         track_grad_norms: bool = False,
+        loss_type_input: str | None = None,
     ) -> APIFuture[ForwardBackwardOutput]:
         """Async twin of `forward_backward_custom`; the loss runs in the caller's thread too."""
+        _deprecated_loss_type_input(loss_type_input)
         forward = await self.forward(data, "cross_entropy").result_async()
         linear, metrics = _linearize(data, forward, loss_fn, regularizers, track_grad_norms)
         backward = self.forward_backward(linear, "cross_entropy")
@@ -394,76 +413,150 @@ class TrainingClient:
 
     # -- optimizer and checkpoints -------------------------------------------------------------------------
 
-    def optim_step(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
-        """Apply the accumulated gradients with Adam.
+    def optim_step(
+        self, optim_params: AdamParams | DimuonParams | None = None, *, adam_params: AdamParams | None = None
+    ) -> APIFuture[OptimStepResponse]:
+        """Apply the accumulated gradients: `AdamParams` (0.7.0 and 0.38), or `DimuonParams` for a
+        model created with `optimizer=DimuonOptimizerConfig()` (tinker 0.38).
 
         Example::
 
             tc.optim_step(AdamParams(learning_rate=1e-4)).result()
         """
-        params = check_adam_params(adam_params)
-        body = OptimStepRequest(adam_params=params, model_id=self.model_id).to_dict()
+        body = self._optim_body(optim_params, adam_params)
         return _single(self._ordered(ops.optim_step, [body]), OptimStepResponse, ops.optim_step)
 
-    async def optim_step_async(self, adam_params: AdamParams) -> APIFuture[OptimStepResponse]:
-        """Async twin of `optim_step` (submitted when this returns)."""
-        return self.optim_step(adam_params)
+    def _optim_body(self, optim_params: object, adam_params: object) -> dict[str, Any]:
+        from tinkex.types import DimuonParams
 
-    def save_state(self, name: str) -> APIFuture[SaveWeightsResponse]:
+        if optim_params is not None and adam_params is not None:
+            raise TinkexValidationError(
+                self.optim_step.__name__, "got both optim_params and adam_params", "pass one of them"
+            )
+        value = optim_params if optim_params is not None else adam_params
+        if value is None:
+            raise TinkexValidationError(
+                self.optim_step.__name__, "needs the step's parameters", "pass AdamParams(learning_rate=1e-4)"
+            )
+        is_dimuon = isinstance(value, DimuonParams) or (
+            isinstance(value, Mapping) and value.get("type") == "dimuon"
+        )
+        if not is_dimuon:
+            params = check_adam_params(value)  # named adam_params, as 0.7.0's positional argument was
+            # Adam keeps 0.7.0's adam_params field on both generations (the server reads either).
+            return OptimStepRequest(adam_params=params, model_id=self.model_id).to_dict()
+        if self._rt.protocol == "0.7":
+            raise_unsupported(f"{self.optim_step.__name__}(DimuonParams)", "0.38", self._rt.protocol)
+        dimuon = value if isinstance(value, DimuonParams) else DimuonParams.from_dict(value)  # type: ignore[arg-type]
+        body = OptimStepRequest(adam_params=None, model_id=self.model_id).to_dict()  # type: ignore[arg-type]
+        body["optim_params"] = dimuon.to_dict()
+        return body
+
+    async def optim_step_async(
+        self, optim_params: AdamParams | DimuonParams | None = None, *, adam_params: AdamParams | None = None
+    ) -> APIFuture[OptimStepResponse]:
+        """Async twin of `optim_step` (submitted when this returns)."""
+        return self.optim_step(optim_params, adam_params=adam_params)
+
+    def save_state(
+        self,
+        name: str,
+        ttl_seconds: int | None = None,
+        overwrite: bool = False,
+        user_metadata: dict[str, str] | None = None,
+    ) -> APIFuture[SaveWeightsResponse]:
         """Save weights and optimizer state as a training checkpoint named `name`.
+
+        tinker 0.38 (refused on a 0.7.0 server when set): `ttl_seconds` (the checkpoint expires and
+        leaves listings after it), `overwrite` (replace a checkpoint of that name), `user_metadata`
+        (stored with it, answered in `Checkpoint.user_metadata`).
 
         Example::
 
-            path = tc.save_state("step-100").result().path   # tinker://<run>/weights/step-100
+            path = tc.save_state("step-100", ttl_seconds=86400).result().path  # tinker://<run>/weights/step-100
         """
         _require_name(name, "save_state")
-        body = SaveWeightsRequest(model_id=self.model_id, path=name).to_dict()
+        later = _later_fields(
+            self._rt.protocol,
+            "save_state",
+            ttl_seconds=ttl_seconds,
+            overwrite=overwrite,
+            user_metadata=user_metadata,
+        )
+        body = SaveWeightsRequest(model_id=self.model_id, path=name, **later).to_dict()
         return _single(self._ordered(ops.save_weights, [body]), SaveWeightsResponse, ops.save_weights)
 
-    async def save_state_async(self, name: str) -> APIFuture[SaveWeightsResponse]:
+    async def save_state_async(
+        self,
+        name: str,
+        ttl_seconds: int | None = None,
+        overwrite: bool = False,
+        user_metadata: dict[str, str] | None = None,
+    ) -> APIFuture[SaveWeightsResponse]:
         """Async twin of `save_state`."""
-        return self.save_state(name)
+        return self.save_state(name, ttl_seconds, overwrite, user_metadata)
 
-    def _load(self, path: str, optimizer: bool) -> APIFuture[LoadWeightsResponse]:
+    def _load(
+        self, path: str, optimizer: bool, weights_access_token: str | None = None
+    ) -> APIFuture[LoadWeightsResponse]:
         _require_name(path, "load_state")
-        body = LoadWeightsRequest(model_id=self.model_id, path=path, optimizer=optimizer).to_dict()
+        later = _later_fields(self._rt.protocol, "load_state", weights_access_token=weights_access_token)
+        body = LoadWeightsRequest(model_id=self.model_id, path=path, optimizer=optimizer, **later).to_dict()
         return _single(self._ordered(ops.load_weights, [body]), LoadWeightsResponse, ops.load_weights)
 
-    def load_state(self, path: str) -> APIFuture[LoadWeightsResponse]:
-        """Load weights (not optimizer state) from a tinker:// checkpoint path.
+    def load_state(
+        self, path: str, weights_access_token: str | None = None
+    ) -> APIFuture[LoadWeightsResponse]:
+        """Load weights (not optimizer state) from a tinker:// checkpoint path; `weights_access_token`
+        (tinker 0.38) reads a checkpoint shared by token.
 
         Example::
 
             tc.load_state("tinker://run-1/weights/step-100").result()
         """
-        return self._load(path, False)
+        return self._load(path, False, weights_access_token)
 
-    async def load_state_async(self, path: str) -> APIFuture[LoadWeightsResponse]:
+    async def load_state_async(
+        self, path: str, weights_access_token: str | None = None
+    ) -> APIFuture[LoadWeightsResponse]:
         """Async twin of `load_state`."""
-        return self.load_state(path)
+        return self.load_state(path, weights_access_token)
 
-    def load_state_with_optimizer(self, path: str) -> APIFuture[LoadWeightsResponse]:
-        """Load weights and Adam state from a tinker:// checkpoint path.
+    def load_state_with_optimizer(
+        self, path: str, weights_access_token: str | None = None
+    ) -> APIFuture[LoadWeightsResponse]:
+        """Load weights and optimizer state from a tinker:// checkpoint path.
 
         Example::
 
             tc.load_state_with_optimizer("tinker://run-1/weights/step-100").result()
         """
-        return self._load(path, True)
+        return self._load(path, True, weights_access_token)
 
-    async def load_state_with_optimizer_async(self, path: str) -> APIFuture[LoadWeightsResponse]:
+    async def load_state_with_optimizer_async(
+        self, path: str, weights_access_token: str | None = None
+    ) -> APIFuture[LoadWeightsResponse]:
         """Async twin of `load_state_with_optimizer`."""
-        return self.load_state_with_optimizer(path)
+        return self.load_state_with_optimizer(path, weights_access_token)
 
-    def save_weights_for_sampler(self, name: str) -> APIFuture[SaveWeightsForSamplerResponse]:
-        """Save the current weights for sampling under `name`.
+    def save_weights_for_sampler(
+        self, name: str, ttl_seconds: int | None = None, user_metadata: dict[str, str] | None = None
+    ) -> APIFuture[SaveWeightsForSamplerResponse]:
+        """Save the current weights for sampling under `name` (`ttl_seconds`, `user_metadata`: tinker
+        0.38, see `save_state`).
 
         Example::
 
             path = tc.save_weights_for_sampler("s1").result().path  # tinker://<run>/sampler_weights/s1
         """
         _require_name(name, self.save_weights_for_sampler.__name__)
-        body = SaveWeightsForSamplerRequest(model_id=self.model_id, path=name).to_dict()
+        later = _later_fields(
+            self._rt.protocol,
+            self.save_weights_for_sampler.__name__,
+            ttl_seconds=ttl_seconds,
+            user_metadata=user_metadata,
+        )
+        body = SaveWeightsForSamplerRequest(model_id=self.model_id, path=name, **later).to_dict()
 
         raw = self._ordered(ops.save_weights_for_sampler, [body])
 
@@ -482,18 +575,38 @@ class TrainingClient:
 
         return chain(raw, convert)
 
-    async def save_weights_for_sampler_async(self, name: str) -> APIFuture[SaveWeightsForSamplerResponse]:
+    async def save_weights_for_sampler_async(
+        self, name: str, ttl_seconds: int | None = None, user_metadata: dict[str, str] | None = None
+    ) -> APIFuture[SaveWeightsForSamplerResponse]:
         """Async twin of `save_weights_for_sampler`."""
-        return self.save_weights_for_sampler(name)
+        return self.save_weights_for_sampler(name, ttl_seconds, user_metadata)
 
     def save_weights_and_get_sampling_client_submit(
-        self, retry_config: RetryConfig | None = None
+        self,
+        retry_config: RetryConfig | None = None,
+        record_stability_info: bool = False,
+        kind: str = "snapshot",
     ) -> APIFuture[SamplingClient]:
         """Save the current weights ephemerally (in training order) and get a SamplingClient on them."""
         from tinkex._sampling_client import SamplingClient
+        from tinkex._service_client import check_record_stability_info
 
+        record = check_record_stability_info(record_stability_info, self._rt.protocol)
+        if kind not in _SAMPLER_KINDS:
+            raise TinkexValidationError(
+                "kind",
+                f"must be one of {', '.join(_SAMPLER_KINDS)}, got {kind!r:.40}",
+                "pass kind='snapshot'",
+            )
+        later = (
+            {}
+            if kind == "snapshot"
+            else _later_fields(self._rt.protocol, "save_weights_and_get_sampling_client", kind=kind)
+        )
         seq = self._rt.next_sampling_session_seq_id()
-        body = SaveWeightsForSamplerRequest(model_id=self.model_id, sampling_session_seq_id=seq).to_dict()
+        body = SaveWeightsForSamplerRequest(
+            model_id=self.model_id, sampling_session_seq_id=seq, **later
+        ).to_dict()
         rt = self._rt
 
         raw = self._ordered(ops.save_weights_for_sampler, [body])
@@ -509,62 +622,87 @@ class TrainingClient:
                     body=results[0],
                     request_id=raw.request_id,
                 )
-            return SamplingClient(
+            client = SamplingClient(
                 rt,
                 sampling_session_id=internal.sampling_session_id,
                 retry_config=retry_config,
                 tokenizer_loader=self.get_tokenizer,
             )
+            client._record_stability_info = record
+            return client
 
         return chain(raw, convert)
 
-    @sync_only
     def save_weights_and_get_sampling_client(
-        self, name: str | None = None, retry_config: RetryConfig | None = None
-    ) -> SamplingClient:
-        """Blocking: sample from the current weights. `name` is accepted and ignored, as officially.
+        self,
+        name: str | None = None,
+        retry_config: RetryConfig | None = None,
+        record_stability_info: bool = False,
+        kind: str = "snapshot",
+    ) -> ClientFuture[SamplingClient]:
+        """Sample from the current weights: a future of the SamplingClient (tinker 0.38; 0.7.0-style
+        code may use it as the client). `name` has no effect (announced once, as 0.38 does);
+        `kind` (0.38) is "snapshot" (the weights now) or "live".
 
         Example::
 
-            sc = tc.save_weights_and_get_sampling_client()
+            sc = tc.save_weights_and_get_sampling_client().result()
             print(sc.sample(prompt, 1, SamplingParams(max_tokens=8)).result())
         """
-        self._rt.check_may_block()
-        return self.save_weights_and_get_sampling_client_submit(retry_config)._wait()
+        _deprecated_sampler_name(name)
+        self._rt.check_may_block()  # on the SDK loop thread it could never be waited for
+        return client_future(
+            self.save_weights_and_get_sampling_client_submit(retry_config, record_stability_info, kind)
+        )
 
     async def save_weights_and_get_sampling_client_async(
-        self, name: str | None = None, retry_config: RetryConfig | None = None
+        self,
+        name: str | None = None,
+        retry_config: RetryConfig | None = None,
+        record_stability_info: bool = False,
+        kind: str = "snapshot",
     ) -> SamplingClient:
         """Async twin of `save_weights_and_get_sampling_client` (returns the client)."""
-        return await self.save_weights_and_get_sampling_client_submit(retry_config).result_async()
+        _deprecated_sampler_name(name)
+        submitted = self.save_weights_and_get_sampling_client_submit(
+            retry_config, record_stability_info, kind
+        )
+        return await submitted.result_async()
 
-    @sync_only
     def create_sampling_client(
-        self, model_path: str, retry_config: RetryConfig | None = None
-    ) -> SamplingClient:
-        """Blocking: a SamplingClient for a saved sampler checkpoint (tinker:// path).
+        self, model_path: str, retry_config: RetryConfig | None = None, record_stability_info: bool = False
+    ) -> ClientFuture[SamplingClient]:
+        """A SamplingClient for a saved sampler checkpoint (tinker:// path): a future of it (tinker
+        0.38; 0.7.0-style code may use it as the client).
 
         Example::
 
-            sc = tc.create_sampling_client(tc.save_weights_for_sampler("s").result().path)
+            sc = tc.create_sampling_client(tc.save_weights_for_sampler("s").result().path).result()
         """
+        from tinkex._service_client import check_record_stability_info
+
+        record = check_record_stability_info(record_stability_info, self._rt.protocol)
+        self._rt.check_may_block()  # on the SDK loop thread it could never be waited for
+        return client_future(self._rt.spawn(self._sampling_client(model_path, retry_config, record)))
+
+    async def _sampling_client(
+        self, model_path: str, retry_config: RetryConfig | None, record: bool
+    ) -> SamplingClient:
         from tinkex._sampling_client import create_sampling_session
 
-        sc = self._rt.run(create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config))
+        sc = await create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config)
         sc._tokenizer_loader = self.get_tokenizer
+        sc._record_stability_info = record
         return sc
 
     async def create_sampling_client_async(
-        self, model_path: str, retry_config: RetryConfig | None = None
+        self, model_path: str, retry_config: RetryConfig | None = None, record_stability_info: bool = False
     ) -> SamplingClient:
-        """Async twin of `create_sampling_client`."""
-        from tinkex._sampling_client import create_sampling_session
+        """Async twin of `create_sampling_client` (returns the client)."""
+        from tinkex._service_client import check_record_stability_info
 
-        sc = await self._rt.run_async(
-            create_sampling_session(self._rt, model_path=model_path, retry_config=retry_config)
-        )
-        sc._tokenizer_loader = self.get_tokenizer
-        return sc
+        record = check_record_stability_info(record_stability_info, self._rt.protocol)
+        return await self._rt.run_async(self._sampling_client(model_path, retry_config, record))
 
     # -- info and tokenizer --------------------------------------------------------------------------------
 
@@ -638,7 +776,13 @@ _R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
 
 
 async def create_via_load(
-    rt: Runtime, path: str, *, optimizer: bool, user_metadata: Mapping[str, Any] | None
+    rt: Runtime,
+    path: str,
+    *,
+    optimizer: bool,
+    user_metadata: Mapping[str, Any] | None,
+    weights_access_token: str | None = None,
+    optimizer_config: Any = None,
 ) -> TrainingClient:
     """tinker >= 0.38: a training client from a checkpoint in one load_weights request without a
     model_id; the server creates the model `{session_id}:train:{model_seq_id}` from the checkpoint.
@@ -648,11 +792,17 @@ async def create_via_load(
     session_id = await rt.session.ensure()
     model_seq_id = rt.next_model_seq_id()
     model_id = f"{session_id}:train:{model_seq_id}"  # the id the server derives
-    body: dict[str, Any] = LoadWeightsRequest(model_id=model_id, path=path, optimizer=optimizer).to_dict()
+    body: dict[str, Any] = LoadWeightsRequest(
+        model_id=model_id,
+        path=path,
+        optimizer=optimizer,
+        session_id=session_id,
+        model_seq_id=model_seq_id,
+        user_metadata=dict(user_metadata) if user_metadata else None,
+        weights_access_token=weights_access_token,
+        optimizer_config=optimizer_config,
+    ).to_dict()
     del body["model_id"]  # no model_id: create the model from the checkpoint
-    body["session_id"], body["model_seq_id"] = session_id, model_seq_id
-    if user_metadata:
-        body["user_metadata"] = dict(user_metadata)
     started = time.time()
     try:
         response = await rt.requester.call(ops.load_weights, body=body)
@@ -690,6 +840,71 @@ def _single(raw: APIFuture[list[Mapping[str, Any]]], cls: type[_R], op: Operatio
     """The typed result of a one-request operation, decoded with the request id at hand."""
     what = f"{op.operation_id} result"
     return chain(raw, lambda r: decode(cls, r[0], what=what, request_id=raw.request_id))
+
+
+_SAMPLER_KINDS = ("snapshot", "live")
+
+
+def _later_fields(protocol: str, method: str, **values: Any) -> dict[str, Any]:
+    """The tinker 0.38 keyword arguments of `method` that were set (not None / False), checked; on a
+    connection speaking 0.7 a set one is refused before anything is sent."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None or value is False:
+            continue
+        if name == "ttl_seconds":
+            check_int(
+                value,
+                f"{method}(ttl_seconds)",
+                lo=1,
+                fix="pass a number of seconds >= 1, or None (never expires)",
+            )
+        elif name == "overwrite":
+            if value is not True:
+                raise TinkexValidationError(
+                    f"{method}(overwrite)", f"must be True or False, got {value!r:.40}", ""
+                )
+        elif name == "user_metadata":
+            value = check_user_metadata(value)
+        elif name in ("weights_access_token", "kind"):
+            if not isinstance(value, str) or not value:
+                raise TinkexValidationError(
+                    f"{method}({name})", f"must be a non-empty string, got {value!r:.40}", ""
+                )
+            check_text(value, f"{method}({name})")
+        out[name] = value
+    if out and protocol == "0.7":
+        raise_unsupported(f"{method}({sorted(out)[0]}=...)", "0.38", protocol)
+    return out
+
+
+def _deprecated_sampler_name(name: object) -> None:
+    if name is not None:
+        warn_once(
+            "save_weights_and_get_sampling_client.name",
+            "save_weights_and_get_sampling_client(name=...) is deprecated and has no effect (tinker 0.38): "
+            "its checkpoint is ephemeral; use save_weights_for_sampler(name) + create_sampling_client(path) "
+            "for a kept one",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+
+
+def _deprecated_loss_type_input(value: object) -> None:
+    if value is not None:
+        warn_once(
+            "forward_backward_custom.loss_type_input",
+            "forward_backward_custom(loss_type_input=...) is deprecated (tinker 0.38): the loss always "
+            "receives logprobs; remove the argument",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        if value != "logprobs":
+            raise TinkexValidationError(
+                "forward_backward_custom(loss_type_input)",
+                f"must be 'logprobs', got {value!r:.40}",
+                "remove it",
+            )
 
 
 def _require_name(value: object, what: str) -> None:

@@ -1030,9 +1030,9 @@ async def _handle(
     return response
 
 
-# The routes are the spec's operations: the table `make gen` compiles out of openapi/tinker.yaml (its
-# 0.7.0 view, the one the SDK sends through), plus the operations only a later generation sends
-# (`x-tinker-since`), read from the same document.
+# The routes are the spec's operations: the table `make gen` compiles out of openapi/tinker.yaml (both
+# generations, each operation with its `since`), plus the later operations the table leaves out (those
+# described only to be refused), read from the same document.
 # Served without the operation wrapper (no auth, never faulted): the readiness probe.
 _PLAIN = "healthz"
 

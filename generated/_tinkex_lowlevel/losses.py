@@ -52,4 +52,25 @@ LOSSES: dict[str, dict[str, tuple[str, ...]]] = {
         "optional_inputs": (),
         "config": ("beta",),
     },
+    "gspo": {
+        "inputs": (
+            "target_tokens",
+            "logprobs",
+            "advantages",
+        ),
+        "optional_inputs": ("sequence_ratio_mask",),
+        "config": (
+            "clip_low_threshold",
+            "clip_high_threshold",
+        ),
+    },
+    "stable_reinforce": {
+        "inputs": (
+            "target_tokens",
+            "logprobs",
+            "advantages",
+        ),
+        "optional_inputs": (),
+        "config": ("clip_high_threshold",),
+    },
 }

@@ -15,12 +15,22 @@ from .operations import EmptyResponse
 
 if TYPE_CHECKING:
     from .models import (
+        AuditLogResponse,
+        BillingUsageResponse,
         CheckpointsListResponse,
+        ClientConfigRequest,
+        ClientConfigResponse,
+        ClientDynamicConfigResponse,
+        ClientSessionFinished,
+        CopyWeightsRequest,
+        CopyWeightsResponse,
         CreateModelRequest,
         CreateSamplingSessionRequest,
         CreateSamplingSessionResponse,
         CreateSessionRequest,
         CreateSessionResponse,
+        CurrentCheckpointStorageUsageResponse,
+        ExternalWeightsUrlsResponse,
         ForwardBackwardRequest,
         ForwardRequest,
         FutureRetrieveRequest,
@@ -34,10 +44,16 @@ if TYPE_CHECKING:
         LoadWeightsRequest,
         OptimStepRequest,
         SampleRequest,
+        SaveWeightsExternalRequest,
         SaveWeightsForSamplerRequest,
         SaveWeightsRequest,
         SessionHeartbeatRequest,
         SessionHeartbeatResponse,
+        SessionProjectRequest,
+        SessionSearchRequest,
+        SessionSearchResponse,
+        SessionTraceExportResponse,
+        SetCheckpointTtlRequest,
         TelemetryResponse,
         TelemetrySendRequest,
         TrainingRun,
@@ -190,13 +206,13 @@ class LowLevelOperations:
         """Async twin of `asample`."""
         return cast("UntypedAPIFuture", await self._invoke_async(_ops.asample, body, {}))
 
-    def retrieve_future(self, body: FutureRetrieveRequest | Mapping[str, Any]) -> Any:
+    def retrieve_future(self, body: FutureRetrieveRequest | Mapping[str, Any]) -> EmptyResponse:
         """Long-poll the result of a future (POST /api/v1/retrieve_future)."""
-        return self._invoke(_ops.retrieve_future, body, {})
+        return cast("EmptyResponse", self._invoke(_ops.retrieve_future, body, {}))
 
-    async def retrieve_future_async(self, body: FutureRetrieveRequest | Mapping[str, Any]) -> Any:
+    async def retrieve_future_async(self, body: FutureRetrieveRequest | Mapping[str, Any]) -> EmptyResponse:
         """Async twin of `retrieve_future`."""
-        return await self._invoke_async(_ops.retrieve_future, body, {})
+        return cast("EmptyResponse", await self._invoke_async(_ops.retrieve_future, body, {}))
 
     def send_telemetry(self, body: TelemetrySendRequest | Mapping[str, Any]) -> TelemetryResponse:
         """Send a batch of at most 100 client telemetry events (POST /api/v1/telemetry)."""
@@ -214,29 +230,58 @@ class LowLevelOperations:
         """Async twin of `weights_info`."""
         return cast("WeightsInfoResponse", await self._invoke_async(_ops.weights_info, body, {}))
 
-    def list_training_runs(self, *, limit: int | None = None, offset: int | None = None) -> TrainingRunsResponse:
+    def list_training_runs(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        access_scope: str | None = None,
+        project_id: str | None = None,
+    ) -> TrainingRunsResponse:
         """The caller's training runs, newest first, offset-paginated (GET /api/v1/training_runs)."""
         return cast(
-            "TrainingRunsResponse", self._invoke(_ops.list_training_runs, None, {"limit": limit, "offset": offset})
+            "TrainingRunsResponse",
+            self._invoke(
+                _ops.list_training_runs,
+                None,
+                {"limit": limit, "offset": offset, "access_scope": access_scope, "project_id": project_id},
+            ),
         )
 
     async def list_training_runs_async(
-        self, *, limit: int | None = None, offset: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        access_scope: str | None = None,
+        project_id: str | None = None,
     ) -> TrainingRunsResponse:
         """Async twin of `list_training_runs`."""
         return cast(
             "TrainingRunsResponse",
-            await self._invoke_async(_ops.list_training_runs, None, {"limit": limit, "offset": offset}),
+            await self._invoke_async(
+                _ops.list_training_runs,
+                None,
+                {"limit": limit, "offset": offset, "access_scope": access_scope, "project_id": project_id},
+            ),
         )
 
-    def get_training_run(self, *, training_run_id: str) -> TrainingRun:
+    def get_training_run(self, *, training_run_id: str, access_scope: str | None = None) -> TrainingRun:
         """One training run (GET /api/v1/training_runs/{training_run_id})."""
-        return cast("TrainingRun", self._invoke(_ops.get_training_run, None, {"training_run_id": training_run_id}))
+        return cast(
+            "TrainingRun",
+            self._invoke(
+                _ops.get_training_run, None, {"training_run_id": training_run_id, "access_scope": access_scope}
+            ),
+        )
 
-    async def get_training_run_async(self, *, training_run_id: str) -> TrainingRun:
+    async def get_training_run_async(self, *, training_run_id: str, access_scope: str | None = None) -> TrainingRun:
         """Async twin of `get_training_run`."""
         return cast(
-            "TrainingRun", await self._invoke_async(_ops.get_training_run, None, {"training_run_id": training_run_id})
+            "TrainingRun",
+            await self._invoke_async(
+                _ops.get_training_run, None, {"training_run_id": training_run_id, "access_scope": access_scope}
+            ),
         )
 
     def list_checkpoints(self, *, training_run_id: str) -> CheckpointsListResponse:
@@ -400,24 +445,39 @@ class LowLevelOperations:
             await self._invoke_async(_ops.list_user_checkpoints, None, {"limit": limit, "offset": offset}),
         )
 
-    def list_sessions(self, *, limit: int | None = None, offset: int | None = None) -> ListSessionsResponse:
+    def list_sessions(
+        self, *, limit: int | None = None, offset: int | None = None, access_scope: str | None = None
+    ) -> ListSessionsResponse:
         """The caller's session ids, newest first, offset-paginated (GET /api/v1/sessions)."""
-        return cast("ListSessionsResponse", self._invoke(_ops.list_sessions, None, {"limit": limit, "offset": offset}))
+        return cast(
+            "ListSessionsResponse",
+            self._invoke(_ops.list_sessions, None, {"limit": limit, "offset": offset, "access_scope": access_scope}),
+        )
 
-    async def list_sessions_async(self, *, limit: int | None = None, offset: int | None = None) -> ListSessionsResponse:
+    async def list_sessions_async(
+        self, *, limit: int | None = None, offset: int | None = None, access_scope: str | None = None
+    ) -> ListSessionsResponse:
         """Async twin of `list_sessions`."""
         return cast(
             "ListSessionsResponse",
-            await self._invoke_async(_ops.list_sessions, None, {"limit": limit, "offset": offset}),
+            await self._invoke_async(
+                _ops.list_sessions, None, {"limit": limit, "offset": offset, "access_scope": access_scope}
+            ),
         )
 
-    def get_session(self, *, session_id: str) -> GetSessionResponse:
+    def get_session(self, *, session_id: str, access_scope: str | None = None) -> GetSessionResponse:
         """The training runs and samplers created in a session (GET /api/v1/sessions/{session_id})."""
-        return cast("GetSessionResponse", self._invoke(_ops.get_session, None, {"session_id": session_id}))
+        return cast(
+            "GetSessionResponse",
+            self._invoke(_ops.get_session, None, {"session_id": session_id, "access_scope": access_scope}),
+        )
 
-    async def get_session_async(self, *, session_id: str) -> GetSessionResponse:
+    async def get_session_async(self, *, session_id: str, access_scope: str | None = None) -> GetSessionResponse:
         """Async twin of `get_session`."""
-        return cast("GetSessionResponse", await self._invoke_async(_ops.get_session, None, {"session_id": session_id}))
+        return cast(
+            "GetSessionResponse",
+            await self._invoke_async(_ops.get_session, None, {"session_id": session_id, "access_scope": access_scope}),
+        )
 
     def get_sampler(self, *, sampler_id: str) -> GetSamplerResponse:
         """A sampler's base model and weights path (also works for ephemeral samplers) (GET /api/v1/samplers/{sampler_id})."""
@@ -426,3 +486,177 @@ class LowLevelOperations:
     async def get_sampler_async(self, *, sampler_id: str) -> GetSamplerResponse:
         """Async twin of `get_sampler`."""
         return cast("GetSamplerResponse", await self._invoke_async(_ops.get_sampler, None, {"sampler_id": sampler_id}))
+
+    def client_config(self, body: ClientConfigRequest | Mapping[str, Any]) -> ClientConfigResponse:
+        """The feature flags a client runs with (first request of every 0.38 client) (POST /api/v1/client/config)."""
+        return cast("ClientConfigResponse", self._invoke(_ops.client_config, body, {}))
+
+    async def client_config_async(self, body: ClientConfigRequest | Mapping[str, Any]) -> ClientConfigResponse:
+        """Async twin of `client_config`."""
+        return cast("ClientConfigResponse", await self._invoke_async(_ops.client_config, body, {}))
+
+    def set_checkpoint_ttl(
+        self,
+        body: SetCheckpointTtlRequest | Mapping[str, Any],
+        *,
+        training_run_id: str,
+        checkpoint_kind: str,
+        checkpoint_name: str,
+    ) -> EmptyResponse:
+        """Set or clear a checkpoint's expiry (owner only) (PUT /api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl)."""
+        return cast(
+            "EmptyResponse",
+            self._invoke(
+                _ops.set_checkpoint_ttl,
+                body,
+                {
+                    "training_run_id": training_run_id,
+                    "checkpoint_kind": checkpoint_kind,
+                    "checkpoint_name": checkpoint_name,
+                },
+            ),
+        )
+
+    async def set_checkpoint_ttl_async(
+        self,
+        body: SetCheckpointTtlRequest | Mapping[str, Any],
+        *,
+        training_run_id: str,
+        checkpoint_kind: str,
+        checkpoint_name: str,
+    ) -> EmptyResponse:
+        """Async twin of `set_checkpoint_ttl`."""
+        return cast(
+            "EmptyResponse",
+            await self._invoke_async(
+                _ops.set_checkpoint_ttl,
+                body,
+                {
+                    "training_run_id": training_run_id,
+                    "checkpoint_kind": checkpoint_kind,
+                    "checkpoint_name": checkpoint_name,
+                },
+            ),
+        )
+
+    def client_dynamic_config(self, body: ClientConfigRequest | Mapping[str, Any]) -> ClientDynamicConfigResponse:
+        """Flags a client re-reads every refresh_interval_sec (a 404 is tolerated) (POST /api/v1/client/dynamic_config)."""
+        return cast("ClientDynamicConfigResponse", self._invoke(_ops.client_dynamic_config, body, {}))
+
+    async def client_dynamic_config_async(
+        self, body: ClientConfigRequest | Mapping[str, Any]
+    ) -> ClientDynamicConfigResponse:
+        """Async twin of `client_dynamic_config`."""
+        return cast("ClientDynamicConfigResponse", await self._invoke_async(_ops.client_dynamic_config, body, {}))
+
+    def session_finish(self, body: ClientSessionFinished | Mapping[str, Any], *, session_id: str) -> EmptyResponse:
+        """End a session with a reason (first reason wins); its heartbeats stop being required (POST /api/v1/sessions/{session_id}/finish)."""
+        return cast("EmptyResponse", self._invoke(_ops.session_finish, body, {"session_id": session_id}))
+
+    async def session_finish_async(
+        self, body: ClientSessionFinished | Mapping[str, Any], *, session_id: str
+    ) -> EmptyResponse:
+        """Async twin of `session_finish`."""
+        return cast("EmptyResponse", await self._invoke_async(_ops.session_finish, body, {"session_id": session_id}))
+
+    def set_session_project(self, body: SessionProjectRequest | Mapping[str, Any], *, session_id: str) -> EmptyResponse:
+        """Move a session (and so its runs) into a project (PUT /api/v1/sessions/{session_id}/project)."""
+        return cast("EmptyResponse", self._invoke(_ops.set_session_project, body, {"session_id": session_id}))
+
+    async def set_session_project_async(
+        self, body: SessionProjectRequest | Mapping[str, Any], *, session_id: str
+    ) -> EmptyResponse:
+        """Async twin of `set_session_project`."""
+        return cast(
+            "EmptyResponse", await self._invoke_async(_ops.set_session_project, body, {"session_id": session_id})
+        )
+
+    def session_trace_export(self, *, session_id: str) -> SessionTraceExportResponse:
+        """Poll an export of a session's request trace (pending, ready with a URL, or failed) (GET /api/v1/sessions/{session_id}/trace_export)."""
+        return cast(
+            "SessionTraceExportResponse", self._invoke(_ops.session_trace_export, None, {"session_id": session_id})
+        )
+
+    async def session_trace_export_async(self, *, session_id: str) -> SessionTraceExportResponse:
+        """Async twin of `session_trace_export`."""
+        return cast(
+            "SessionTraceExportResponse",
+            await self._invoke_async(_ops.session_trace_export, None, {"session_id": session_id}),
+        )
+
+    def search_sessions(self, body: SessionSearchRequest | Mapping[str, Any]) -> SessionSearchResponse:
+        """The caller's sessions matching every given filter, newest first (POST /api/v1/sessions/search)."""
+        return cast("SessionSearchResponse", self._invoke(_ops.search_sessions, body, {}))
+
+    async def search_sessions_async(self, body: SessionSearchRequest | Mapping[str, Any]) -> SessionSearchResponse:
+        """Async twin of `search_sessions`."""
+        return cast("SessionSearchResponse", await self._invoke_async(_ops.search_sessions, body, {}))
+
+    def save_weights_external(self, body: SaveWeightsExternalRequest | Mapping[str, Any]) -> UntypedAPIFuture:
+        """Export the adapter as files (PEFT form) to `tinker://<run>/external_weights/<path>` (future) (POST /api/v1/save_weights_external). Answers a future: wait on it with `wait`."""
+        return cast("UntypedAPIFuture", self._invoke(_ops.save_weights_external, body, {}))
+
+    async def save_weights_external_async(
+        self, body: SaveWeightsExternalRequest | Mapping[str, Any]
+    ) -> UntypedAPIFuture:
+        """Async twin of `save_weights_external`."""
+        return cast("UntypedAPIFuture", await self._invoke_async(_ops.save_weights_external, body, {}))
+
+    def external_weights_urls(self, *, training_run_id: str, checkpoint_name: str) -> ExternalWeightsUrlsResponse:
+        """Signed download URLs, one per file of an external weights checkpoint (GET /api/v1/training_runs/{training_run_id}/checkpoints/external_weights/{checkpoint_name}/external_weights_urls)."""
+        return cast(
+            "ExternalWeightsUrlsResponse",
+            self._invoke(
+                _ops.external_weights_urls,
+                None,
+                {"training_run_id": training_run_id, "checkpoint_name": checkpoint_name},
+            ),
+        )
+
+    async def external_weights_urls_async(
+        self, *, training_run_id: str, checkpoint_name: str
+    ) -> ExternalWeightsUrlsResponse:
+        """Async twin of `external_weights_urls`."""
+        return cast(
+            "ExternalWeightsUrlsResponse",
+            await self._invoke_async(
+                _ops.external_weights_urls,
+                None,
+                {"training_run_id": training_run_id, "checkpoint_name": checkpoint_name},
+            ),
+        )
+
+    def copy_weights(self, body: CopyWeightsRequest | Mapping[str, Any]) -> CopyWeightsResponse:
+        """Copy a readable checkpoint into a new training run of the caller (POST /api/v1/copy_weights)."""
+        return cast("CopyWeightsResponse", self._invoke(_ops.copy_weights, body, {}))
+
+    async def copy_weights_async(self, body: CopyWeightsRequest | Mapping[str, Any]) -> CopyWeightsResponse:
+        """Async twin of `copy_weights`."""
+        return cast("CopyWeightsResponse", await self._invoke_async(_ops.copy_weights, body, {}))
+
+    def get_audit_log(self) -> AuditLogResponse:
+        """The caller's audit log (tinkex serve records checkpoint writes) (GET /api/v1/audit)."""
+        return cast("AuditLogResponse", self._invoke(_ops.get_audit_log, None, {}))
+
+    async def get_audit_log_async(self) -> AuditLogResponse:
+        """Async twin of `get_audit_log`."""
+        return cast("AuditLogResponse", await self._invoke_async(_ops.get_audit_log, None, {}))
+
+    def get_billing_usage(self) -> BillingUsageResponse:
+        """Billing events (a local server bills nothing, so none) (GET /api/v1/billing/usage/events)."""
+        return cast("BillingUsageResponse", self._invoke(_ops.get_billing_usage, None, {}))
+
+    async def get_billing_usage_async(self) -> BillingUsageResponse:
+        """Async twin of `get_billing_usage`."""
+        return cast("BillingUsageResponse", await self._invoke_async(_ops.get_billing_usage, None, {}))
+
+    def get_checkpoint_storage_usage(self) -> CurrentCheckpointStorageUsageResponse:
+        """The caller's current checkpoint count and bytes (cost 0 on a local server) (GET /api/v1/billing/usage/checkpoints/current)."""
+        return cast("CurrentCheckpointStorageUsageResponse", self._invoke(_ops.get_checkpoint_storage_usage, None, {}))
+
+    async def get_checkpoint_storage_usage_async(self) -> CurrentCheckpointStorageUsageResponse:
+        """Async twin of `get_checkpoint_storage_usage`."""
+        return cast(
+            "CurrentCheckpointStorageUsageResponse",
+            await self._invoke_async(_ops.get_checkpoint_storage_usage, None, {}),
+        )

@@ -54,6 +54,9 @@ class Operation:
     """standard | conflict (409 retried too: the server deduplicates) | none (sent once)."""
     pool: Pool
     """The connection pool (tinkex PoolSizes field) that carries it."""
+    since: str = "0.7"
+    """The oldest protocol generation that has it (x-tinker-since): "0.7" or "0.38". The runtime
+    refuses a "0.38" operation on a connection speaking "0.7" before sending it."""
 
     def build_path(self, params: Mapping[str, Any]) -> str:
         """The path with its parameters filled in and percent-escaped.
@@ -101,6 +104,7 @@ healthz: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="session",
+    since="0.7",
 )
 """GET /api/v1/healthz: Liveness check."""
 
@@ -125,6 +129,7 @@ get_server_capabilities: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="session",
+    since="0.7",
 )
 """GET /api/v1/get_server_capabilities: List the base models this service can train and sample."""
 
@@ -149,6 +154,7 @@ create_session: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="session",
+    since="0.7",
 )
 """POST /api/v1/create_session: Open a client session (one per ServiceClient)."""
 
@@ -173,6 +179,7 @@ session_heartbeat: Final = Operation(
     idempotency_key=True,
     retry="none",
     pool="session",
+    since="0.7",
 )
 """POST /api/v1/session_heartbeat: Keep a session alive."""
 
@@ -197,6 +204,7 @@ create_sampling_session: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="session",
+    since="0.7",
 )
 """POST /api/v1/create_sampling_session: Create a sampler for a base model or a saved sampler checkpoint."""
 
@@ -221,6 +229,7 @@ create_model: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/create_model: Create a LoRA training run on a base model (future → CreateModelResponse)."""
 
@@ -245,6 +254,7 @@ get_info: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/get_info: Describe a training run's model (base model, LoRA rank, tokenizer)."""
 
@@ -269,6 +279,7 @@ unload_model: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/unload_model: Release a model's compute resources (future → UnloadModelResponse)."""
 
@@ -293,6 +304,7 @@ forward: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/forward: Forward pass without gradients (future → ForwardBackwardOutput)."""
 
@@ -317,6 +329,7 @@ forward_backward: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/forward_backward: Forward pass and gradient accumulation (future → ForwardBackwardOutput)."""
 
@@ -341,6 +354,7 @@ optim_step: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/optim_step: Apply one AdamW step with the accumulated gradients (future → OptimStepResponse)."""
 
@@ -365,6 +379,7 @@ save_weights: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/save_weights: Save weights and optimizer state as `weights/<path>` (future → SaveWeightsResponse)."""
 
@@ -389,6 +404,7 @@ load_weights: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/load_weights: Load a `tinker://` checkpoint into a model (future → LoadWeightsResponse)."""
 
@@ -413,6 +429,7 @@ save_weights_for_sampler: Final = Operation(
     idempotency_key=True,
     retry="conflict",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/save_weights_for_sampler: Save sampler weights, named or ephemeral (future → SaveWeightsForSamplerResponseInternal)."""
 
@@ -437,6 +454,7 @@ asample: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="sampling",
+    since="0.7",
 )
 """POST /api/v1/asample: Sample completions of a prompt (future → SampleResponse)."""
 
@@ -456,7 +474,7 @@ retrieve_future: Final = Operation(
     request_type="FutureRetrieveRequest",
     request_model="FutureRetrieveRequest",
     request_content_type="application/json",
-    response_type="FutureRetrieveResponse",
+    response_type=None,
     response_model=None,
     response_content_type="application/json",
     success_statuses=(200,),
@@ -466,6 +484,7 @@ retrieve_future: Final = Operation(
     idempotency_key=True,
     retry="none",
     pool="futures",
+    since="0.7",
 )
 """POST /api/v1/retrieve_future: Long-poll the result of a future."""
 
@@ -490,6 +509,7 @@ send_telemetry: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="telemetry",
+    since="0.7",
 )
 """POST /api/v1/telemetry: Send a batch of at most 100 client telemetry events."""
 
@@ -514,6 +534,7 @@ weights_info: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/weights_info: Minimal facts needed to load a checkpoint (works for other users' public checkpoints)."""
 
@@ -523,7 +544,7 @@ list_training_runs: Final = Operation(
     path="/api/v1/training_runs",
     path_params=(),
     path_unescaped=(),
-    query_params=("limit", "offset"),
+    query_params=("limit", "offset", "access_scope", "project_id"),
     header_params=(),
     request_type=None,
     request_model=None,
@@ -538,6 +559,7 @@ list_training_runs: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/training_runs: The caller's training runs, newest first, offset-paginated."""
 
@@ -547,7 +569,7 @@ get_training_run: Final = Operation(
     path="/api/v1/training_runs/{training_run_id}",
     path_params=("training_run_id",),
     path_unescaped=(":",),
-    query_params=(),
+    query_params=("access_scope",),
     header_params=(),
     request_type=None,
     request_model=None,
@@ -562,6 +584,7 @@ get_training_run: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/training_runs/{training_run_id}: One training run."""
 
@@ -586,6 +609,7 @@ list_checkpoints: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/training_runs/{training_run_id}/checkpoints: All checkpoints of one run (not paginated; `cursor` is null)."""
 
@@ -610,6 +634,7 @@ delete_checkpoint: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """DELETE /api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}: Delete a checkpoint (owner only)."""
 
@@ -634,6 +659,7 @@ get_checkpoint_archive_url: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/archive: Redirect to a signed download URL for the checkpoint's tar archive."""
 
@@ -658,6 +684,7 @@ publish_checkpoint: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """POST /api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish: Make a checkpoint public (owner only). No request body."""
 
@@ -682,6 +709,7 @@ unpublish_checkpoint: Final = Operation(
     idempotency_key=True,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """DELETE /api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/publish: Make a checkpoint private again (owner only)."""
 
@@ -706,6 +734,7 @@ list_user_checkpoints: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/checkpoints: Checkpoints across all of the caller's runs, newest first, offset-paginated."""
 
@@ -715,7 +744,7 @@ list_sessions: Final = Operation(
     path="/api/v1/sessions",
     path_params=(),
     path_unescaped=(),
-    query_params=("limit", "offset"),
+    query_params=("limit", "offset", "access_scope"),
     header_params=(),
     request_type=None,
     request_model=None,
@@ -730,6 +759,7 @@ list_sessions: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/sessions: The caller's session ids, newest first, offset-paginated."""
 
@@ -739,7 +769,7 @@ get_session: Final = Operation(
     path="/api/v1/sessions/{session_id}",
     path_params=("session_id",),
     path_unescaped=(":",),
-    query_params=(),
+    query_params=("access_scope",),
     header_params=(),
     request_type=None,
     request_model=None,
@@ -754,6 +784,7 @@ get_session: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/sessions/{session_id}: The training runs and samplers created in a session."""
 
@@ -778,8 +809,334 @@ get_sampler: Final = Operation(
     idempotency_key=False,
     retry="standard",
     pool="training",
+    since="0.7",
 )
 """GET /api/v1/samplers/{sampler_id}: A sampler's base model and weights path (also works for ephemeral samplers)."""
+
+client_config: Final = Operation(
+    operation_id="client_config",
+    method="POST",
+    path="/api/v1/client/config",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type="ClientConfigRequest",
+    request_model="ClientConfigRequest",
+    request_content_type="application/json",
+    response_type="ClientConfigResponse",
+    response_model="ClientConfigResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""POST /api/v1/client/config: The feature flags a client runs with (first request of every 0.38 client)."""
+
+set_checkpoint_ttl: Final = Operation(
+    operation_id="set_checkpoint_ttl",
+    method="PUT",
+    path="/api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl",
+    path_params=("training_run_id", "checkpoint_kind", "checkpoint_name"),
+    path_unescaped=(":", "", ""),
+    query_params=(),
+    header_params=(),
+    request_type="SetCheckpointTtlRequest",
+    request_model="SetCheckpointTtlRequest",
+    request_content_type="application/json",
+    response_type=None,
+    response_model=None,
+    response_content_type=None,
+    success_statuses=(204,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""PUT /api/v1/training_runs/{training_run_id}/checkpoints/{checkpoint_kind}/{checkpoint_name}/ttl: Set or clear a checkpoint's expiry (owner only)."""
+
+client_dynamic_config: Final = Operation(
+    operation_id="client_dynamic_config",
+    method="POST",
+    path="/api/v1/client/dynamic_config",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type="ClientConfigRequest",
+    request_model="ClientConfigRequest",
+    request_content_type="application/json",
+    response_type="ClientDynamicConfigResponse",
+    response_model="ClientDynamicConfigResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""POST /api/v1/client/dynamic_config: Flags a client re-reads every refresh_interval_sec (a 404 is tolerated)."""
+
+session_finish: Final = Operation(
+    operation_id="session_finish",
+    method="POST",
+    path="/api/v1/sessions/{session_id}/finish",
+    path_params=("session_id",),
+    path_unescaped=("",),
+    query_params=(),
+    header_params=(),
+    request_type="ClientSessionFinished",
+    request_model="ClientSessionFinished",
+    request_content_type="application/json",
+    response_type=None,
+    response_model=None,
+    response_content_type=None,
+    success_statuses=(204,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""POST /api/v1/sessions/{session_id}/finish: End a session with a reason (first reason wins); its heartbeats stop being required."""
+
+set_session_project: Final = Operation(
+    operation_id="set_session_project",
+    method="PUT",
+    path="/api/v1/sessions/{session_id}/project",
+    path_params=("session_id",),
+    path_unescaped=("",),
+    query_params=(),
+    header_params=(),
+    request_type="SessionProjectRequest",
+    request_model="SessionProjectRequest",
+    request_content_type="application/json",
+    response_type=None,
+    response_model=None,
+    response_content_type=None,
+    success_statuses=(204,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""PUT /api/v1/sessions/{session_id}/project: Move a session (and so its runs) into a project."""
+
+session_trace_export: Final = Operation(
+    operation_id="session_trace_export",
+    method="GET",
+    path="/api/v1/sessions/{session_id}/trace_export",
+    path_params=("session_id",),
+    path_unescaped=("",),
+    query_params=(),
+    header_params=(),
+    request_type=None,
+    request_model=None,
+    request_content_type=None,
+    response_type="SessionTraceExportResponse",
+    response_model="SessionTraceExportResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""GET /api/v1/sessions/{session_id}/trace_export: Poll an export of a session's request trace (pending, ready with a URL, or failed)."""
+
+search_sessions: Final = Operation(
+    operation_id="search_sessions",
+    method="POST",
+    path="/api/v1/sessions/search",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type="SessionSearchRequest",
+    request_model="SessionSearchRequest",
+    request_content_type="application/json",
+    response_type="SessionSearchResponse",
+    response_model="SessionSearchResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""POST /api/v1/sessions/search: The caller's sessions matching every given filter, newest first."""
+
+save_weights_external: Final = Operation(
+    operation_id="save_weights_external",
+    method="POST",
+    path="/api/v1/save_weights_external",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=("X-Idempotency-Key",),
+    request_type="SaveWeightsExternalRequest",
+    request_model="SaveWeightsExternalRequest",
+    request_content_type="application/json",
+    response_type="UntypedAPIFuture",
+    response_model="UntypedAPIFuture",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=True,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=True,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""POST /api/v1/save_weights_external: Export the adapter as files (PEFT form) to `tinker://<run>/external_weights/<path>` (future)."""
+
+external_weights_urls: Final = Operation(
+    operation_id="external_weights_urls",
+    method="GET",
+    path="/api/v1/training_runs/{training_run_id}/checkpoints/external_weights/{checkpoint_name}/external_weights_urls",
+    path_params=("training_run_id", "checkpoint_name"),
+    path_unescaped=(":", ""),
+    query_params=(),
+    header_params=(),
+    request_type=None,
+    request_model=None,
+    request_content_type=None,
+    response_type="ExternalWeightsUrlsResponse",
+    response_model="ExternalWeightsUrlsResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""GET /api/v1/training_runs/{training_run_id}/checkpoints/external_weights/{checkpoint_name}/external_weights_urls: Signed download URLs, one per file of an external weights checkpoint."""
+
+copy_weights: Final = Operation(
+    operation_id="copy_weights",
+    method="POST",
+    path="/api/v1/copy_weights",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type="CopyWeightsRequest",
+    request_model="CopyWeightsRequest",
+    request_content_type="application/json",
+    response_type="CopyWeightsResponse",
+    response_model="CopyWeightsResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""POST /api/v1/copy_weights: Copy a readable checkpoint into a new training run of the caller."""
+
+get_audit_log: Final = Operation(
+    operation_id="get_audit_log",
+    method="GET",
+    path="/api/v1/audit",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type=None,
+    request_model=None,
+    request_content_type=None,
+    response_type="AuditLogResponse",
+    response_model="AuditLogResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""GET /api/v1/audit: The caller's audit log (tinkex serve records checkpoint writes)."""
+
+get_billing_usage: Final = Operation(
+    operation_id="get_billing_usage",
+    method="GET",
+    path="/api/v1/billing/usage/events",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type=None,
+    request_model=None,
+    request_content_type=None,
+    response_type="BillingUsageResponse",
+    response_model="BillingUsageResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""GET /api/v1/billing/usage/events: Billing events (a local server bills nothing, so none)."""
+
+get_checkpoint_storage_usage: Final = Operation(
+    operation_id="get_checkpoint_storage_usage",
+    method="GET",
+    path="/api/v1/billing/usage/checkpoints/current",
+    path_params=(),
+    path_unescaped=(),
+    query_params=(),
+    header_params=(),
+    request_type=None,
+    request_model=None,
+    request_content_type=None,
+    response_type="CurrentCheckpointStorageUsageResponse",
+    response_model="CurrentCheckpointStorageUsageResponse",
+    response_content_type="application/json",
+    success_statuses=(200,),
+    returns_future=False,
+    future_request_type=None,
+    future_result_type=None,
+    idempotency_key=False,
+    retry="standard",
+    pool="training",
+    since="0.38",
+)
+"""GET /api/v1/billing/usage/checkpoints/current: The caller's current checkpoint count and bytes (cost 0 on a local server)."""
 
 OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
     {
@@ -812,6 +1169,19 @@ OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
         "list_sessions": list_sessions,
         "get_session": get_session,
         "get_sampler": get_sampler,
+        "client_config": client_config,
+        "set_checkpoint_ttl": set_checkpoint_ttl,
+        "client_dynamic_config": client_dynamic_config,
+        "session_finish": session_finish,
+        "set_session_project": set_session_project,
+        "session_trace_export": session_trace_export,
+        "search_sessions": search_sessions,
+        "save_weights_external": save_weights_external,
+        "external_weights_urls": external_weights_urls,
+        "copy_weights": copy_weights,
+        "get_audit_log": get_audit_log,
+        "get_billing_usage": get_billing_usage,
+        "get_checkpoint_storage_usage": get_checkpoint_storage_usage,
     }
 )
 """operationId -> Operation, in the order of the spec."""

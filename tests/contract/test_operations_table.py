@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 from _tinkex_lowlevel import lowlevel, operations
-from _tinkex_lowlevel.operations import OPERATIONS
+from _tinkex_lowlevel.operations import OPERATIONS as ALL_OPERATIONS
 
 from tinkex._config import PoolSizes
 
-from ._spec import ROOT, spec
+from ._spec import METHODS, ROOT, full_spec, spec
 from ._spec import operations as spec_operations
+
+# The table holds both generations; these tests hold its 0.7.0 operations to the 0.7.0 view.
+OPERATIONS = {op_id: op for op_id, op in ALL_OPERATIONS.items() if op.since == "0.7"}
 
 _loader = importlib.util.spec_from_file_location("gen_operations", ROOT / "scripts" / "gen_operations.py")
 assert _loader is not None
@@ -30,6 +33,24 @@ def test_every_spec_operation_is_in_the_table_with_its_method_and_path() -> None
     assert {op_id: (op.method, op.path) for op_id, op in OPERATIONS.items()} == from_spec
     for op_id, op in OPERATIONS.items():
         assert getattr(operations, op_id) is op  # the typed handle: ops.<operationId>
+
+
+def test_later_operations_are_in_the_table_knowing_their_generation() -> None:
+    later = {
+        op["operationId"]: (method.upper(), path, op["x-tinker-since"])
+        for path, item in full_spec()["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+        and op.get("x-tinker-since")
+        # described only to be refused (no 2xx): nothing for a client to call
+        and any(str(code)[0] in "23" for code in op["responses"])
+    }
+    table = {
+        op_id: (op.method, op.path, op.since) for op_id, op in ALL_OPERATIONS.items() if op.since != "0.7"
+    }
+    assert table == later
+    assert {"session_finish", "set_checkpoint_ttl", "client_config", "search_sessions"} <= set(table)
+    assert set(ALL_OPERATIONS) == set(OPERATIONS) | set(table)
 
 
 def test_futures_are_the_operations_whose_success_is_an_untyped_future() -> None:
@@ -83,7 +104,12 @@ def test_body_and_content_types() -> None:
     assert operations.forward_backward.request_type == "ForwardBackwardRequest"
     assert operations.forward_backward.request_content_type == "application/json"
     assert operations.list_training_runs.request_type is None
-    assert operations.list_training_runs.query_params == ("limit", "offset")
+    assert operations.list_training_runs.query_params == (
+        "limit",
+        "offset",
+        "access_scope",
+        "project_id",
+    )  # + 0.38
     assert operations.delete_checkpoint.response_type is None
     assert operations.delete_checkpoint.success_statuses == (204,)
     assert operations.get_checkpoint_archive_url.success_statuses == (302,)

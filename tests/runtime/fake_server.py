@@ -18,12 +18,11 @@ from typing import Any
 import httpx
 import orjson
 from _tinkex_lowlevel.operations import OPERATIONS
-from _tinkex_lowlevel.operations_v038 import OPERATIONS_V038
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 _ROUTES: list[tuple[str, str, list[str]]] = []
-for _op in [*OPERATIONS.values(), *OPERATIONS_V038.values()]:
+for _op in OPERATIONS.values():
     _ROUTES.append((_op.operation_id, _op.method, [p for p in _op.path.split("/") if p]))
 # Most specific (longest) templates first so `/checkpoints/{id}/publish` beats `/checkpoints/{id}`.
 _ROUTES.sort(key=lambda r: -len(r[2]))

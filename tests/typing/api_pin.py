@@ -22,13 +22,18 @@ def sync_usage(sc: tinker.ServiceClient) -> None:
         train_attn=True,
         train_unembed=True,
         user_metadata=None,
-    )
+    ).result()
     assert_type(tc, tinker.TrainingClient)
-    assert_type(sc.create_training_client_from_state("tinker://r/weights/a"), tinker.TrainingClient)
+    # Client creation returns a future of the client (tinker 0.38), also usable as the client.
+    assert_type(sc.create_lora_training_client("m"), tinker.ClientFuture[tinker.TrainingClient])
+    assert_type(sc.create_training_client_from_state("tinker://r/weights/a").result(), tinker.TrainingClient)
     assert_type(
-        sc.create_training_client_from_state_with_optimizer("tinker://r/weights/a"), tinker.TrainingClient
+        sc.create_training_client_from_state_with_optimizer("tinker://r/weights/a").result(),
+        tinker.TrainingClient,
     )
-    scl = sc.create_sampling_client(model_path=None, base_model="m", retry_config=tinker.RetryConfig())
+    scl = sc.create_sampling_client(
+        model_path=None, base_model="m", retry_config=tinker.RetryConfig()
+    ).result()
     assert_type(scl, tinker.SamplingClient)
     rc = sc.create_rest_client()
     assert_type(rc, tinker.RestClient)
@@ -44,8 +49,8 @@ def sync_usage(sc: tinker.ServiceClient) -> None:
     assert_type(tc.load_state("p").result(), types.LoadWeightsResponse)
     assert_type(tc.load_state_with_optimizer("p").result(), types.LoadWeightsResponse)
     assert_type(tc.save_weights_for_sampler("n").result(), types.SaveWeightsForSamplerResponse)
-    assert_type(tc.save_weights_and_get_sampling_client(), tinker.SamplingClient)
-    assert_type(tc.create_sampling_client("tinker://r/sampler_weights/s"), tinker.SamplingClient)
+    assert_type(tc.save_weights_and_get_sampling_client().result(), tinker.SamplingClient)
+    assert_type(tc.create_sampling_client("tinker://r/sampler_weights/s").result(), tinker.SamplingClient)
     assert_type(tc.get_info(), types.GetInfoResponse)
     assert_type(tc.model_id, str)
 
@@ -80,9 +85,41 @@ def sync_usage(sc: tinker.ServiceClient) -> None:
     del cf
 
 
+def usage_038(sc: tinker.ServiceClient) -> None:
+    """The tinker 0.38 additions."""
+    with tinker.ServiceClient(display_name="run", project_id="p", user_metadata={"a": "b"}) as sc2:
+        del sc2
+    tc = sc.create_lora_training_client("m", optimizer=types.DimuonOptimizerConfig()).result()
+    assert_type(tc.optim_step(types.DimuonParams(learning_rate=0.02)).result(), types.OptimStepResponse)
+    assert_type(
+        tc.save_state("n", ttl_seconds=60, overwrite=True, user_metadata={"k": "v"}).result(),
+        types.SaveWeightsResponse,
+    )
+    assert_type(
+        tc.save_weights_for_sampler("n", ttl_seconds=60).result(), types.SaveWeightsForSamplerResponse
+    )
+    assert_type(tc.load_state("p", weights_access_token="t").result(), types.LoadWeightsResponse)
+    fut = tc.save_weights_and_get_sampling_client(record_stability_info=True, kind="snapshot")
+    assert_type(fut, tinker.ClientFuture[tinker.SamplingClient])
+    assert_type(fut.future(), tinker.APIFuture[tinker.SamplingClient])
+    rc = tinker.RestClient(base_url="http://127.0.0.1:8000", api_key="tml-x")
+    rc.set_checkpoint_ttl_from_tinker_path("tinker://r/weights/a", 3600).result()
+    assert_type(
+        rc.list_training_runs(access_scope="accessible", project_id="p").result(), types.TrainingRunsResponse
+    )
+    admin = tinker.AdminClient(base_url="http://127.0.0.1:8000", api_key="tml-x")
+    assert_type(
+        admin.get_current_checkpoint_storage_usage().result(), types.CurrentCheckpointStorageUsageResponse
+    )
+    assert_type(sc.close("success", "done"), tinker.APIFuture[None])
+
+
 async def async_usage(sc: tinker.ServiceClient) -> None:
     async with sc:
         tc = await sc.create_lora_training_client_async("m")
+        tc2 = await sc.create_lora_training_client("m")
+        assert_type(tc2, tinker.TrainingClient)
+        assert_type(await tc2.forward([], "cross_entropy").coroutine(), types.ForwardBackwardOutput)
         datum = types.Datum(
             model_input=types.ModelInput.from_ints([1]), loss_fn_inputs={"target_tokens": [1]}
         )

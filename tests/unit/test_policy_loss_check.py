@@ -143,7 +143,7 @@ def test_valid_requests_pass(data: list[Datum], loss_fn: str, config: dict[str, 
         ),
         ([], "ppo", {"clip_low": 0.8}, "loss_fn_config['clip_low']", "did you mean 'clip_low_threshold'"),
         ([], "dro", {"advantages": [1.0, 2.0]}, "loss_fn_config['advantages']", "loss_fn_inputs"),
-        ([], "dro", {"beta": "0.1"}, "loss_fn_config['beta']", "finite number"),
+        ([], "dro", {"beta": [0.1]}, "loss_fn_config['beta']", "finite number"),
         ([], "dro", {"beta": float("nan")}, "loss_fn_config['beta']", "one float"),
         ([], "ppo", {"clip_low_threshold": True}, "loss_fn_config['clip_low_threshold']", "one float"),
         (

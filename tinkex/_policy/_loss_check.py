@@ -80,14 +80,16 @@ def check_loss_config(loss_fn: str, config: Mapping[str, Any] | None) -> None:
                 f"{hint}{loss_fn} reads only {', '.join(allowed)}; per-token tensors such as advantages "
                 "belong in each Datum's loss_fn_inputs",
             )
+        if isinstance(value, str):
+            continue  # tinker 0.38 takes string values (the client refuses them on a 0.7.0 server)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise TinkexValidationError(
                 f"loss_fn_config[{key!r}]",
-                f"must be a finite number, got {type(value).__name__} {value!r:.60}",
+                f"must be a finite number or a string, got {type(value).__name__} {value!r:.60}",
                 "pass one float (tensors belong in each Datum's loss_fn_inputs)",
             )
     lo, hi = config.get("clip_low_threshold"), config.get("clip_high_threshold")
-    if lo is not None and hi is not None and lo > hi:
+    if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
         raise TinkexValidationError(
             "loss_fn_config['clip_low_threshold']",
             f"({lo}) exceeds clip_high_threshold ({hi})",
@@ -167,7 +169,7 @@ def check_loss_request(data: Sequence[Any], loss_fn: str, config: Mapping[str, A
     >>> check_loss_request([], "crossentropy", None)
     Traceback (most recent call last):
     ...
-    tinkex._exceptions.TinkexValidationError: loss_fn: 'crossentropy' is not a built-in loss; did you mean 'cross_entropy'? pass one of cross_entropy, importance_sampling, ppo, cispo, dro, or use forward_backward_custom for your own loss
+    tinkex._exceptions.TinkexValidationError: loss_fn: 'crossentropy' is not a built-in loss; did you mean 'cross_entropy'? pass one of cross_entropy, importance_sampling, ppo, cispo, dro, gspo, stable_reinforce, or use forward_backward_custom for your own loss
     """
     check_loss_config(loss_fn, config)
     for i, datum in enumerate(data):

@@ -288,8 +288,8 @@ def check_datums(data: object, field: str = "data", memo: dict[int, array[int]] 
     return out
 
 
-def check_loss_fn_config(config: object, field: str = "loss_fn_config") -> dict[str, float] | None:
-    """None, or a dict of str -> finite number."""
+def check_loss_fn_config(config: object, field: str = "loss_fn_config") -> dict[str, float | str] | None:
+    """None, or a dict of str -> finite number or text (tinker 0.38 takes string values)."""
     if config is None:
         return None
     if not isinstance(config, Mapping):
@@ -298,9 +298,12 @@ def check_loss_fn_config(config: object, field: str = "loss_fn_config") -> dict[
             f"must be a dict of str -> float, got {type(config).__name__}",
             "pass e.g. {'clip_low_threshold': 0.8}",
         )
-    out: dict[str, float] = {}
+    out: dict[str, float | str] = {}
     for key, value in config.items():
         check_text(key, f"{field} key", "use str keys")
+        if isinstance(value, str):
+            out[key] = check_text(value, f"{field}[{key!r}]", "pass plain text")
+            continue
         # A bool becomes 1.0 / 0.0 as in the official SDK (JSON `true` is not a number to the server).
         out[key] = (
             float(value) if isinstance(value, bool) else check_finite_number(value, f"{field}[{key!r}]")

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from _tinkex_lowlevel import operations as ops
 
@@ -244,11 +244,37 @@ class Runtime:
         # Models whose create_model was accepted but no TrainingClient holds yet (loop thread only):
         # what unload_orphan frees when creation fails, and close() frees before the pools go.
         self.creating_models: set[str] = set()
-        # The wire generation this runtime speaks: "0.7" until client/config says "0.38" (_protocol.py).
-        self.protocol: Literal["0.7", "0.38"] = "0.7"
+        # The wire generation spoken is `protocol` (kept by the Requester): "0.7" until client/config
+        # says "0.38" (_protocol.py); `wire` holds what the negotiation learnt.
         self.wire = ProtocolState()
         # Large results announced by a metadata-only poll (0.38) are fetched within this budget.
         self.result_bytes = BytesBudget(RESULT_BYTES_BUDGET)
+
+    @property
+    def protocol(self) -> Literal["0.7", "0.38"]:
+        """Which wire generation this runtime speaks: "0.7" (JSON, today's bytes) or "0.38". The
+        negotiation (client/config; a 404 means a 0.7.0-era server) sets it; the public API reads it
+        to decide whether 0.38-only keywords may be sent, the Requester refuses 0.38-only operations."""
+        return cast(Literal["0.7", "0.38"], self.requester.protocol)
+
+    @protocol.setter
+    def protocol(self, value: Literal["0.7", "0.38"]) -> None:
+        if value not in ("0.7", "0.38"):
+            raise ValueError(f"protocol must be '0.7' or '0.38', got {value!r}")
+        self.requester.protocol = value
+
+    def negotiated_protocol(self) -> Literal["0.7", "0.38"]:
+        """`protocol`, asking the server (client/config, once) when nothing has asked yet. For checks of
+        tinker 0.38 arguments made in the caller's thread before any session exists (a ServiceClient's
+        creation keywords, a standalone RestClient): without it they would judge by the "0.7" default.
+        On the SDK loop the negotiation has run already (the session runs it first)."""
+        if not self.wire.known and not self.loop.in_loop_thread():
+            from tinkex._runtime._protocol import ensure_protocol
+
+            # Bounded by the retry policy and NEGOTIATION_TIMEOUT per attempt (and the client's
+            # future_timeout, the default deadline of every wait).
+            self.run(ensure_protocol(self))
+        return self.protocol
 
     # -- counters ------------------------------------------------------------------------------------
 

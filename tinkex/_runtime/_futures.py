@@ -198,8 +198,18 @@ class APIFuture(concurrent.futures.Future[T], Generic[T]):
         return self.result_async().__await__()
 
     def future(self) -> APIFuture[T]:
-        """This object (the official API hands out the underlying concurrent future here)."""
+        """A `concurrent.futures.Future` of the result: this object, which is one (tinker 0.38 hands out
+        its underlying concurrent future here)."""
         return self
+
+    async def coroutine(self) -> T:
+        """A coroutine of the result (tinker 0.38): `asyncio.gather(f.coroutine(), ...)`, `create_task`.
+
+        Example::
+
+            out, step = await asyncio.gather(fb.coroutine(), opt.coroutine())
+        """
+        return await self.result_async()
 
 
 def spawn(

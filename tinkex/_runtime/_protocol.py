@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from _tinkex_lowlevel import operations_v038 as ops38
+from _tinkex_lowlevel import operations as ops
 
 from tinkex._exceptions import APIError, status_error_for
 from tinkex._runtime._observe import logger
@@ -91,10 +91,11 @@ async def ensure_protocol(rt: Runtime) -> str:
         if state.known:
             return str(rt.protocol)
         response = await rt.requester.call(
-            ops38.client_config,
+            ops.client_config,
             body={"sdk_version": __version__},
             read_timeout=NEGOTIATION_TIMEOUT,
             raise_status=False,
+            probe_generation=True,  # it asks which generation the server speaks
         )
         if response.status in (404, 405):
             rt.protocol = "0.7"
@@ -109,12 +110,12 @@ async def ensure_protocol(rt: Runtime) -> str:
         else:
             raise status_error_for(
                 response.status,
-                f"{ops38.client_config.method} {ops38.client_config.path}",
+                f"{ops.client_config.method} {ops.client_config.path}",
                 body=response.body,
                 headers=response.headers,
             )
         state.known = True
-        rt.observer.emit("session", ops38.client_config.operation_id, protocol=rt.protocol)
+        rt.observer.emit("session", ops.client_config.operation_id, protocol=rt.protocol)
         return str(rt.protocol)
 
 
@@ -126,7 +127,7 @@ async def _refresh_dynamic_config(rt: Runtime) -> None:
         interval = DYNAMIC_CONFIG_MAX_INTERVAL
         try:
             response = await rt.requester.call(
-                ops38.client_dynamic_config,
+                ops.client_dynamic_config,
                 body={"sdk_version": __version__},
                 read_timeout=NEGOTIATION_TIMEOUT,
                 max_retries=1,

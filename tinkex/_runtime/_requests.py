@@ -13,10 +13,16 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tinkex._config import RetryConfig
-from tinkex._exceptions import APIConnectionError, CircuitOpenError, redact, status_error_for
+from tinkex._exceptions import (
+    APIConnectionError,
+    CircuitOpenError,
+    TinkexValidationError,
+    redact,
+    status_error_for,
+)
 from tinkex._policy._breaker import (
     BreakerEvent,
     BreakerState,
@@ -32,9 +38,18 @@ from tinkex._runtime._transport import RawResponse, Transport, encode_json
 if TYPE_CHECKING:
     from _tinkex_lowlevel.operations import Operation
 
-__all__ = ["Requester"]
+__all__ = ["Requester", "raise_unsupported"]
 
 _NO_BODY = object()
+
+
+def raise_unsupported(what: str, since: str, protocol: str) -> NoReturn:
+    """Refuse `what` (an operation or keyword of tinker `since`) on a connection speaking `protocol`."""
+    raise TinkexValidationError(
+        what,
+        f"needs a server speaking the tinker {since} protocol; this one speaks {protocol}",
+        "leave it out, or point base_url at a newer Tinker server",
+    )
 
 
 class Requester:
@@ -62,6 +77,9 @@ class Requester:
         self.clock: Callable[[], float] = time.monotonic  # tests move the breaker's clock
         self._secrets = transport.config.secrets()
         self._deprecations_logged: set[tuple[str, str]] = set()
+        # The wire generation spoken (Runtime.protocol writes it): an operation of a later one is
+        # refused before anything is sent.
+        self.protocol = "0.7"
 
     def _breaker(self, purpose: str, event: BreakerEvent) -> BreakerVerdict | None:
         """Feed `event` to the purpose's breaker; None when no breaker guards the purpose."""
@@ -114,15 +132,20 @@ class Requester:
         ok_statuses: Collection[int] = (),
         raise_status: bool = True,
         content: bytes | None = None,
+        probe_generation: bool = False,
     ) -> RawResponse:
         """Send `op`, retrying per policy; return the 2xx (or `ok_statuses`) response.
 
         The operation's retry class decides how often (`none`: once; `conflict`: 409 retried too);
         `max_retries` overrides the count. With `raise_status=False` the final non-2xx response is
         returned instead of raised (the caller classifies it). `content` sends ready bytes instead of
-        a JSON `body` (a protobuf body; its Content-Type comes in `headers`).
+        a JSON `body` (a protobuf body; its Content-Type comes in `headers`). An operation of a later
+        protocol generation than the one spoken is refused before anything is sent, unless
+        `probe_generation` (the negotiation's own client/config and dynamic_config, which ask).
         """
         operation, method, purpose = op.operation_id, op.method, op.pool
+        if op.since != self.protocol and op.since != "0.7" and not probe_generation:
+            raise_unsupported(op.operation_id, op.since, self.protocol)
         path = op.build_path(path_params or {}) if op.path_params else op.path
         if content is None:
             content = None if body is _NO_BODY else encode_json(body)

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from _tinkex_lowlevel import operations as ops
+from _tinkex_lowlevel.models.client_session_finished_reason import ClientSessionFinishedReason
 
 from tinkex._exceptions import (
     APIError,
@@ -22,7 +23,12 @@ from tinkex._runtime._decode import decode
 from tinkex._runtime._observe import logger
 from tinkex._runtime._protocol import ensure_protocol
 from tinkex._version import __version__
-from tinkex.types import CreateSessionRequest, CreateSessionResponse, SessionHeartbeatRequest
+from tinkex.types import (
+    ClientSessionFinished,
+    CreateSessionRequest,
+    CreateSessionResponse,
+    SessionHeartbeatRequest,
+)
 
 if TYPE_CHECKING:
     from tinkex._runtime._core import Runtime
@@ -35,6 +41,10 @@ class SessionManager:
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
+        # tinker 0.38 session fields (ServiceClient(display_name=, project_id=)); sent only when the
+        # runtime speaks 0.38, since a 0.7.0 server's create_session body is closed.
+        self.display_name: str | None = None
+        self.project_id: str | None = None
         self.session_id: str | None = None
         self.lost = False
         self._lock = asyncio.Lock()
@@ -72,8 +82,17 @@ class SessionManager:
                 # A 0.38 client's first request is client/config: it decides the wire generation.
                 await ensure_protocol(self._rt)
                 cfg = self._rt.config
+                later = self._rt.protocol != "0.7"
+                if not later and (self.display_name is not None or self.project_id is not None):
+                    logger.warning(
+                        "display_name / project_id are not sent: this server speaks the tinker 0.7 protocol"
+                    )
                 body = CreateSessionRequest(
-                    tags=list(cfg.tags), user_metadata=dict(cfg.user_metadata or {}), sdk_version=__version__
+                    tags=list(cfg.tags),
+                    user_metadata=dict(cfg.user_metadata or {}),
+                    sdk_version=__version__,
+                    display_name=self.display_name if later else None,
+                    project_id=self.project_id if later else None,
                 ).to_dict()
                 response = await self._rt.requester.call(ops.create_session, body=body)
                 created = decode(
@@ -162,6 +181,24 @@ class SessionManager:
                     session_id,
                     error or f"HTTP {status}",
                 )
+
+    async def finish(self, status: str, detail: str | None) -> bool:
+        """Tell the server the session ended (tinker 0.38 session_finish); False when there is nothing
+        to finish or the server speaks 0.7 (which has no such operation). Failures are logged: the
+        client closes anyway."""
+        if self.session_id is None or self.lost or self._rt.protocol == "0.7":
+            return False
+        reason = ClientSessionFinishedReason(type=status)  # type: ignore[arg-type]  # checked by close()
+        body = ClientSessionFinished(reason=reason, detail=detail).to_dict()
+        try:
+            await self._rt.requester.call(
+                ops.session_finish, body=body, path_params={"session_id": self.session_id}, max_retries=2
+            )
+        except Exception as exc:
+            logger.warning("session_finish for %s failed (%s); closing anyway", self.session_id, exc)
+            return False
+        self._rt.observer.emit("session", ops.session_finish.operation_id, session_id=self.session_id)
+        return True
 
     async def stop(self) -> None:
         task, self._heartbeat = self._heartbeat, None

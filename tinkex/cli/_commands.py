@@ -755,7 +755,7 @@ def sample(
     if prompt_file is not None:
         prompt = _read_prompt_file(prompt_file)
     out_path = _check_output_path(output) if output is not None else None
-    sc = ctx.service().create_sampling_client(model_path=model_path, base_model=base_model)
+    sc = ctx.service().create_sampling_client(model_path=model_path, base_model=base_model).result()
     tokenizer = None
     if prompt is not None:
         try:

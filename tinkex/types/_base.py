@@ -402,6 +402,9 @@ class _FieldSpec:
     # Required but may be None (CreateSessionRequest.user_metadata): always sent, null if None,
     # because 0.7.0 servers require the key.
     required_nullable: bool
+    # Added to an older schema by a later protocol generation (`_LATER`): left out of dumps and reprs
+    # while None, so an object built without it has exactly the older generation's JSON.
+    later: bool = False
 
 
 _SPECS: dict[type, tuple[_FieldSpec, ...]] = {}
@@ -429,6 +432,7 @@ def _specs(cls: type[WireModel]) -> tuple[_FieldSpec, ...]:
                     null_means_default=has_default and f.default is not None,
                     repr=short_repr if f.name in short else _bytes_repr if isinstance(codec, Bytes) else None,
                     required_nullable=not has_default and "None" in str(f.type).split(" | "),
+                    later=f.name in cls._LATER,
                 )
             )
         specs = tuple(out)
@@ -526,6 +530,9 @@ class WireModel:
     _CHECKS: ClassVar[tuple[Check, ...]] = ()
     # The allowed values of enum fields (checked by from_dict_strict only).
     _ENUMS: ClassVar[Mapping[str, frozenset[str]]] = {}
+    # Fields a later protocol generation added to this schema (x-tinker-since): unset (None) they are
+    # neither sent nor dumped nor shown, so 0.7.0-era objects keep 0.7.0's bytes.
+    _LATER: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         cls = type(self)
@@ -543,7 +550,7 @@ class WireModel:
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
             if value is None:
-                if not exclude_none or spec.required_nullable:
+                if (not exclude_none and not spec.later) or spec.required_nullable:
                     out[spec.name] = None
                 continue
             out[spec.name] = value if spec.codec is None else spec.codec.dump(value, mode, exclude_none)
@@ -631,9 +638,11 @@ class WireModel:
     def _trusted(cls: type[_W], **values: Any) -> _W:
         """Build without conversions or checks, for values decoded from JSON that nobody else holds.
 
-        Every field must be given.
+        Every field must be given, except those of a later generation (`_LATER`), which default to None.
         """
         obj = object.__new__(cls)
+        for name in cls._LATER:
+            object.__setattr__(obj, name, None)
         for name, value in values.items():
             object.__setattr__(obj, name, value)
         return obj
@@ -684,6 +693,8 @@ class WireModel:
         parts = []
         for spec in _specs(type(self)):
             value = getattr(self, spec.name)
+            if value is None and spec.later:
+                continue
             parts.append(f"{spec.name}={repr(value) if spec.repr is None else spec.repr(value)}")
         return f"{type(self).__name__}({', '.join(parts)})"
 

@@ -3,9 +3,10 @@ tensors in `loss_fn_inputs` to `TensorData` exactly as the official client does.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
 from tinkex._exceptions import TinkexValidationError
 from tinkex.types._base import WireModel
@@ -106,6 +107,8 @@ class DatumMixin(WireModel):
     if TYPE_CHECKING:
         loss_fn_inputs: Any
         model_input: ModelInput
+        model_input_spans: Any
+        loss_fn_input_spans: Any
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "loss_fn_inputs", _to_loss_inputs(self.loss_fn_inputs))
@@ -113,7 +116,44 @@ class DatumMixin(WireModel):
 
     def to_dict(self) -> dict[str, Any]:
         # Hot path (32 datums per request): straight-line, no generic machinery.
-        return {
+        out: dict[str, Any] = {
             "loss_fn_inputs": {k: v.to_dict() for k, v in self.loss_fn_inputs.items()},
             "model_input": self.model_input.to_dict(),
         }
+        if self.model_input_spans is not None or self.loss_fn_input_spans is not None:
+            # tinker 0.38 provenance: sent only when set, so 0.7.0 bodies stay as they were.
+            for name in ("model_input_spans", "loss_fn_input_spans"):
+                spans = getattr(self, name)
+                if spans is not None:
+                    out[name] = [s.to_dict() for s in spans]
+        return out
+
+    def with_provenance(self, model_input: Sequence[Any], loss_fn_inputs: Sequence[Any]) -> Self:
+        """A copy carrying provenance (tinker 0.38): runs of `PromptProvenanceSpan` /
+        `SampledProvenanceSpan` that tile the model input and the target tokens, checked here.
+
+        Example::
+
+            >>> from tinkex.types import Datum, ModelInput, PromptProvenanceSpan, SampledProvenanceSpan
+            >>> d = Datum(model_input=ModelInput.from_ints([1, 2, 3]), loss_fn_inputs={"target_tokens": [2, 3, 4]})
+            >>> d2 = d.with_provenance(
+            ...     model_input=[PromptProvenanceSpan(sequence_id="r:0", length=3)],
+            ...     loss_fn_inputs=[PromptProvenanceSpan(sequence_id="r:0", offset=1, length=2),
+            ...                     SampledProvenanceSpan(sequence_id="r:0", length=1)])
+            >>> len(d2.loss_fn_input_spans)
+            2
+        """
+        from tinkex.types._provenance import check_tiling
+
+        target = self.loss_fn_inputs.get("target_tokens")
+        shape = getattr(target, "shape", None)
+        expected = int(shape[0]) if shape is not None and len(shape) == 1 else None
+        try:
+            length: int | None = self.model_input.length
+        except TinkexValidationError:
+            length = None  # an image without expected_tokens: the tiling cannot be checked here
+        return dataclasses.replace(  # type: ignore[type-var]
+            self,
+            model_input_spans=check_tiling("with_provenance(model_input=...)", model_input, length),
+            loss_fn_input_spans=check_tiling("with_provenance(loss_fn_inputs=...)", loss_fn_inputs, expected),
+        )

@@ -22,8 +22,11 @@ ModelID: TypeAlias = str
 RequestID: TypeAlias = str
 TensorDtype: TypeAlias = Literal["int64", "float32"]
 StopReason: TypeAlias = Literal["length", "stop"]
-LossFnType: TypeAlias = Literal["cross_entropy", "importance_sampling", "ppo", "cispo", "dro"]
-CheckpointType: TypeAlias = Literal["training", "sampler"]
+# The 0.7.0 values first, then what tinker 0.38 adds (the spec's x-tinker-since-values).
+LossFnType: TypeAlias = Literal[
+    "cross_entropy", "importance_sampling", "ppo", "cispo", "dro", "gspo", "stable_reinforce", "custom"
+]
+CheckpointType: TypeAlias = Literal["training", "sampler", "external"]
 EventType: TypeAlias = Literal["SESSION_START", "SESSION_END", "UNHANDLED_EXCEPTION", "GENERIC_EVENT"]
 Severity: TypeAlias = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 QueueState: TypeAlias = Literal["active", "paused_capacity", "paused_rate_limit"]

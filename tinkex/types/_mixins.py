@@ -215,7 +215,13 @@ class SampledSequenceMixin(WireModel):
         if isinstance(d, cls):
             return d
         try:
-            return cls(stop_reason=d["stop_reason"], tokens=d["tokens"], logprobs=d.get("logprobs"))  # type: ignore[call-arg]
+            return cls(  # type: ignore[call-arg]
+                stop_reason=d["stop_reason"],
+                tokens=d["tokens"],
+                logprobs=d.get("logprobs"),
+                sequence_id=d.get("sequence_id"),  # tinker 0.38; absent from 0.7.0 answers
+                topk_logprobs=d.get("topk_logprobs"),
+            )
         except (KeyError, TypeError, AttributeError):
             return super().from_dict(d)
 

@@ -10,11 +10,13 @@ from tinkex._exceptions import TinkexValidationError
 from tinkex.types._base import WireModel, to_bytes
 
 if TYPE_CHECKING:
+    from _tinkex_lowlevel.models.dmel_chunk import DmelChunk
     from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
     from _tinkex_lowlevel.models.image_asset_pointer_chunk import ImageAssetPointerChunk
     from _tinkex_lowlevel.models.image_chunk import ImageChunk
 
 __all__ = [
+    "DmelChunkMixin",
     "EncodedTextChunkMixin",
     "ImageAssetPointerChunkMixin",
     "ImageChunkMixin",
@@ -143,6 +145,64 @@ class ImageChunkMixin(_ImageLength):
         _check_format("ImageChunk", self.format)
 
 
+class DmelChunkMixin(WireModel):
+    """DMel audio tokens (tinker 0.38): a serialized tensor container whose first dimension is the length.
+
+    Example::
+
+        >>> from tinkex.types import DmelChunk
+        >>> DmelChunk(dmel=bytes([3, 2, 5, 80])).length  # dtype 3, ndim 2, shape (5, 80)
+        5
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        dmel: bytes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dmel", to_bytes(self.dmel))
+
+    @property
+    def length(self) -> int:
+        """Tokens the chunk takes: the first dimension of the container's shape (its header only)."""
+        shape = _container_shape(self.dmel)
+        if not shape:
+            raise TinkexValidationError(
+                "DmelChunk.dmel", "holds a scalar tensor", "pass a tensor of shape [tokens, ...]"
+            )
+        return shape[0]
+
+
+def _container_shape(data: bytes) -> tuple[int, ...]:
+    # Header layout: [254 if constant] dtype byte (0..7), varint ndim, varint per dimension.
+    def fail(why: str) -> TinkexValidationError:
+        return TinkexValidationError("DmelChunk.dmel", why, "pass the serialized tensor container bytes")
+
+    pos = 1 if data[:1] == b"\xfe" else 0
+    if pos >= len(data) or data[pos] > 7:
+        raise fail("is not a tensor container (empty, or an unknown dtype byte)")
+    pos += 1
+    values: list[int] = []
+    count: int | None = None
+    while count is None or len(values) < count:
+        value = shift = 0
+        while True:
+            if pos >= len(data) or shift > 63:
+                raise fail("has a truncated or malformed header")
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        if count is None:
+            count = value
+        else:
+            values.append(value)
+    return tuple(values)
+
+
 def _chunk_union() -> Any:
     from _tinkex_lowlevel.models.model_input import ModelInput
 
@@ -150,6 +210,7 @@ def _chunk_union() -> Any:
 
 
 def _to_chunks(value: Any) -> list[Any]:
+    from _tinkex_lowlevel.models.dmel_chunk import DmelChunk
     from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
     from _tinkex_lowlevel.models.image_asset_pointer_chunk import ImageAssetPointerChunk
     from _tinkex_lowlevel.models.image_chunk import ImageChunk
@@ -165,14 +226,14 @@ def _to_chunks(value: Any) -> list[Any]:
             "use ModelInput.from_ints(tokens) for plain token ids",
         )
     for i, chunk in enumerate(chunks):
-        if not isinstance(chunk, EncodedTextChunk | ImageAssetPointerChunk | ImageChunk):
+        if not isinstance(chunk, EncodedTextChunk | ImageAssetPointerChunk | ImageChunk | DmelChunk):
             if isinstance(chunk, Mapping):
                 union = _chunk_union()
                 chunks = [c if not isinstance(c, Mapping) else union.load(c) for c in chunks]
                 return _to_chunks(chunks)
             raise TinkexValidationError(
                 f"ModelInput.chunks[{i}]",
-                f"must be EncodedTextChunk, ImageChunk or ImageAssetPointerChunk, got {type(chunk).__name__}",
+                f"must be EncodedTextChunk, ImageChunk, ImageAssetPointerChunk or DmelChunk, got {type(chunk).__name__}",
                 "use ModelInput.from_ints(tokens) for plain token ids",
             )
     return chunks
@@ -192,7 +253,7 @@ class ModelInputMixin(WireModel):
     __slots__ = ()
 
     if TYPE_CHECKING:
-        chunks: list[EncodedTextChunk | ImageAssetPointerChunk | ImageChunk]
+        chunks: list[EncodedTextChunk | ImageAssetPointerChunk | ImageChunk | DmelChunk]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chunks", _to_chunks(self.chunks))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+from _tinkex_lowlevel.models.adam_optimizer_config import AdamOptimizerConfig
 from _tinkex_lowlevel.models.create_model_response import CreateModelResponse
+from _tinkex_lowlevel.models.dimuon_optimizer_config import DimuonOptimizerConfig
+from _tinkex_lowlevel.models.dmel_chunk import DmelChunk
 from _tinkex_lowlevel.models.encoded_text_chunk import EncodedTextChunk
 from _tinkex_lowlevel.models.forward_backward_output import ForwardBackwardOutput
 from _tinkex_lowlevel.models.generic_event import GenericEvent
@@ -25,9 +28,10 @@ from _tinkex_lowlevel.models.try_again_response import TryAgainResponse
 from _tinkex_lowlevel.models.unhandled_exception_event import UnhandledExceptionEvent
 from _tinkex_lowlevel.models.unload_model_response import UnloadModelResponse
 
-__all__ = ["FutureRetrieveResponse", "ModelInputChunk", "TelemetryEvent"]
+__all__ = ["FutureRetrieveResponse", "ModelInputChunk", "OptimizerConfig", "TelemetryEvent"]
 
-ModelInputChunk: TypeAlias = EncodedTextChunk | ImageAssetPointerChunk | ImageChunk
+ModelInputChunk: TypeAlias = EncodedTextChunk | ImageAssetPointerChunk | ImageChunk | DmelChunk
+OptimizerConfig: TypeAlias = AdamOptimizerConfig | DimuonOptimizerConfig  # tinker 0.38
 TelemetryEvent: TypeAlias = SessionStartEvent | SessionEndEvent | UnhandledExceptionEvent | GenericEvent
 # The official 0.7.0 alias (the spec's FutureRetrieveResponse also lists SampleResponse and
 # SaveWeightsForSamplerResponseInternal, which the official alias leaves out).

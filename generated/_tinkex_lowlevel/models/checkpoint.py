@@ -7,6 +7,7 @@ from typing import ClassVar
 from tinkex.types._base import Codec, DateTime, WireModel, frozen
 
 from .checkpoint_type import CheckpointType
+from .checkpoint_user_metadata_type_0 import CheckpointUserMetadataType0
 
 
 @frozen
@@ -27,10 +28,16 @@ class Checkpoint(WireModel):
     """Stored size."""
     public: bool = False
     """Whether any user may load it."""
+    user_metadata: CheckpointUserMetadataType0 | None = None
+    """From the save."""
+    expires_at: datetime.datetime | None = None
+    """When the TTL ends; null = never."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
         "time": DateTime(),
+        "expires_at": DateTime(),
     }
     _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
-        "checkpoint_type": frozenset({"sampler", "training"}),
+        "checkpoint_type": frozenset({"external", "sampler", "training"}),
     }
+    _LATER: ClassVar[frozenset[str]] = frozenset({"user_metadata", "expires_at"})

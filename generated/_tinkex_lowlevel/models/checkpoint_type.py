@@ -1,8 +1,9 @@
 from typing import Literal
 
-CheckpointType = Literal["sampler", "training"]
+CheckpointType = Literal["external", "sampler", "training"]
 
 CHECKPOINT_TYPE_VALUES: set[CheckpointType] = {
+    "external",
     "sampler",
     "training",
 }

@@ -3,8 +3,10 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Literal
 
-from tinkex.types._base import Codec, Obj, WireModel, frozen
+from tinkex.types._base import Codec, Obj, Union_, WireModel, frozen
 
+from .adam_optimizer_config import AdamOptimizerConfig
+from .dimuon_optimizer_config import DimuonOptimizerConfig
 from .json_object import JSONObject
 from .lora_config import LoraConfig
 
@@ -26,9 +28,21 @@ class CreateModelRequest(WireModel):
     """LoRA settings."""
     type: Literal["create_model"] = "create_model"
     """Request tag."""
+    optimizer_config: AdamOptimizerConfig | DimuonOptimizerConfig | None = None
+    """The optimizer a model is created with (create_model, create-via-load), fixed for its life:
+    optim_step with the other optimizer's parameters is refused (400). Saved optimizer state
+    carries which one it is."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
         "lora_config": Obj(LoraConfig),
+        "optimizer_config": Union_(
+            (
+                AdamOptimizerConfig,
+                DimuonOptimizerConfig,
+            ),
+            "CreateModelRequest.optimizer_config",
+        ),
     }
     _TAGS: ClassVar[dict[str, str]] = {"type": "create_model"}
     _TAG: ClassVar[str | None] = "create_model"
+    _LATER: ClassVar[frozenset[str]] = frozenset({"optimizer_config"})

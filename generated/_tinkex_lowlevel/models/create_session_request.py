@@ -21,6 +21,12 @@ class CreateSessionRequest(WireModel):
     """Client SDK version."""
     type: Literal["create_session"] = "create_session"
     """Request tag."""
+    project_id: str | None = None
+    """The project the session (and its runs) belongs to; stored, filters searches and
+    `training_runs?project_id=`."""
+    display_name: str | None = None
+    """A name for the session; stored, answered by get_session and searches."""
 
     _TAGS: ClassVar[dict[str, str]] = {"type": "create_session"}
     _TAG: ClassVar[str | None] = "create_session"
+    _LATER: ClassVar[frozenset[str]] = frozenset({"project_id", "display_name"})

@@ -39,5 +39,7 @@ class ForwardBackwardInput(ForwardBackwardInputMixin, WireModel):
         "data": ListOf(Obj(Datum)),
     }
     _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
-        "loss_fn": frozenset({"cispo", "cross_entropy", "dro", "importance_sampling", "ppo"}),
+        "loss_fn": frozenset(
+            {"cispo", "cross_entropy", "custom", "dro", "gspo", "importance_sampling", "ppo", "stable_reinforce"}
+        ),
     }

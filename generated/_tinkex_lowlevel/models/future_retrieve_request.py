@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from tinkex.types._base import WireModel, frozen
 
@@ -12,3 +13,7 @@ class FutureRetrieveRequest(WireModel):
 
     request_id: str
     """A future's request id. Opaque."""
+    allow_metadata_only: bool | None = None
+    """A finished result of >= 1 MiB may be answered FutureCompleteMetadataResponse first."""
+
+    _LATER: ClassVar[frozenset[str]] = frozenset({"allow_metadata_only"})

@@ -3,8 +3,10 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Literal
 
-from tinkex.types._base import Codec, Obj, WireModel, frozen
+from tinkex.types._base import Codec, Obj, Union_, WireModel, frozen
 
+from .adam_optimizer_config import AdamOptimizerConfig
+from .dimuon_optimizer_config import DimuonOptimizerConfig
 from .model_data import ModelData
 
 
@@ -25,9 +27,21 @@ class GetInfoResponse(WireModel):
     """LoRA rank."""
     model_name: str | None = None
     """Base model name."""
+    optimizer_config: AdamOptimizerConfig | DimuonOptimizerConfig | None = None
+    """The optimizer a model is created with (create_model, create-via-load), fixed for its life:
+    optim_step with the other optimizer's parameters is refused (400). Saved optimizer state
+    carries which one it is."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
         "model_data": Obj(ModelData),
+        "optimizer_config": Union_(
+            (
+                AdamOptimizerConfig,
+                DimuonOptimizerConfig,
+            ),
+            "GetInfoResponse.optimizer_config",
+        ),
     }
     _TAGS: ClassVar[dict[str, str]] = {"type": "get_info"}
     _TAG: ClassVar[str | None] = "get_info"
+    _LATER: ClassVar[frozenset[str]] = frozenset({"optimizer_config"})

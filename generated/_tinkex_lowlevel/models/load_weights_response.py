@@ -15,6 +15,9 @@ class LoadWeightsResponse(WireModel):
     """The loaded path."""
     type: Literal["load_weights"] | None = None
     """Result tag (optional, nullable)."""
+    model_id: str | None = None
+    """Create-via-load: the model created."""
 
     _TAGS: ClassVar[dict[str, str]] = {"type": "load_weights"}
     _TAG: ClassVar[str | None] = "load_weights"
+    _LATER: ClassVar[frozenset[str]] = frozenset({"model_id"})

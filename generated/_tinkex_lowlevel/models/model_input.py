@@ -6,6 +6,7 @@ from typing import ClassVar
 from tinkex.types._base import Codec, ListOf, Union_, WireModel, frozen
 from tinkex.types._model_input import ModelInputMixin
 
+from .dmel_chunk import DmelChunk
 from .encoded_text_chunk import EncodedTextChunk
 from .image_asset_pointer_chunk import ImageAssetPointerChunk
 from .image_chunk import ImageChunk
@@ -16,7 +17,7 @@ from .image_chunk import ImageChunk
 class ModelInput(ModelInputMixin, WireModel):
     """A model input as a list of chunks (may be empty)."""
 
-    chunks: list[EncodedTextChunk | ImageAssetPointerChunk | ImageChunk]
+    chunks: list[EncodedTextChunk | ImageAssetPointerChunk | ImageChunk | DmelChunk]
     """The chunks, in order."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
@@ -26,6 +27,7 @@ class ModelInput(ModelInputMixin, WireModel):
                     EncodedTextChunk,
                     ImageAssetPointerChunk,
                     ImageChunk,
+                    DmelChunk,
                 ),
                 "ModelInput.chunks",
             )

@@ -25,5 +25,5 @@ class ParsedCheckpointTinkerPath(ParsedCheckpointTinkerPathMixin, WireModel):
     """`<kind>/<name>`."""
 
     _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
-        "checkpoint_type": frozenset({"sampler", "training"}),
+        "checkpoint_type": frozenset({"external", "sampler", "training"}),
     }

@@ -6,7 +6,9 @@ from typing import ClassVar, Literal
 from tinkex.types._base import Codec, ListOf, Obj, WireModel, frozen
 from tinkex.types._mixins import SampleResponseMixin
 
+from .sample_response_prompt_alt_tokens_type_0 import SampleResponsePromptAltTokensType0
 from .sampled_sequence import SampledSequence
+from .tensor_data import TensorData
 
 
 @frozen
@@ -23,10 +25,20 @@ class SampleResponse(SampleResponseMixin, WireModel):
     """Log-probability of each prompt token."""
     topk_prompt_logprobs: list[list[list[int | float]] | None] | None = None
     """Top-k alternatives per prompt position."""
+    prompt_cache_hit_tokens: int | None = None
+    """Prompt tokens served from a prefix cache: always 0 here (no cache)."""
+    target_prompt_logprobs: TensorData | None = None
+    """See SampleRequest.target_prompt_logprobs."""
+    prompt_alt_tokens: SampleResponsePromptAltTokensType0 | None = None
+    """`{tokens, logprobs}` TensorData [len(prompt) - 1, k]; see SampleRequest.prompt_alt_tokens_k."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
         "sequences": ListOf(Obj(SampledSequence)),
+        "target_prompt_logprobs": Obj(TensorData),
     }
     _TAGS: ClassVar[dict[str, str]] = {"type": "sample"}
     _TAG: ClassVar[str | None] = "sample"
+    _LATER: ClassVar[frozenset[str]] = frozenset(
+        {"prompt_cache_hit_tokens", "target_prompt_logprobs", "prompt_alt_tokens"}
+    )
     _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"prompt_logprobs", "topk_prompt_logprobs"})

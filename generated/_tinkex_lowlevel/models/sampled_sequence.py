@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tinkex.types._base import WireModel, frozen
 from tinkex.types._mixins import SampledSequenceMixin
@@ -20,8 +20,13 @@ class SampledSequence(SampledSequenceMixin, WireModel):
     """Generated token ids."""
     logprobs: list[float] | None = None
     """Log-probability of each generated token."""
+    sequence_id: str | None = None
+    """The sample_sequence_ids entry (the 0.38 client stamps it from the future)."""
+    topk_logprobs: list[Any] | None = None
+    """Per sampled token, [[token, logprob], ...] best first (topk_sample_logprobs)."""
 
     _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
         "stop_reason": frozenset({"length", "stop"}),
     }
-    _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"tokens", "logprobs"})
+    _LATER: ClassVar[frozenset[str]] = frozenset({"sequence_id", "topk_logprobs"})
+    _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"tokens", "logprobs", "topk_logprobs"})

@@ -5,6 +5,11 @@ from typing import ClassVar, Literal
 
 from tinkex.types._base import WireModel, frozen
 
+from .save_weights_for_sampler_request_kind import (
+    SaveWeightsForSamplerRequestKind,
+)
+from .save_weights_for_sampler_request_user_metadata_type_0 import SaveWeightsForSamplerRequestUserMetadataType0
+
 
 @frozen
 @dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
@@ -22,6 +27,16 @@ class SaveWeightsForSamplerRequest(WireModel):
     next expected seq_id (`--seq-window`) with 400."""
     type: Literal["save_weights_for_sampler"] = "save_weights_for_sampler"
     """Request tag."""
+    kind: SaveWeightsForSamplerRequestKind | None = None
+    """Recorded; both kinds are stored as sampler checkpoints here."""
+    ttl_seconds: int | None = None
+    """Expiry, as for save_weights."""
+    user_metadata: SaveWeightsForSamplerRequestUserMetadataType0 | None = None
+    """Stored with the checkpoint."""
 
     _TAGS: ClassVar[dict[str, str]] = {"type": "save_weights_for_sampler"}
     _TAG: ClassVar[str | None] = "save_weights_for_sampler"
+    _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
+        "kind": frozenset({"inflight", "snapshot"}),
+    }
+    _LATER: ClassVar[frozenset[str]] = frozenset({"kind", "ttl_seconds", "user_metadata"})

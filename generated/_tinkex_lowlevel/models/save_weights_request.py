@@ -5,6 +5,8 @@ from typing import ClassVar, Literal
 
 from tinkex.types._base import WireModel, frozen
 
+from .save_weights_request_user_metadata_type_0 import SaveWeightsRequestUserMetadataType0
+
 
 @frozen
 @dataclasses.dataclass(slots=True, kw_only=True, frozen=True, repr=False, eq=False)
@@ -21,6 +23,13 @@ class SaveWeightsRequest(WireModel):
     next expected seq_id (`--seq-window`) with 400."""
     type: Literal["save_weights"] = "save_weights"
     """Request tag."""
+    ttl_seconds: int | None = None
+    """Expiry: after it the checkpoint is gone from listings and loads (404)."""
+    overwrite: bool | None = None
+    """Replace an existing checkpoint of the same name (else the save fails)."""
+    user_metadata: SaveWeightsRequestUserMetadataType0 | None = None
+    """Stored with the checkpoint and answered in Checkpoint.user_metadata."""
 
     _TAGS: ClassVar[dict[str, str]] = {"type": "save_weights"}
     _TAG: ClassVar[str | None] = "save_weights"
+    _LATER: ClassVar[frozenset[str]] = frozenset({"ttl_seconds", "overwrite", "user_metadata"})

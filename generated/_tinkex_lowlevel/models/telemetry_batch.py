@@ -24,6 +24,8 @@ class TelemetryBatch(WireModel):
     """Client SDK version."""
     session_id: str
     """The session."""
+    process_uuid: str | None = None
+    """Accepted and ignored."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
         "events": ListOf(
@@ -38,3 +40,4 @@ class TelemetryBatch(WireModel):
             )
         ),
     }
+    _LATER: ClassVar[frozenset[str]] = frozenset({"process_uuid"})

@@ -22,8 +22,13 @@ class TensorData(TensorDataMixin, WireModel):
     """Element type of a TensorData."""
     shape: list[int] | None = None
     """The dense shape."""
+    sparse_crow_indices: list[int] | None = None
+    """CSR row pointers (2-D tensors): data holds the non-zero values."""
+    sparse_col_indices: list[int] | None = None
+    """CSR column of each value."""
 
     _ENUMS: ClassVar[dict[str, frozenset[str]]] = {
         "dtype": frozenset({"float32", "int64"}),
     }
-    _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"data", "shape"})
+    _LATER: ClassVar[frozenset[str]] = frozenset({"sparse_crow_indices", "sparse_col_indices"})
+    _SHORT_REPR: ClassVar[frozenset[str]] = frozenset({"data", "shape", "sparse_crow_indices", "sparse_col_indices"})

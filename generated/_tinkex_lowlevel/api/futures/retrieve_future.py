@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.create_model_response import CreateModelResponse
 from ...models.error_response import ErrorResponse
 from ...models.forward_backward_output import ForwardBackwardOutput
+from ...models.future_complete_metadata_response import FutureCompleteMetadataResponse
 from ...models.future_pending_response import FuturePendingResponse
 from ...models.future_retrieve_request import FutureRetrieveRequest
 from ...models.load_weights_response import LoadWeightsResponse
@@ -65,6 +66,7 @@ def _parse_response(
 ) -> (
     CreateModelResponse
     | ForwardBackwardOutput
+    | FutureCompleteMetadataResponse
     | LoadWeightsResponse
     | OptimStepResponse
     | RequestFailedResponse
@@ -85,6 +87,7 @@ def _parse_response(
         ) -> (
             CreateModelResponse
             | ForwardBackwardOutput
+            | FutureCompleteMetadataResponse
             | LoadWeightsResponse
             | OptimStepResponse
             | RequestFailedResponse
@@ -151,7 +154,16 @@ def _parse_response(
                 return componentsschemas_future_retrieve_response_type_2
             if (
                 isinstance(data, dict)
-                and data.keys() <= {"sequences", "type", "prompt_logprobs", "topk_prompt_logprobs"}
+                and data.keys()
+                <= {
+                    "sequences",
+                    "type",
+                    "prompt_logprobs",
+                    "topk_prompt_logprobs",
+                    "prompt_cache_hit_tokens",
+                    "target_prompt_logprobs",
+                    "prompt_alt_tokens",
+                }
                 and all(key in data for key in ["sequences"])
             ):
                 componentsschemas_future_retrieve_response_type_3 = SampleResponse.from_dict_strict(data)
@@ -187,7 +199,7 @@ def _parse_response(
                 componentsschemas_future_retrieve_response_type_8 = SaveWeightsForSamplerResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_8
-            if isinstance(data, dict) and data.keys() <= {"path", "type"}:
+            if isinstance(data, dict) and data.keys() <= {"path", "type", "model_id"}:
                 componentsschemas_future_retrieve_response_type_9 = LoadWeightsResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_9
@@ -195,6 +207,14 @@ def _parse_response(
                 componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict_strict(data)
 
                 return componentsschemas_future_retrieve_response_type_10
+            if (
+                isinstance(data, dict)
+                and data.keys() <= {"status", "response_payload_size"}
+                and all(key in data for key in ["status", "response_payload_size"])
+            ):
+                response_200_type_1 = FutureCompleteMetadataResponse.from_dict_strict(data)
+
+                return response_200_type_1
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -295,11 +315,19 @@ def _parse_response(
                 return componentsschemas_future_retrieve_response_type_9
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict_strict(data)
+
+                return componentsschemas_future_retrieve_response_type_10
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_future_retrieve_response_type_10 = OptimStepResponse.from_dict_strict(data)
+            response_200_type_1 = FutureCompleteMetadataResponse.from_dict_strict(data)
 
-            return componentsschemas_future_retrieve_response_type_10
+            return response_200_type_1
 
         response_200 = _parse_response_200(orjson.loads(response.content))
 
@@ -388,6 +416,7 @@ def _build_response(
 ) -> Response[
     CreateModelResponse
     | ForwardBackwardOutput
+    | FutureCompleteMetadataResponse
     | LoadWeightsResponse
     | OptimStepResponse
     | RequestFailedResponse
@@ -419,6 +448,7 @@ def sync_detailed(
 ) -> Response[
     CreateModelResponse
     | ForwardBackwardOutput
+    | FutureCompleteMetadataResponse
     | LoadWeightsResponse
     | OptimStepResponse
     | RequestFailedResponse
@@ -456,7 +486,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateModelResponse | ForwardBackwardOutput | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse]
+        Response[CreateModelResponse | ForwardBackwardOutput | FutureCompleteMetadataResponse | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse]
     """
 
     kwargs = _get_kwargs(
@@ -485,6 +515,7 @@ def sync(
 ) -> (
     CreateModelResponse
     | ForwardBackwardOutput
+    | FutureCompleteMetadataResponse
     | LoadWeightsResponse
     | OptimStepResponse
     | RequestFailedResponse
@@ -523,7 +554,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateModelResponse | ForwardBackwardOutput | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse
+        CreateModelResponse | ForwardBackwardOutput | FutureCompleteMetadataResponse | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse
     """
 
     return sync_detailed(
@@ -547,6 +578,7 @@ async def asyncio_detailed(
 ) -> Response[
     CreateModelResponse
     | ForwardBackwardOutput
+    | FutureCompleteMetadataResponse
     | LoadWeightsResponse
     | OptimStepResponse
     | RequestFailedResponse
@@ -584,7 +616,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateModelResponse | ForwardBackwardOutput | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse]
+        Response[CreateModelResponse | ForwardBackwardOutput | FutureCompleteMetadataResponse | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse]
     """
 
     kwargs = _get_kwargs(
@@ -611,6 +643,7 @@ async def asyncio(
 ) -> (
     CreateModelResponse
     | ForwardBackwardOutput
+    | FutureCompleteMetadataResponse
     | LoadWeightsResponse
     | OptimStepResponse
     | RequestFailedResponse
@@ -649,7 +682,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateModelResponse | ForwardBackwardOutput | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse
+        CreateModelResponse | ForwardBackwardOutput | FutureCompleteMetadataResponse | LoadWeightsResponse | OptimStepResponse | RequestFailedResponse | SampleResponse | SaveWeightsForSamplerResponse | SaveWeightsForSamplerResponseInternal | SaveWeightsResponse | TryAgainResponse | UnloadModelResponse | ErrorResponse | FuturePendingResponse
     """
 
     return (

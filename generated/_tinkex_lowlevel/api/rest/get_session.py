@@ -7,19 +7,33 @@ import orjson
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.get_session_access_scope import GetSessionAccessScope
 from ...models.get_session_response import GetSessionResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     session_id: str,
+    *,
+    access_scope: GetSessionAccessScope | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_access_scope: str | Unset = UNSET
+    if not isinstance(access_scope, Unset):
+        json_access_scope = access_scope
+
+    params["access_scope"] = json_access_scope
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/v1/sessions/{session_id}".format(
             session_id=quote(str(session_id), safe=":@"),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -90,11 +104,13 @@ def sync_detailed(
     session_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetSessionAccessScope | Unset = UNSET,
 ) -> Response[ErrorResponse | GetSessionResponse]:
     """The training runs and samplers created in a session.
 
     Args:
         session_id (str):
+        access_scope (GetSessionAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -106,6 +122,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         session_id=session_id,
+        access_scope=access_scope,
     )
 
     response = client.get_httpx_client().request(
@@ -119,11 +136,13 @@ def sync(
     session_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetSessionAccessScope | Unset = UNSET,
 ) -> ErrorResponse | GetSessionResponse | None:
     """The training runs and samplers created in a session.
 
     Args:
         session_id (str):
+        access_scope (GetSessionAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,6 +155,7 @@ def sync(
     return sync_detailed(
         session_id=session_id,
         client=client,
+        access_scope=access_scope,
     ).parsed
 
 
@@ -143,11 +163,13 @@ async def asyncio_detailed(
     session_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetSessionAccessScope | Unset = UNSET,
 ) -> Response[ErrorResponse | GetSessionResponse]:
     """The training runs and samplers created in a session.
 
     Args:
         session_id (str):
+        access_scope (GetSessionAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,6 +181,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         session_id=session_id,
+        access_scope=access_scope,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -170,11 +193,13 @@ async def asyncio(
     session_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetSessionAccessScope | Unset = UNSET,
 ) -> ErrorResponse | GetSessionResponse | None:
     """The training runs and samplers created in a session.
 
     Args:
         session_id (str):
+        access_scope (GetSessionAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -188,5 +213,6 @@ async def asyncio(
         await asyncio_detailed(
             session_id=session_id,
             client=client,
+            access_scope=access_scope,
         )
     ).parsed

@@ -7,19 +7,33 @@ import orjson
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.get_training_run_access_scope import GetTrainingRunAccessScope
 from ...models.training_run import TrainingRun
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     training_run_id: str,
+    *,
+    access_scope: GetTrainingRunAccessScope | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_access_scope: str | Unset = UNSET
+    if not isinstance(access_scope, Unset):
+        json_access_scope = access_scope
+
+    params["access_scope"] = json_access_scope
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/v1/training_runs/{training_run_id}".format(
             training_run_id=quote(str(training_run_id), safe=":@"),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -90,12 +104,14 @@ def sync_detailed(
     training_run_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetTrainingRunAccessScope | Unset = UNSET,
 ) -> Response[ErrorResponse | TrainingRun]:
     """One training run.
 
     Args:
         training_run_id (str): A training run / model id (the same thing). Opaque; current form
             `<session_id>:train:<n>`.
+        access_scope (GetTrainingRunAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -107,6 +123,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         training_run_id=training_run_id,
+        access_scope=access_scope,
     )
 
     response = client.get_httpx_client().request(
@@ -120,12 +137,14 @@ def sync(
     training_run_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetTrainingRunAccessScope | Unset = UNSET,
 ) -> ErrorResponse | TrainingRun | None:
     """One training run.
 
     Args:
         training_run_id (str): A training run / model id (the same thing). Opaque; current form
             `<session_id>:train:<n>`.
+        access_scope (GetTrainingRunAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,6 +157,7 @@ def sync(
     return sync_detailed(
         training_run_id=training_run_id,
         client=client,
+        access_scope=access_scope,
     ).parsed
 
 
@@ -145,12 +165,14 @@ async def asyncio_detailed(
     training_run_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetTrainingRunAccessScope | Unset = UNSET,
 ) -> Response[ErrorResponse | TrainingRun]:
     """One training run.
 
     Args:
         training_run_id (str): A training run / model id (the same thing). Opaque; current form
             `<session_id>:train:<n>`.
+        access_scope (GetTrainingRunAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,6 +184,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         training_run_id=training_run_id,
+        access_scope=access_scope,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -173,12 +196,14 @@ async def asyncio(
     training_run_id: str,
     *,
     client: AuthenticatedClient | Client,
+    access_scope: GetTrainingRunAccessScope | Unset = UNSET,
 ) -> ErrorResponse | TrainingRun | None:
     """One training run.
 
     Args:
         training_run_id (str): A training run / model id (the same thing). Opaque; current form
             `<session_id>:train:<n>`.
+        access_scope (GetTrainingRunAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -192,5 +217,6 @@ async def asyncio(
         await asyncio_detailed(
             training_run_id=training_run_id,
             client=client,
+            access_scope=access_scope,
         )
     ).parsed

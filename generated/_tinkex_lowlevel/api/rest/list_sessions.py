@@ -6,6 +6,7 @@ import orjson
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.list_sessions_access_scope import ListSessionsAccessScope
 from ...models.list_sessions_response import ListSessionsResponse
 from ...types import UNSET, Response, Unset
 
@@ -14,6 +15,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListSessionsAccessScope | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -21,6 +23,12 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["offset"] = offset
+
+    json_access_scope: str | Unset = UNSET
+    if not isinstance(access_scope, Unset):
+        json_access_scope = access_scope
+
+    params["access_scope"] = json_access_scope
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -99,12 +107,14 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListSessionsAccessScope | Unset = UNSET,
 ) -> Response[ErrorResponse | ListSessionsResponse]:
     """The caller's session ids, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListSessionsAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,6 +127,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        access_scope=access_scope,
     )
 
     response = client.get_httpx_client().request(
@@ -131,12 +142,14 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListSessionsAccessScope | Unset = UNSET,
 ) -> ErrorResponse | ListSessionsResponse | None:
     """The caller's session ids, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListSessionsAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,6 +163,7 @@ def sync(
         client=client,
         limit=limit,
         offset=offset,
+        access_scope=access_scope,
     ).parsed
 
 
@@ -158,12 +172,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListSessionsAccessScope | Unset = UNSET,
 ) -> Response[ErrorResponse | ListSessionsResponse]:
     """The caller's session ids, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListSessionsAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,6 +192,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        access_scope=access_scope,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -188,12 +205,14 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListSessionsAccessScope | Unset = UNSET,
 ) -> ErrorResponse | ListSessionsResponse | None:
     """The caller's session ids, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListSessionsAccessScope | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -208,5 +227,6 @@ async def asyncio(
             client=client,
             limit=limit,
             offset=offset,
+            access_scope=access_scope,
         )
     ).parsed

@@ -6,6 +6,7 @@ import orjson
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
+from ...models.list_training_runs_access_scope import ListTrainingRunsAccessScope
 from ...models.training_runs_response import TrainingRunsResponse
 from ...types import UNSET, Response, Unset
 
@@ -14,6 +15,8 @@ def _get_kwargs(
     *,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListTrainingRunsAccessScope | Unset = UNSET,
+    project_id: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -21,6 +24,14 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["offset"] = offset
+
+    json_access_scope: str | Unset = UNSET
+    if not isinstance(access_scope, Unset):
+        json_access_scope = access_scope
+
+    params["access_scope"] = json_access_scope
+
+    params["project_id"] = project_id
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -99,12 +110,16 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListTrainingRunsAccessScope | Unset = UNSET,
+    project_id: str | Unset = UNSET,
 ) -> Response[ErrorResponse | TrainingRunsResponse]:
     """The caller's training runs, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListTrainingRunsAccessScope | Unset):
+        project_id (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,6 +132,8 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        access_scope=access_scope,
+        project_id=project_id,
     )
 
     response = client.get_httpx_client().request(
@@ -131,12 +148,16 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListTrainingRunsAccessScope | Unset = UNSET,
+    project_id: str | Unset = UNSET,
 ) -> ErrorResponse | TrainingRunsResponse | None:
     """The caller's training runs, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListTrainingRunsAccessScope | Unset):
+        project_id (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,6 +171,8 @@ def sync(
         client=client,
         limit=limit,
         offset=offset,
+        access_scope=access_scope,
+        project_id=project_id,
     ).parsed
 
 
@@ -158,12 +181,16 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListTrainingRunsAccessScope | Unset = UNSET,
+    project_id: str | Unset = UNSET,
 ) -> Response[ErrorResponse | TrainingRunsResponse]:
     """The caller's training runs, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListTrainingRunsAccessScope | Unset):
+        project_id (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,6 +203,8 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         offset=offset,
+        access_scope=access_scope,
+        project_id=project_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -188,12 +217,16 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
+    access_scope: ListTrainingRunsAccessScope | Unset = UNSET,
+    project_id: str | Unset = UNSET,
 ) -> ErrorResponse | TrainingRunsResponse | None:
     """The caller's training runs, newest first, offset-paginated.
 
     Args:
         limit (int | Unset):  Default: 20.
         offset (int | Unset):  Default: 0.
+        access_scope (ListTrainingRunsAccessScope | Unset):
+        project_id (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -208,5 +241,7 @@ async def asyncio(
             client=client,
             limit=limit,
             offset=offset,
+            access_scope=access_scope,
+            project_id=project_id,
         )
     ).parsed

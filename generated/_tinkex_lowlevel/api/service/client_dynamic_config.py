@@ -1,0 +1,182 @@
+from typing import Any
+
+import httpx
+import orjson
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.client_config_request import ClientConfigRequest
+from ...models.client_dynamic_config_response import ClientDynamicConfigResponse
+from ...models.error_response import ErrorResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ClientConfigRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/client/dynamic_config",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    # tinkex: orjson encodes the body (15x faster than httpx's json= on float-heavy batches).
+    if "json" in _kwargs:
+        _kwargs["content"] = orjson.dumps(_kwargs.pop("json"), option=orjson.OPT_SERIALIZE_NUMPY)
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ClientDynamicConfigResponse | ErrorResponse | None:
+    if response.status_code == 200:
+        response_200 = ClientDynamicConfigResponse.from_dict_strict(orjson.loads(response.content))
+
+        return response_200
+
+    if response.status_code == 401:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_401 = ErrorResponse.from_dict_strict(orjson.loads(response.content))
+
+            return response_401
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if 500 <= response.status_code <= 599:
+        # tinkex: error bodies come from proxies too (HTML, empty); an unreadable one parses as None.
+        try:
+            response_5xx = ErrorResponse.from_dict_strict(orjson.loads(response.content))
+
+            return response_5xx
+
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ClientDynamicConfigResponse | ErrorResponse]:
+    return Response(
+        status_code=response.status_code,
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ClientConfigRequest,
+) -> Response[ClientDynamicConfigResponse | ErrorResponse]:
+    """Flags a client re-reads every refresh_interval_sec (a 404 is tolerated).
+
+    Args:
+        body (ClientConfigRequest): Body of client/config and client/dynamic_config.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClientDynamicConfigResponse | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ClientConfigRequest,
+) -> ClientDynamicConfigResponse | ErrorResponse | None:
+    """Flags a client re-reads every refresh_interval_sec (a 404 is tolerated).
+
+    Args:
+        body (ClientConfigRequest): Body of client/config and client/dynamic_config.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClientDynamicConfigResponse | ErrorResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ClientConfigRequest,
+) -> Response[ClientDynamicConfigResponse | ErrorResponse]:
+    """Flags a client re-reads every refresh_interval_sec (a 404 is tolerated).
+
+    Args:
+        body (ClientConfigRequest): Body of client/config and client/dynamic_config.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ClientDynamicConfigResponse | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ClientConfigRequest,
+) -> ClientDynamicConfigResponse | ErrorResponse | None:
+    """Flags a client re-reads every refresh_interval_sec (a 404 is tolerated).
+
+    Args:
+        body (ClientConfigRequest): Body of client/config and client/dynamic_config.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ClientDynamicConfigResponse | ErrorResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
