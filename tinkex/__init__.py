@@ -87,10 +87,14 @@ if TYPE_CHECKING:
     from tinkex._telemetry import LocalMetrics, MetricsSnapshot, OperationStats
     from tinkex._training_client import TrainingClient
     from tinkex.types import (
+        AdamOptimizerConfig,
         AdamParams,
         Checkpoint,
         CheckpointType,
         Datum,
+        DimuonOptimizerConfig,
+        DimuonParams,
+        DmelChunk,
         EncodedTextChunk,
         ForwardBackwardOutput,
         LoraConfig,
@@ -100,6 +104,8 @@ if TYPE_CHECKING:
         OptimStepRequest,
         OptimStepResponse,
         ParsedCheckpointTinkerPath,
+        PromptProvenanceSpan,
+        SampledProvenanceSpan,
         SampledSequence,
         SampleRequest,
         SampleResponse,
@@ -123,7 +129,9 @@ _EXCEPTIONS = (
 _TYPES = (
     "AdamParams Checkpoint CheckpointType Datum EncodedTextChunk ForwardBackwardOutput LoraConfig ModelID "
     "ModelInput ModelInputChunk OptimStepRequest OptimStepResponse ParsedCheckpointTinkerPath "
-    "SampledSequence SampleRequest SampleResponse SamplingParams StopReason TensorData TensorDtype TrainingRun"
+    "SampledSequence SampleRequest SampleResponse SamplingParams StopReason TensorData TensorDtype TrainingRun "
+    # what tinker 0.38 also exports at the top level
+    "AdamOptimizerConfig DimuonOptimizerConfig DimuonParams DmelChunk PromptProvenanceSpan SampledProvenanceSpan"
 )
 _LAZY: dict[str, str] = {
     **dict.fromkeys(_EXCEPTIONS.split(), "tinkex._exceptions"),
@@ -174,6 +182,9 @@ _LAZY: dict[str, str] = {
     "install_as_tinker": "tinkex._alias",
     "AdminClient": "tinkex._rest_client",
     "ClientFuture": "tinkex._client_future",
+    # tinker 0.38's names of the creation futures (see tinkex.lib.public_interfaces)
+    "BackcompatSamplingClientFuture": "tinkex.lib.public_interfaces",
+    "BackcompatTrainingClientFuture": "tinkex.lib.public_interfaces",
     "SDKEvent": "tinkex._runtime._observe",
     "SamplingClient": "tinkex._sampling_client",
     "ServiceClient": "tinkex._service_client",
@@ -225,9 +236,12 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AdamOptimizerConfig",
     "AdamParams",
     "AdminClient",
     "AuthenticationError",
+    "BackcompatSamplingClientFuture",
+    "BackcompatTrainingClientFuture",
     "BadRequestError",
     "BillingError",
     "Checkpoint",
@@ -241,6 +255,9 @@ __all__ = [
     "ConflictError",
     "CustomLossOutput",
     "Datum",
+    "DimuonOptimizerConfig",
+    "DimuonParams",
+    "DmelChunk",
     "DownloadIntegrityError",
     "DownloadResult",
     "EncodedTextChunk",
@@ -261,6 +278,7 @@ __all__ = [
     "ParsedCheckpointTinkerPath",
     "PermissionDeniedError",
     "PoolSizes",
+    "PromptProvenanceSpan",
     "RateLimitError",
     "RecoveryExhaustedError",
     "RecoveryPolicy",
@@ -275,6 +293,7 @@ __all__ = [
     "SDKEvent",
     "SampleRequest",
     "SampleResponse",
+    "SampledProvenanceSpan",
     "SampledSequence",
     "SamplingClient",
     "SamplingParams",

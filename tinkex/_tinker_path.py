@@ -20,13 +20,22 @@ __all__ = [
 ]
 
 SCHEME = "tinker://"
-CheckpointKind = Literal["weights", "sampler_weights"]
-_KIND_TO_TYPE: dict[str, Literal["training", "sampler"]] = {
+CheckpointKind = Literal["weights", "sampler_weights", "external_weights"]
+# external_weights/: a tinker 0.38 export (TrainingClient.save_weights_external), checkpoint type `external`.
+_KIND_TO_TYPE: dict[str, Literal["training", "sampler", "external"]] = {
     "weights": "training",
     "sampler_weights": "sampler",
+    "external_weights": "external",
 }
-_TYPE_TO_KIND: dict[str, CheckpointKind] = {"training": "weights", "sampler": "sampler_weights"}
-_EXPECTED = "tinker://<training_run_id>/weights/<name> or tinker://<training_run_id>/sampler_weights/<name>"
+_TYPE_TO_KIND: dict[str, CheckpointKind] = {
+    "training": "weights",
+    "sampler": "sampler_weights",
+    "external": "external_weights",
+}
+_EXPECTED = (
+    "tinker://<training_run_id>/weights/<name> or tinker://<training_run_id>/sampler_weights/<name> "
+    "(or external_weights/<name> for a tinker 0.38 export)"
+)
 
 
 @attrs.frozen
@@ -47,8 +56,8 @@ class TinkerPath:
     name: str
 
     @property
-    def checkpoint_type(self) -> Literal["training", "sampler"]:
-        """`training` for weights/, `sampler` for sampler_weights/."""
+    def checkpoint_type(self) -> Literal["training", "sampler", "external"]:
+        """`training` for weights/, `sampler` for sampler_weights/, `external` for external_weights/."""
         return _KIND_TO_TYPE[self.kind]
 
     @property
@@ -89,7 +98,9 @@ def parse_tinker_path(path: str, *, field: str = "path") -> TinkerPath:
     run_id, kind, name = parts
     if kind not in _KIND_TO_TYPE:
         raise TinkexValidationError(
-            field, f"{path!r} has kind {kind!r}, not 'weights' or 'sampler_weights'", f"expected {_EXPECTED}"
+            field,
+            f"{path!r} has kind {kind!r}, not 'weights', 'sampler_weights' or 'external_weights'",
+            f"expected {_EXPECTED}",
         )
     if any(c.isspace() for c in path):
         raise TinkexValidationError(field, f"{path!r} contains whitespace", f"expected {_EXPECTED}")

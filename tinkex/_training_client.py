@@ -63,6 +63,8 @@ from tinkex.types import (
     LoadWeightsResponse,
     OptimStepRequest,
     OptimStepResponse,
+    SaveWeightsExternalRequest,
+    SaveWeightsExternalResponse,
     SaveWeightsForSamplerRequest,
     SaveWeightsForSamplerResponse,
     SaveWeightsForSamplerResponseInternal,
@@ -496,6 +498,47 @@ class TrainingClient:
         """Async twin of `save_state`."""
         return self.save_state(name, ttl_seconds, overwrite, user_metadata)
 
+    def save_weights_external(
+        self,
+        name: str,
+        ttl_seconds: int | None = None,
+        age_encryption_recipients: list[str] | None = None,
+    ) -> APIFuture[SaveWeightsExternalResponse]:
+        """tinker 0.38: export the weights in the Hugging Face (PEFT) format as an `external_weights`
+        checkpoint named `name` (`ttl_seconds`: it expires after that; `age_encryption_recipients`:
+        encrypt every file to these age/SSH keys, where the server supports it). Download the files
+        through `RestClient.get_external_weights_urls(path)`. Refused on a 0.7.0 server.
+
+        Example::
+
+            path = tc.save_weights_external("export-1").result().path
+            urls = tinkex.RestClient().get_external_weights_urls(path).result().urls
+        """
+        method = self.save_weights_external.__name__
+        _require_name(name, method)
+        if ttl_seconds is not None:
+            check_int(ttl_seconds, f"{method}(ttl_seconds)", lo=1)
+        if age_encryption_recipients is not None:
+            for i, key in enumerate(age_encryption_recipients):
+                check_text(key, f"{method}(age_encryption_recipients[{i}])", "pass age1... keys")
+        body = SaveWeightsExternalRequest(
+            model_id=self.model_id,
+            path=name,
+            ttl_seconds=ttl_seconds,
+            age_encryption_recipients=age_encryption_recipients,
+        ).to_dict()
+        op = ops.save_weights_external
+        return _single(self._ordered(op, [body]), SaveWeightsExternalResponse, op)
+
+    async def save_weights_external_async(
+        self,
+        name: str,
+        ttl_seconds: int | None = None,
+        age_encryption_recipients: list[str] | None = None,
+    ) -> APIFuture[SaveWeightsExternalResponse]:
+        """Async twin of `save_weights_external`."""
+        return self.save_weights_external(name, ttl_seconds, age_encryption_recipients)
+
     def _load(
         self, path: str, optimizer: bool, weights_access_token: str | None = None
     ) -> APIFuture[LoadWeightsResponse]:
@@ -772,7 +815,7 @@ class TrainingClient:
         return tokenizer_id_for(listed, base_model)
 
 
-_R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse)
+_R = TypeVar("_R", OptimStepResponse, SaveWeightsResponse, LoadWeightsResponse, SaveWeightsExternalResponse)
 
 
 async def create_via_load(

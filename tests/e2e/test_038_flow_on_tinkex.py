@@ -27,20 +27,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(400)]
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = Path(__file__).with_name("official_038_flow.py")
 
-# What tinkex lacks for the flow, in the order the flow meets it (found by running it with each gap
-# patched over in turn): issue 11's API and wire halves. The lead unskips this when they are merged.
-FLOW_GAPS = (
-    "needs issue 11's 0.38 API/wire on tinkex, in order of appearance: ServiceClient(display_name=) "
-    "refused (resolve_client_config: unknown option); create_lora_training_client returns the client, "
-    "not a future (.result()); loss_fn 'gspo' / 'stable_reinforce' refused locally (_policy/_loss_check: "
-    "not a built-in loss); save_state(ttl_seconds=) unknown keyword; SampledSequence.sequence_id missing "
-    "(asample's sample_sequence_ids); SampleResponse.prompt_cache_hit_tokens; sample(topk_sample_logprobs=, "
-    "prompt_logprobs_last_n=, target_prompt_logprobs=, prompt_alt_tokens_k=); create_sampling_client(...) "
-    "future; Checkpoint.expires_at; RestClient.set_checkpoint_ttl_from_tinker_path / "
-    "get_external_weights_urls; TrainingClient.save_weights_external; ServiceClient.close(status) "
-    "returning a future"
-)
-
 
 def tinkex_pythonpath_env(**extra: str) -> dict[str, str]:
     """The environment that makes the tinker 0.38 venv's python import tinkex from this checkout."""
@@ -183,7 +169,6 @@ def test_harness_runs_tinker_programs_on_tinkex_source_in_the_038_venv(
     assert_ran_on_tinkex(proc.stderr)
 
 
-@pytest.mark.skip(reason=FLOW_GAPS)
 def test_official_038_flow_runs_unchanged_on_tinkex(tmp_path: Path) -> None:
     python = require_tinker038()
     from tinkex_server import DEFAULT_DEV_API_KEY

@@ -20,34 +20,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(400)]
 FLOW = Path(__file__).with_name("cookbook_flow.py")
 MODEL = "tinkex/micro-llama"
 
-# What tinkex lacks for each trainer, in the order the trainer meets it (found by running it with each
-# gap patched over in turn): issue 11's API and wire halves. The lead unskips these when they are merged.
-_CLIENT_GAPS = (
-    "ServiceClient(user_metadata=, display_name=) refused (resolve_client_config: unknown option); "
-    "`await service_client.create_lora_training_client(...)` (it returns the client, not an awaitable "
-    "future of it)"
-)
-SUPERVISED_GAPS = (
-    "needs issue 11's 0.38 API on tinkex, in order of appearance: `from tinker.lib.public_interfaces import "
-    f"APIFuture` at import (tinkex.lib.public_interfaces missing); {_CLIENT_GAPS}; "
-    "save_state(ttl_seconds=) / save_weights_for_sampler(ttl_seconds=) unknown keyword"
-)
-RL_GAPS = (
-    "needs issue 11's 0.38 API on tinkex, in order of appearance: tinker.PromptProvenanceSpan / "
-    f"tinker.SampledProvenanceSpan missing (rl/data_processing.py, at import); {_CLIENT_GAPS}; "
-    "save_weights_and_get_sampling_client(record_stability_info=) unknown keyword; "
-    "SampledSequence.sequence_id and SampleResponse.prompt_cache_hit_tokens missing; Datum.loss_fn_input_spans "
-    "/ model_input_spans / with_provenance missing; save_state(ttl_seconds=) / "
-    "save_weights_for_sampler(ttl_seconds=) unknown keyword"
-)
-STABLE_REINFORCE_GAPS = (
-    f"{RL_GAPS}; then loss_fn 'stable_reinforce' refused locally (_policy/_loss_check: not a built-in loss) "
-    "and, past that, the cookbook's own check that every datum carries provenance: it needs "
-    "SampledSequence.sequence_id read from asample's sample_sequence_ids (the server sends them) and "
-    "Datum.with_provenance / loss_fn_input_spans (sent with the datum: Datum.3/4 in protobuf, the 0.38 "
-    "fields of Datum in JSON)"
-)
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
@@ -61,9 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.mark.parametrize(
     "what",
     [
-        pytest.param("supervised", marks=pytest.mark.skip(reason=SUPERVISED_GAPS)),
-        pytest.param("rl:importance_sampling", marks=pytest.mark.skip(reason=RL_GAPS)),
-        pytest.param("rl:stable_reinforce", marks=pytest.mark.skip(reason=STABLE_REINFORCE_GAPS)),
+        "supervised",
+        "rl:importance_sampling",
+        "rl:stable_reinforce",
     ],
 )
 def test_cookbook_trainer_runs_to_completion_on_tinkex(server: Any, what: str, tmp_path: Path) -> None:

@@ -458,8 +458,8 @@ def decode_sample_response(
     }
     if msg.HasField("topk_prompt_logprobs"):
         out["topk_prompt_logprobs"] = _topk_rows(msg.topk_prompt_logprobs)
-    if msg.prompt_cache_hit_tokens:
-        out["prompt_cache_hit_tokens"] = int(msg.prompt_cache_hit_tokens)
+    # A 0.38 answer always says how many prompt tokens the cache served: proto3 writes 0 as absent.
+    out["prompt_cache_hit_tokens"] = int(msg.prompt_cache_hit_tokens)
     if msg.HasField("target_prompt_logprobs"):
         out["target_prompt_logprobs"] = _tensor_dict(msg.target_prompt_logprobs)
     if msg.HasField("prompt_alt_tokens"):

@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from .optim_step_request import OptimStepRequest
     from .optim_step_response import OptimStepResponse
     from .parsed_checkpoint_tinker_path import ParsedCheckpointTinkerPath
+    from .prompt_alt_tokens import PromptAltTokens
     from .provenance_span import ProvenanceSpan
     from .provenance_span_type import ProvenanceSpanType
     from .request_error_category import RequestErrorCategory
@@ -90,7 +91,6 @@ if TYPE_CHECKING:
     from .retrieve_future_x_tinker_request_type import RetrieveFutureXTinkerRequestType
     from .sample_request import SampleRequest
     from .sample_response import SampleResponse
-    from .sample_response_prompt_alt_tokens_type_0 import SampleResponsePromptAltTokensType0
     from .sampled_sequence import SampledSequence
     from .sampling_params import SamplingParams
     from .save_weights_external_request import SaveWeightsExternalRequest
@@ -221,6 +221,7 @@ _LAZY: dict[str, str] = {
     "OptimStepRequest": "optim_step_request",
     "OptimStepResponse": "optim_step_response",
     "ParsedCheckpointTinkerPath": "parsed_checkpoint_tinker_path",
+    "PromptAltTokens": "prompt_alt_tokens",
     "ProvenanceSpan": "provenance_span",
     "ProvenanceSpanType": "provenance_span_type",
     "RequestErrorCategory": "request_error_category",
@@ -228,7 +229,6 @@ _LAZY: dict[str, str] = {
     "RetrieveFutureXTinkerRequestType": "retrieve_future_x_tinker_request_type",
     "SampleRequest": "sample_request",
     "SampleResponse": "sample_response",
-    "SampleResponsePromptAltTokensType0": "sample_response_prompt_alt_tokens_type_0",
     "SampledSequence": "sampled_sequence",
     "SamplingParams": "sampling_params",
     "SaveWeightsExternalRequest": "save_weights_external_request",
@@ -370,6 +370,7 @@ __all__ = (
     "OptimStepRequest",
     "OptimStepResponse",
     "ParsedCheckpointTinkerPath",
+    "PromptAltTokens",
     "ProvenanceSpan",
     "ProvenanceSpanType",
     "RequestErrorCategory",
@@ -378,7 +379,6 @@ __all__ = (
     "SampledSequence",
     "SampleRequest",
     "SampleResponse",
-    "SampleResponsePromptAltTokensType0",
     "SamplingParams",
     "SaveWeightsExternalRequest",
     "SaveWeightsExternalResponse",

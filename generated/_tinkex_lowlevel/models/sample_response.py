@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 from tinkex.types._base import Codec, ListOf, Obj, WireModel, frozen
 from tinkex.types._mixins import SampleResponseMixin
 
-from .sample_response_prompt_alt_tokens_type_0 import SampleResponsePromptAltTokensType0
+from .prompt_alt_tokens import PromptAltTokens
 from .sampled_sequence import SampledSequence
 from .tensor_data import TensorData
 
@@ -29,12 +29,13 @@ class SampleResponse(SampleResponseMixin, WireModel):
     """Prompt tokens served from a prefix cache: always 0 here (no cache)."""
     target_prompt_logprobs: TensorData | None = None
     """See SampleRequest.target_prompt_logprobs."""
-    prompt_alt_tokens: SampleResponsePromptAltTokensType0 | None = None
-    """`{tokens, logprobs}` TensorData [len(prompt) - 1, k]; see SampleRequest.prompt_alt_tokens_k."""
+    prompt_alt_tokens: PromptAltTokens | None = None
+    """See SampleRequest.prompt_alt_tokens_k."""
 
     _CODECS: ClassVar[dict[str, Codec]] = {
         "sequences": ListOf(Obj(SampledSequence)),
         "target_prompt_logprobs": Obj(TensorData),
+        "prompt_alt_tokens": Obj(PromptAltTokens),
     }
     _TAGS: ClassVar[dict[str, str]] = {"type": "sample"}
     _TAG: ClassVar[str | None] = "sample"
