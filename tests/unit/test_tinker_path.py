@@ -21,7 +21,13 @@ GOOD = [
     ("tinker://3f2a:train:0/weights/final", "3f2a:train:0", "weights", "final", "training"),
     ("tinker://r/weights/name.with.dots", "r", "weights", "name.with.dots", "training"),
     # a tinker 0.38 export (save_weights_external), checkpoint type `external`
-    ("tinker://3f2a:train:0/external_weights/export-1", "3f2a:train:0", "external_weights", "export-1", "external"),
+    (
+        "tinker://3f2a:train:0/external_weights/export-1",
+        "3f2a:train:0",
+        "external_weights",
+        "export-1",
+        "external",
+    ),
 ]
 
 BAD = [
