@@ -118,7 +118,7 @@ def main() -> int:
     if not os.path.exists(OFFICIAL_PYTHON):
         sys.exit(f"{OFFICIAL_PYTHON} not found: run `make setup` (it builds .venv-tinker038)")
 
-    from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+    from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
     import tinkex.types as types
     from tinkex._runtime._binary import encode_forward_backward, with_seq_id

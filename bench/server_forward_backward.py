@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
 from tinkex_server._fast_decode import decode_hot_body
 from tinkex_server._proto import decode_forward_backward, encode_forward_backward_output

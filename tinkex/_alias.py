@@ -39,7 +39,7 @@ TINKER_MODULES: dict[str, str] = {
     # the binary bodies of tinker >= 0.38: tinkex's own compiled .proto, with 0.38's message and field
     # names and numbers (tests/e2e/test_038_flow_on_tinkex.py compares the two descriptors)
     "tinker.proto": "_tinkex_lowlevel.proto",
-    "tinker.proto.tinker_public_pb2": "_tinkex_lowlevel.proto.tinker_public_pb2",
+    "tinker.proto.tinker_public_pb2": "_tinkex_lowlevel.proto.tinkex_wire_pb2",
 }
 
 _ROOT = "tinker"

@@ -2,7 +2,7 @@
 cap, protobuf `ForwardBackwardRequest` into the dict shape the backends take) and result encoding
 (`ForwardBackwardOutput` and `SampleResponse` protobuf for `Accept: application/x-protobuf`).
 
-Messages are those of openapi/tinker_public.proto, compiled by `make gen` into
+Messages are those of openapi/tinkex_wire.proto, compiled by `make gen` into
 generated/_tinkex_lowlevel/proto. Every array on this wire is raw little-endian bytes: decoding is one
 `np.frombuffer` per array and encoding one `tobytes`, never a walk over the elements. Everything here
 is pure (bytes in, dicts/bytes out) and raises `HTTPError` naming the field on bad input.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
-from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 from google.protobuf.message import DecodeError
 
 from tinkex_server._core import HTTPError

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
 from tinkex._runtime._binary import encode_forward_backward, with_seq_id
 from tinkex.types import Datum, ModelInput, TensorData

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
 from ._spec import METHODS, ROOT, full_spec, spec
 
@@ -122,7 +122,7 @@ def test_the_loss_functions_of_0_38_are_defined_in_the_spec() -> None:
 
 
 def test_protobuf_bodies_name_messages_the_proto_defines() -> None:
-    proto = (ROOT / "openapi" / "tinker_public.proto").read_text()
+    proto = (ROOT / "openapi" / "tinkex_wire.proto").read_text()
     named: list[str] = re.findall(r"tinkex\.wire\.(\w+)", json.dumps(full_spec()))
     assert set(named) == {"ForwardBackwardRequest", "ForwardBackwardOutput", "SampleResponse"}
     for message in named:

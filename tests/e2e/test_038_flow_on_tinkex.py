@@ -92,11 +92,10 @@ print(json.dumps({n: {f.number: f.name for f in d.fields} for n, d in pb.DESCRIP
 
 def test_tinker_proto_stands_in_with_the_official_messages() -> None:
     """`tinker.proto.tinker_public_pb2` under the alias is tinkex's module: it must name every message and
-    field of the official 0.38 one with the same numbers (each read in its own process: both files are
-    called tinker_public.proto, which protobuf's default pool refuses to hold twice)."""
+    field of the official 0.38 one with the same numbers."""
     python = require_tinker038()
     described = []
-    for module in ("tinker.proto.tinker_public_pb2", "_tinkex_lowlevel.proto.tinker_public_pb2"):
+    for module in ("tinker.proto.tinker_public_pb2", "_tinkex_lowlevel.proto.tinkex_wire_pb2"):
         done = subprocess.run(
             [str(python), "-c", DESCRIBE_PROTO, module],
             capture_output=True, text=True, timeout=60, env=tinkex_pythonpath_env(),
@@ -105,6 +104,21 @@ def test_tinker_proto_stands_in_with_the_official_messages() -> None:
         described.append(json.loads(done.stdout))
     official, ours = described
     assert ours == official
+
+
+def test_the_official_and_tinkex_messages_load_in_one_process() -> None:
+    """Our .proto has its own file name (and package), so protobuf's default descriptor pool holds both:
+    a program may import the official tinker 0.38 and tinkex side by side."""
+    python = require_tinker038()
+    program = (
+        "import tinker.proto.tinker_public_pb2 as a, _tinkex_lowlevel.proto.tinkex_wire_pb2 as b; "
+        "print(a.DESCRIPTOR.name, b.DESCRIPTOR.name)"
+    )
+    done = subprocess.run(
+        [str(python), "-c", program], capture_output=True, text=True, timeout=60, env=tinkex_pythonpath_env()
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["tinker_public.proto", "tinkex_wire.proto"]
 
 
 HARNESS_PROGRAM = """

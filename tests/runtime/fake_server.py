@@ -67,7 +67,7 @@ PROTOBUF = "application/x-protobuf"
 def proto_request_as_json(raw: bytes) -> dict[str, Any]:
     """A protobuf ForwardBackwardRequest in the JSON body's shape (arrays as lists)."""
     import numpy as np
-    from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+    from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
     msg = pb.ForwardBackwardRequest.FromString(raw)
     dtypes = {pb.DTYPE_FLOAT32: ("<f4", "float32"), pb.DTYPE_INT64: ("<i8", "int64")}
@@ -99,7 +99,7 @@ def proto_request_as_json(raw: bytes) -> dict[str, Any]:
 def proto_result(op: str, result: dict[str, Any]) -> bytes:
     """A forward_backward / sample result (JSON shape) as its protobuf message."""
     import numpy as np
-    from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+    from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
     if op == "asample":
         out = pb.SampleResponse()

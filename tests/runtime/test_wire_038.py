@@ -240,7 +240,7 @@ async def _wait_done(task: Any) -> None:
 
 
 def test_decode_refuses_offsets_that_do_not_cover_the_data() -> None:
-    from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+    from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
     msg = pb.ForwardBackwardOutput(loss_fn_output_type="ArrayRecord")
     rec = msg.loss_fn_outputs.add(num_datums=2)

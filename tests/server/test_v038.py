@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 import zstandard
-from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 from server_helpers import Harness, datum
 
 from tinkex_server import _proto, _v038

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _tinkex_lowlevel.proto import tinker_public_pb2 as pb
+from _tinkex_lowlevel.proto import tinkex_wire_pb2 as pb
 
 from tinkex import TinkexValidationError
 from tinkex._exceptions import APIResponseValidationError

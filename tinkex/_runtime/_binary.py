@@ -1,5 +1,5 @@
 """The binary bodies of the tinker >= 0.38 protocol, on the client's side: a forward_backward request
-written in the protobuf wire format of openapi/tinker_public.proto, and the protobuf results of
+written in the protobuf wire format of openapi/tinkex_wire.proto, and the protobuf results of
 forward_backward and sample futures read back into the JSON shapes the public types decode.
 
 Every array on this wire is raw little-endian bytes, so nothing here walks elements in Python:
@@ -40,7 +40,7 @@ PROTOBUF = "application/x-protobuf"
 # Fast levels: the body is mostly token ids and floats; level 1 takes most of what zstd can win.
 ZSTD_LEVEL = 1
 
-# proto DType values (openapi/tinker_public.proto)
+# proto DType values (openapi/tinkex_wire.proto)
 _DTYPE_FLOAT32, _DTYPE_INT64, _DTYPE_INT32, _DTYPE_BFLOAT16 = 1, 2, 3, 4
 _PROTO_DTYPE = {"float32": _DTYPE_FLOAT32, "int64": _DTYPE_INT64}
 # wire dtype -> (array.array typecode, numpy dtype string, itemsize)
@@ -326,9 +326,9 @@ class BinaryBody:
 
 
 def _pb() -> Any:
-    from _tinkex_lowlevel.proto import tinker_public_pb2
+    from _tinkex_lowlevel.proto import tinkex_wire_pb2
 
-    return tinker_public_pb2
+    return tinkex_wire_pb2
 
 
 def _parse(cls_name: str, payload: bytes, what: str) -> Any:
