@@ -64,6 +64,7 @@ bench: setup
 	$(PY) bench/client_roundtrip.py
 	$(PY) bench/download.py
 	$(PY) bench/server_forward_backward.py
+	$(PY) bench/sample_429.py
 
 bench-038: setup
 	$(PY) bench/encode_forward_backward_038.py
