@@ -133,13 +133,15 @@ class Workload:
 
 
 @contextlib.contextmanager
-def null_server() -> Iterator[str]:
-    """The null-backend server in its own process, so it does not share the clients' GIL and core."""
+def null_server(faults: str = "") -> Iterator[str]:
+    """The null-backend server in its own process, so it does not share the clients' GIL and core;
+    `faults` is a `--faults` spec (bench/sample_429.py injects 429s)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tinkex_server", "--backend", "null", "--port", str(port)],
+        [sys.executable, "-m", "tinkex_server", "--backend", "null", "--port", str(port)]
+        + (["--faults", faults] if faults else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

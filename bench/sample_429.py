@@ -19,48 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-import httpx
+from client_roundtrip import null_server  # the same server process as the round-trip bench
 
 from tinkex_server import DEFAULT_DEV_API_KEY
-
-
-@contextlib.contextmanager
-def null_server(faults: str) -> Iterator[str]:
-    """The null-backend server with `faults`, in its own process (not sharing the client's GIL)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tinkex_server", "--backend", "null", "--port", str(port), "--faults", faults],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the null-backend server did not start within 60 s")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def one_round(
