@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from _tinkex_lowlevel.losses import LOSSES as _SPEC_LOSSES
 
 from tinkex_server._wire import check_text_only, datum_length
 from tinkex_server.backends.base import (
@@ -53,14 +54,10 @@ _DEFAULT_MAX_TOKENS = 16
 # The context length this backend reports (and enforces, as the torch backend does its model's): long
 # enough for the client benchmarks' 8192-token datums and longer batches, small enough to bound work.
 NULL_CONTEXT = 131_072
+# What each loss reads: the spec's table (`x-tinkex-losses` on LossFnType, compiled by `make gen`), the
+# one the SDK checks requests against locally.
 _LOSS_INPUTS = {
-    "cross_entropy": ({"target_tokens"}, {"weights"}),
-    "importance_sampling": ({"target_tokens", "logprobs", "advantages"}, set()),
-    "ppo": ({"target_tokens", "logprobs", "advantages"}, set()),
-    "cispo": ({"target_tokens", "logprobs", "advantages"}, set()),
-    "dro": ({"target_tokens", "logprobs", "advantages"}, set()),
-    "gspo": ({"target_tokens", "logprobs", "advantages"}, {"sequence_ratio_mask"}),
-    "stable_reinforce": ({"target_tokens", "logprobs", "advantages"}, set()),
+    name: (set(spec["inputs"]), set(spec["optional_inputs"])) for name, spec in _SPEC_LOSSES.items()
 }
 # Per-token clip thresholds were once accepted as inputs (the client still types them): tolerate them.
 _TOLERATED_INPUTS = {"clip_low_threshold", "clip_high_threshold"}
